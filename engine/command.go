@@ -1,0 +1,61 @@
+package engine
+
+import "time"
+
+// Command is a request to change a conversation or its ticket. Commands are
+// plain data: they cross actor mailboxes and, later, nodes.
+type Command interface{ command() }
+
+// StartConversation opens a new conversation (S4): its first event carries the
+// welcome message.
+type StartConversation struct {
+	ProfileID   string
+	ProfileName string
+	Channel     Channel
+	Welcome     string
+	At          time.Time
+}
+
+// PostMessage adds a message from a shopper, agent, AI or the system (S6, S7, H5).
+type PostMessage struct {
+	From        Party
+	AuthorID    string
+	Author      string
+	Text        string
+	Attachments []Attachment
+	ClientID    string
+	At          time.Time
+}
+
+// MarkSeen records that one side has seen everything up to UpTo (S11, H7).
+type MarkSeen struct {
+	By   Party
+	UpTo uint64
+	At   time.Time
+}
+
+// AssignTicket assigns the ticket to an agent, or unassigns it with nil (H6).
+type AssignTicket struct {
+	Agent *AgentRef
+	At    time.Time
+}
+
+// EndConversation ends the conversation and closes its ticket (S8, H3).
+type EndConversation struct {
+	By Party
+	At time.Time
+}
+
+// SnoozeTicket hides the ticket until a time or the customer's next message (H3).
+type SnoozeTicket struct {
+	Until   time.Time
+	AgentID string
+	At      time.Time
+}
+
+func (StartConversation) command() {}
+func (PostMessage) command()       {}
+func (MarkSeen) command()          {}
+func (AssignTicket) command()      {}
+func (EndConversation) command()   {}
+func (SnoozeTicket) command()      {}

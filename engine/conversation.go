@@ -1,0 +1,289 @@
+package engine
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on what a message may carry. They keep one client from filling the
+// log, the inbox and every socket with a single frame.
+const (
+	MaxTextRunes    = 4000
+	MaxAttachments  = 10
+	MaxClientIDLen  = 128
+	PreviewRunes    = 140
+	MaxNameRunes    = 200
+	MaxWelcomeRunes = 1000
+)
+
+// Conversation is the state of one chat: the log every client of it sees.
+// A conversation becomes a ticket with its first shopper message (S6); the
+// Helpdesk-only part of the ticket is Ticket.
+type Conversation struct {
+	ID          string
+	ProfileID   string
+	ProfileName string
+	Channel     Channel
+	LastSeq     uint64
+	StartedAt   time.Time
+	Ended       bool
+
+	// ClientIDs maps each stored message's client_id to its seq, per sender
+	// side, so that a repeated send is acknowledged again but stored once.
+	ClientIDs map[string]uint64
+
+	ShopperSeen    uint64 // the shopper has seen up to here (S11)
+	AgentSeen      uint64 // an agent has seen up to here (H7)
+	LastShopperMsg uint64 // seq of the latest shopper message
+	LastAgentMsg   uint64 // seq of the latest agent or AI message
+
+	Assignee     *AgentRef
+	Preview      string
+	ActivityAt   time.Time // last message or end: orders the inbox
+	WaitingSince time.Time // first shopper message not yet answered; zero if none
+}
+
+// NewConversation returns the empty state of conversation id, before its
+// first event.
+func NewConversation(id string) *Conversation {
+	return &Conversation{ID: id, ClientIDs: map[string]uint64{}}
+}
+
+// IsTicket reports whether the conversation has become a ticket (S6).
+func (c *Conversation) IsTicket() bool { return c.LastShopperMsg > 0 }
+
+// Open reports whether the conversation has started and not ended.
+func (c *Conversation) Open() bool { return c.LastSeq > 0 && !c.Ended }
+
+// clientKey scopes a client_id to the side that sent it: a shopper and an
+// agent choosing the same client_id must not collide.
+func clientKey(from Party, clientID string) string {
+	return string(from) + "/" + clientID
+}
+
+// Decide turns a command into the events it causes, or refuses it. It never
+// changes c. A repeated message returns *Duplicate.
+func (c *Conversation) Decide(cmd Command) ([]Event, error) {
+	switch cmd := cmd.(type) {
+	case StartConversation:
+		return c.decideStart(cmd)
+	case PostMessage:
+		return c.decideMessage(cmd)
+	case MarkSeen:
+		return c.decideSeen(cmd)
+	case AssignTicket:
+		return c.decideAssign(cmd)
+	case EndConversation:
+		return c.decideEnd(cmd)
+	}
+	return nil, Errorf(CodeInvalid, "unknown command %T", cmd)
+}
+
+func (c *Conversation) next(e Event) Event {
+	e.Seq = c.LastSeq + 1
+	return e
+}
+
+func (c *Conversation) decideStart(cmd StartConversation) ([]Event, error) {
+	if c.LastSeq > 0 {
+		return nil, Errorf(CodeConflict, "conversation %s already started", c.ID)
+	}
+	if !ValidID(cmd.ProfileID) {
+		return nil, Invalid("profile_id", "must be 1 to 64 characters of letters, digits, '-' or '_'")
+	}
+	ch := cmd.Channel
+	if ch == "" {
+		ch = ChannelWebchat
+	}
+	return []Event{c.next(Event{
+		At: cmd.At, Kind: KindStarted, Welcome: cmd.Welcome,
+		ProfileID: cmd.ProfileID, ProfileName: clip(cmd.ProfileName, MaxNameRunes), Channel: ch,
+	})}, nil
+}
+
+func (c *Conversation) decideMessage(cmd PostMessage) ([]Event, error) {
+	if c.LastSeq == 0 {
+		return nil, ErrNoOpenConversation
+	}
+	if c.Ended {
+		return nil, ErrClosed
+	}
+	if err := ValidateMessage(cmd.ClientID, cmd.Text, cmd.Attachments); err != nil {
+		return nil, err
+	}
+	switch cmd.From {
+	case PartyShopper, PartyAgent, PartyAI, PartySystem:
+	default:
+		return nil, Invalid("from", "unknown party %q", cmd.From)
+	}
+	if seq, ok := c.ClientIDs[clientKey(cmd.From, cmd.ClientID)]; ok {
+		return nil, &Duplicate{ClientID: cmd.ClientID, Seq: seq}
+	}
+	msg := c.next(Event{
+		At: cmd.At, Kind: KindMessage, From: cmd.From, AuthorID: cmd.AuthorID,
+		Author: clip(cmd.Author, MaxNameRunes), Text: cmd.Text, Attachments: cmd.Attachments,
+		ClientID: cmd.ClientID,
+	})
+	events := []Event{msg}
+	// H6: replying assigns an unassigned ticket to the replying agent.
+	if cmd.From == PartyAgent && c.Assignee == nil && cmd.AuthorID != "" {
+		events = append(events, Event{
+			Seq: msg.Seq + 1, At: cmd.At, Kind: KindAssigned,
+			Agent: &AgentRef{ID: cmd.AuthorID, Name: msg.Author},
+		})
+	}
+	return events, nil
+}
+
+// ValidateMessage checks a message's client-chosen parts, naming the field at fault.
+func ValidateMessage(clientID, text string, attachments []Attachment) error {
+	switch {
+	case clientID == "":
+		return Invalid("client_id", "is required")
+	case len(clientID) > MaxClientIDLen:
+		return Invalid("client_id", "is longer than %d bytes", MaxClientIDLen)
+	case !utf8.ValidString(text):
+		return Invalid("text", "is not valid UTF-8")
+	case strings.TrimSpace(text) == "" && len(attachments) == 0:
+		return Invalid("text", "is empty")
+	case utf8.RuneCountInString(text) > MaxTextRunes:
+		return Invalid("text", "is longer than %d characters", MaxTextRunes)
+	case len(attachments) > MaxAttachments:
+		return Invalid("attachments", "more than %d", MaxAttachments)
+	}
+	for _, a := range attachments {
+		if !isHTTPURL(a.URL) {
+			return Invalid("attachments.url", "must be an http(s) URL")
+		}
+		if a.ContentType == "" || len(a.ContentType) > 100 {
+			return Invalid("attachments.content_type", "is required")
+		}
+	}
+	return nil
+}
+
+func (c *Conversation) decideSeen(cmd MarkSeen) ([]Event, error) {
+	if c.LastSeq == 0 {
+		return nil, ErrNoOpenConversation
+	}
+	if c.Ended {
+		return nil, ErrClosed
+	}
+	if cmd.UpTo > c.LastSeq {
+		return nil, Invalid("seq", "%d is past the last event %d", cmd.UpTo, c.LastSeq)
+	}
+	var mark uint64
+	switch cmd.By {
+	case PartyShopper:
+		mark = c.ShopperSeen
+	case PartyAgent:
+		mark = c.AgentSeen
+	default:
+		return nil, Invalid("by", "unknown party %q", cmd.By)
+	}
+	if cmd.UpTo <= mark {
+		return nil, nil // a receipt that does not move the mark records nothing
+	}
+	return []Event{c.next(Event{At: cmd.At, Kind: KindSeen, By: cmd.By, UpTo: cmd.UpTo})}, nil
+}
+
+func (c *Conversation) decideAssign(cmd AssignTicket) ([]Event, error) {
+	if c.LastSeq == 0 {
+		return nil, ErrNotFound
+	}
+	if c.Ended {
+		return nil, ErrClosed
+	}
+	if sameAgent(c.Assignee, cmd.Agent) {
+		return nil, nil
+	}
+	return []Event{c.next(Event{At: cmd.At, Kind: KindAssigned, Agent: cmd.Agent})}, nil
+}
+
+func (c *Conversation) decideEnd(cmd EndConversation) ([]Event, error) {
+	if c.LastSeq == 0 {
+		return nil, ErrNoOpenConversation
+	}
+	if c.Ended {
+		return nil, ErrClosed
+	}
+	return []Event{c.next(Event{At: cmd.At, Kind: KindEnded, By: cmd.By})}, nil
+}
+
+// Apply folds one event into the state. Events must come in seq order; one
+// that is not the next is ignored, so replaying a log twice is harmless.
+func (c *Conversation) Apply(e Event) {
+	if e.Seq != c.LastSeq+1 {
+		return
+	}
+	c.LastSeq = e.Seq
+	switch e.Kind {
+	case KindStarted:
+		c.ProfileID, c.ProfileName, c.Channel = e.ProfileID, e.ProfileName, e.Channel
+		c.StartedAt, c.ActivityAt = e.At, e.At
+	case KindMessage:
+		c.applyMessage(e)
+	case KindSeen:
+		if e.By == PartyShopper {
+			c.ShopperSeen = e.UpTo
+		} else {
+			c.AgentSeen = e.UpTo
+		}
+	case KindAssigned:
+		c.Assignee = e.Agent
+	case KindEnded:
+		c.Ended = true
+		c.ActivityAt = e.At
+		c.WaitingSince = time.Time{}
+	}
+}
+
+func (c *Conversation) applyMessage(e Event) {
+	if c.ClientIDs == nil {
+		c.ClientIDs = map[string]uint64{}
+	}
+	if e.ClientID != "" {
+		c.ClientIDs[clientKey(e.From, e.ClientID)] = e.Seq
+	}
+	c.Preview = preview(e)
+	c.ActivityAt = e.At
+	switch e.From {
+	case PartyShopper:
+		c.LastShopperMsg = e.Seq
+		if c.WaitingSince.IsZero() {
+			c.WaitingSince = e.At
+		}
+	case PartyAgent, PartyAI:
+		c.LastAgentMsg = e.Seq
+		c.WaitingSince = time.Time{}
+	}
+}
+
+func preview(e Event) string {
+	text := strings.Join(strings.Fields(e.Text), " ")
+	if text == "" && len(e.Attachments) > 0 {
+		text = "[attachment]"
+	}
+	return clip(text, PreviewRunes)
+}
+
+// clip cuts s to at most n runes.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n])
+}
+
+func sameAgent(a, b *AgentRef) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.ID == b.ID
+}
+
+func isHTTPURL(s string) bool {
+	return (strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")) && len(s) > len("https://") && len(s) <= 2048
+}

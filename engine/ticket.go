@@ -1,0 +1,136 @@
+package engine
+
+import "time"
+
+// TicketStatus is a ticket's place in the Helpdesk (H3).
+type TicketStatus string
+
+// Ticket statuses.
+const (
+	StatusOpen    TicketStatus = "open"
+	StatusSnoozed TicketStatus = "snoozed"
+	StatusClosed  TicketStatus = "closed"
+)
+
+// ValidStatus reports whether s names a ticket status.
+func ValidStatus(s TicketStatus) bool {
+	return s == StatusOpen || s == StatusSnoozed || s == StatusClosed
+}
+
+// Ticket is the Helpdesk-only state of a ticket. A ticket shares its id with
+// its conversation; everything the shopper can see (messages, assignment,
+// receipts, the end) is in the conversation, and the ticket adds what only
+// agents know.
+type Ticket struct {
+	ID           string
+	LastSeq      uint64
+	SnoozedUntil time.Time
+	SnoozedAtSeq uint64 // shopper messages after this conversation seq wake it
+}
+
+// DecideSnooze refuses or accepts a snooze of the ticket of conversation c.
+func (t *Ticket) DecideSnooze(c *Conversation, cmd SnoozeTicket) ([]TicketEvent, error) {
+	if !c.IsTicket() {
+		return nil, ErrNotFound
+	}
+	if c.Ended {
+		return nil, ErrClosed
+	}
+	if !cmd.Until.After(cmd.At) {
+		return nil, Invalid("until", "must be in the future")
+	}
+	return []TicketEvent{{
+		Seq: t.LastSeq + 1, At: cmd.At, Kind: TicketSnoozed,
+		Until: cmd.Until, AtSeq: c.LastSeq, AgentID: cmd.AgentID,
+	}}, nil
+}
+
+// Apply folds one ticket event into the state, ignoring any out of order.
+func (t *Ticket) Apply(e TicketEvent) {
+	if e.Seq != t.LastSeq+1 {
+		return
+	}
+	t.LastSeq = e.Seq
+	if e.Kind == TicketSnoozed {
+		t.SnoozedUntil, t.SnoozedAtSeq = e.Until, e.AtSeq
+	}
+}
+
+// Status is the ticket's status at time now: closed once its conversation
+// ended; snoozed until the snooze runs out or the customer writes; else open.
+func (t *Ticket) Status(c *Conversation, now time.Time) TicketStatus {
+	switch {
+	case c.Ended:
+		return StatusClosed
+	case t.snoozed(c) && now.Before(t.SnoozedUntil):
+		return StatusSnoozed
+	}
+	return StatusOpen
+}
+
+func (t *Ticket) snoozed(c *Conversation) bool {
+	return !t.SnoozedUntil.IsZero() && c.LastShopperMsg <= t.SnoozedAtSeq
+}
+
+// ProfileRef names a customer in a ticket row.
+type ProfileRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// TicketRow is one line of the Helpdesk inbox (H1): a projection of a
+// conversation and its ticket. Version grows with every event of either log,
+// so a projection that receives rows twice or out of order keeps the newest.
+type TicketRow struct {
+	ID           string       `json:"id"`
+	Channel      Channel      `json:"channel"`
+	Status       TicketStatus `json:"status"`
+	Profile      ProfileRef   `json:"profile"`
+	Preview      string       `json:"preview"`
+	Unread       bool         `json:"unread"`
+	Assignee     *AgentRef    `json:"assignee"`
+	UpdatedAt    time.Time    `json:"updated_at"`
+	WaitingSince *time.Time   `json:"waiting_since"`
+	SnoozedUntil *time.Time   `json:"snoozed_until,omitempty"`
+	Version      uint64       `json:"-"`
+}
+
+// Row projects a conversation and its ticket into an inbox row at time now.
+func Row(c *Conversation, t *Ticket, now time.Time) TicketRow {
+	r := TicketRow{
+		ID:        c.ID,
+		Channel:   c.Channel,
+		Status:    t.Status(c, now),
+		Profile:   ProfileRef{ID: c.ProfileID, Name: c.ProfileName},
+		Preview:   c.Preview,
+		Unread:    !c.Ended && c.LastShopperMsg > c.AgentSeen,
+		Assignee:  c.Assignee,
+		UpdatedAt: c.ActivityAt,
+		Version:   c.LastSeq + t.LastSeq,
+	}
+	if !c.WaitingSince.IsZero() && !c.Ended {
+		w := c.WaitingSince
+		r.WaitingSince = &w
+	}
+	if r.Status == StatusSnoozed {
+		u := t.SnoozedUntil
+		r.SnoozedUntil = &u
+	}
+	return r
+}
+
+// At returns the row as it stands at time now: a snoozed row whose snooze ran
+// out is open again.
+func (r TicketRow) At(now time.Time) TicketRow {
+	if r.Status == StatusSnoozed && r.SnoozedUntil != nil && !now.Before(*r.SnoozedUntil) {
+		r.Status = StatusOpen
+		r.SnoozedUntil = nil
+	}
+	return r
+}
+
+// CountsForBadge reports whether the row adds one to the unread badge (H2):
+// an open ticket with a customer message no agent has read.
+func (r TicketRow) CountsForBadge() bool {
+	return r.Unread && r.Status == StatusOpen
+}
