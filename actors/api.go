@@ -1,0 +1,81 @@
+package actors
+
+import (
+	"time"
+
+	"github.com/parley-chat/parley/engine"
+)
+
+// ConversationInfo is a conversation as a shopper's socket knows it.
+type ConversationInfo struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"` // "open" or "ended"
+	LastSeq uint64 `json:"last_seq"`
+}
+
+// Posted is the answer to a message: its seq, and whether it was a repeat of a
+// message already stored with the same client_id (then nothing was stored).
+type Posted struct {
+	Conversation string
+	Seq          uint64
+	Duplicate    bool
+}
+
+// Subscriber receives a conversation's events in seq order. The conversation
+// actor calls its methods from inside Receive, so they must never block:
+// Deliver queues the event or reports false, and the actor then drops the
+// subscriber (a slow client is disconnected, never allowed to stall an actor).
+type Subscriber interface {
+	// Deliver queues one event. It returns false if the subscriber is gone or
+	// its queue is full; it is then unsubscribed and Ended is not called.
+	Deliver(conversation string, e engine.Event) bool
+	// Ended tells the subscriber that its subscription is over without its
+	// asking (the actor stopped); a client should resubscribe after its last seq.
+	Ended(conversation string)
+}
+
+// InboxSink receives the live inbox: the badge and every changed row. Like a
+// Subscriber, it must not block; false unsubscribes it.
+type InboxSink interface {
+	Badge(unread int) bool
+	Row(row engine.TicketRow) bool
+}
+
+// TicketQuery filters and pages the inbox list.
+type TicketQuery struct {
+	Status   engine.TicketStatus // "" means open
+	Channel  engine.Channel      // "" means every channel
+	Assignee string              // agent id; "" means anyone
+	Limit    int                 // 0 means 50; at most 200
+	Cursor   string              // opaque, from a previous page
+}
+
+// TicketView is one ticket with its whole conversation log (H4).
+type TicketView struct {
+	Row    engine.TicketRow
+	Events []engine.Event
+}
+
+// Config tunes the actor system. The zero value is usable.
+type Config struct {
+	// PassivateAfter stops a conversation actor that has had no message and no
+	// subscriber for this long; it comes back from storage on demand.
+	// Default 2 minutes.
+	PassivateAfter time.Duration
+	// RequestTimeout bounds every request to an actor. Default 10 seconds.
+	RequestTimeout time.Duration
+	// Now is the clock; default time.Now. Tests inject their own.
+	Now func() time.Time
+}
+
+func (c *Config) ensureDefaults() {
+	if c.PassivateAfter <= 0 {
+		c.PassivateAfter = 2 * time.Minute
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 10 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}

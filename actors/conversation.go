@@ -1,0 +1,285 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/parley-chat/parley/engine"
+	"github.com/parley-chat/parley/persist"
+)
+
+// conversationActor owns one conversation's log and the ticket that shares
+// its id. It is the only writer of both streams while it runs.
+type conversationActor struct {
+	id      string
+	sys     *System
+	conv    *engine.Conversation
+	ticket  *engine.Ticket
+	snapSeq uint64 // conversation seq of the newest snapshot written or loaded
+	subs    map[Subscriber]struct{}
+	broken  error // storage could not be read: refuse everything, claim nothing
+}
+
+func newConversationActor(sys *System, id string) actor.Actor {
+	return &conversationActor{id: id, sys: sys, subs: map[Subscriber]struct{}{}}
+}
+
+func (a *conversationActor) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		a.load(ctx)
+	case *actor.Restarting, *actor.Stopping:
+		a.endSubscriptions()
+	case *actor.ReceiveTimeout:
+		a.idle(ctx)
+	case *envelope:
+		a.handle(ctx, msg.Msg)
+	}
+}
+
+func (a *conversationActor) handle(ctx actor.Context, msg any) {
+	if a.broken != nil {
+		ctx.Respond(&result{Err: a.broken})
+		return
+	}
+	start := time.Now()
+	switch m := msg.(type) {
+	case *postCmd:
+		a.post(ctx, m)
+	case *seenCmd:
+		a.seen(ctx, m)
+	case *assignCmd:
+		a.assign(ctx, m)
+	case *endCmd:
+		a.end(ctx, m)
+	case *snoozeCmd:
+		a.snooze(ctx, m)
+	case *subscribeCmd:
+		a.subscribe(ctx, m)
+	case *unsubscribeCmd:
+		delete(a.subs, m.Sub)
+	case *viewQuery:
+		a.view(ctx)
+	}
+	a.sys.metrics.receive.Observe(time.Since(start).Seconds())
+}
+
+func (a *conversationActor) load(ctx actor.Context) {
+	ctx.SetReceiveTimeout(a.sys.cfg.PassivateAfter)
+	conv, ticket, err := a.sys.store.Load(a.id)
+	switch {
+	case errors.Is(err, persist.ErrNotFound):
+		conv, ticket = engine.NewConversation(a.id), &engine.Ticket{ID: a.id}
+	case err != nil:
+		a.sys.log.Error("conversation load failed", slog.String("conversation", a.id), slog.Any("err", err))
+		a.broken = engine.Errorf(engine.CodeInternal, "storage unavailable")
+		return
+	}
+	a.conv, a.ticket, a.snapSeq = conv, ticket, conv.LastSeq
+	a.broken = nil
+}
+
+// idle passivates the actor when nobody listens; it comes back on demand.
+func (a *conversationActor) idle(ctx actor.Context) {
+	if len(a.subs) == 0 {
+		ctx.Request(ctx.Parent(), &passivate{ID: a.id})
+	}
+}
+
+func (a *conversationActor) endSubscriptions() {
+	for sub := range a.subs {
+		sub.Ended(a.id)
+		delete(a.subs, sub)
+	}
+}
+
+// authorize refuses a shopper who does not own the conversation and an agent
+// asking for a conversation that is not a ticket, both as not_found.
+func (a *conversationActor) authorize(owner string, asAgent bool) error {
+	switch {
+	case a.conv.LastSeq == 0:
+		return engine.ErrNotFound
+	case owner != "" && owner != a.conv.ProfileID:
+		return engine.ErrNotFound
+	case asAgent && !a.conv.IsTicket():
+		return engine.ErrNotFound
+	}
+	return nil
+}
+
+func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
+	if err := a.authorize(m.Owner, m.AsAgent); err != nil {
+		ctx.Respond(&result{Err: err})
+		return
+	}
+	events, err := a.conv.Decide(m.Cmd)
+	var dup *engine.Duplicate
+	if errors.As(err, &dup) {
+		ctx.Respond(&result{Posted: Posted{Conversation: a.id, Seq: dup.Seq, Duplicate: true}})
+		return
+	}
+	if err != nil {
+		ctx.Respond(&result{Err: err})
+		return
+	}
+	if err := a.commit(ctx, events, nil); err != nil {
+		var stored *persist.DuplicateError
+		if errors.As(err, &stored) { // the state was stale; storage knows the message
+			ctx.Respond(&result{Posted: Posted{Conversation: a.id, Seq: stored.Seq, Duplicate: true}})
+			return
+		}
+		ctx.Respond(&result{Err: err})
+		return
+	}
+	a.sys.metrics.messages.WithLabelValues(string(a.conv.Channel), string(m.Cmd.From)).Inc()
+	ctx.Respond(&result{Posted: Posted{Conversation: a.id, Seq: events[0].Seq}, Row: a.row()})
+}
+
+func (a *conversationActor) seen(ctx actor.Context, m *seenCmd) {
+	a.decideAndCommit(ctx, a.authorize(m.Owner, m.AsAgent), m.Cmd)
+}
+
+func (a *conversationActor) assign(ctx actor.Context, m *assignCmd) {
+	a.decideAndCommit(ctx, a.authorize("", true), m.Cmd)
+}
+
+func (a *conversationActor) end(ctx actor.Context, m *endCmd) {
+	a.decideAndCommit(ctx, a.authorize(m.Owner, m.AsAgent), m.Cmd)
+}
+
+// decideAndCommit runs a command that answers with the ticket row.
+func (a *conversationActor) decideAndCommit(ctx actor.Context, denied error, cmd engine.Command) {
+	if denied != nil {
+		ctx.Respond(&result{Err: denied})
+		return
+	}
+	events, err := a.conv.Decide(cmd)
+	if err == nil && len(events) > 0 {
+		err = a.commit(ctx, events, nil)
+	}
+	ctx.Respond(&result{Row: a.row(), Err: err})
+}
+
+func (a *conversationActor) snooze(ctx actor.Context, m *snoozeCmd) {
+	if err := a.authorize("", true); err != nil {
+		ctx.Respond(&result{Err: err})
+		return
+	}
+	tevents, err := a.ticket.DecideSnooze(a.conv, m.Cmd)
+	if err == nil {
+		err = a.commit(ctx, nil, tevents)
+	}
+	ctx.Respond(&result{Row: a.row(), Err: err})
+}
+
+// commit applies events to the state, persists them durably in one batch
+// with the inbox row, the profile's open pointer and, now and then, a
+// snapshot, then publishes them. If storage refuses, the state is reloaded
+// from storage so that it never claims what was not written.
+func (a *conversationActor) commit(ctx actor.Context, events []engine.Event, tevents []engine.TicketEvent) error {
+	wasOpen := a.conv.Open()
+	for _, e := range events {
+		a.conv.Apply(e)
+	}
+	for _, e := range tevents {
+		a.ticket.Apply(e)
+	}
+	c := persist.Commit{Conversation: a.id, Events: events, TicketEvents: tevents}
+	if a.conv.IsTicket() {
+		row := a.row()
+		c.Row = &row
+	}
+	if wasOpen && !a.conv.Open() {
+		c.Open = &persist.OpenPointer{ProfileID: a.conv.ProfileID, Channel: a.conv.Channel}
+	}
+	if a.conv.LastSeq-a.snapSeq >= uint64(a.sys.store.SnapshotEvery()) {
+		c.Snapshot = &persist.Snapshot{Conversation: *a.conv, Ticket: *a.ticket}
+	}
+	start := time.Now()
+	err := a.sys.store.Append(context.Background(), c)
+	a.sys.metrics.persist.Observe(time.Since(start).Seconds())
+	if err != nil {
+		a.sys.log.Error("conversation commit failed", slog.String("conversation", a.id), slog.Any("err", err))
+		a.load(ctx)
+		if errors.As(err, new(*persist.DuplicateError)) {
+			return err
+		}
+		return engine.Errorf(engine.CodeInternal, "could not store the change")
+	}
+	if c.Snapshot != nil {
+		a.snapSeq = a.conv.LastSeq
+	}
+	a.publish(ctx, events, c.Row)
+	return nil
+}
+
+func (a *conversationActor) publish(ctx actor.Context, events []engine.Event, row *engine.TicketRow) {
+	for _, e := range events {
+		for sub := range a.subs {
+			if !sub.Deliver(a.id, e) {
+				delete(a.subs, sub)
+			}
+		}
+	}
+	if row != nil {
+		ctx.Send(a.sys.inbox, &rowChanged{Row: *row})
+	}
+}
+
+func (a *conversationActor) row() engine.TicketRow {
+	return engine.Row(a.conv, a.ticket, a.sys.cfg.Now())
+}
+
+// subscribe replays the events after m.After from storage, then adds the
+// subscriber for live events: both happen inside one Receive, so no event can
+// fall between the replay and the first live one.
+func (a *conversationActor) subscribe(ctx actor.Context, m *subscribeCmd) {
+	if err := a.authorize(m.Owner, false); err != nil {
+		ctx.Respond(&result{Err: err})
+		return
+	}
+	if m.After < a.conv.LastSeq {
+		err := a.sys.store.Events(a.id, m.After, 0, func(e engine.Event) error {
+			if !m.Sub.Deliver(a.id, e) {
+				return errSubscriberGone
+			}
+			return nil
+		})
+		if err != nil {
+			ctx.Respond(&result{Err: replayError(err)})
+			return
+		}
+	}
+	a.subs[m.Sub] = struct{}{}
+	ctx.Respond(&result{Posted: Posted{Conversation: a.id, Seq: a.conv.LastSeq}})
+}
+
+var errSubscriberGone = errors.New("actors: subscriber gone")
+
+func replayError(err error) error {
+	if errors.Is(err, errSubscriberGone) {
+		return engine.Errorf(engine.CodeUnavailable, "subscriber too slow")
+	}
+	return engine.Errorf(engine.CodeInternal, "could not read the conversation")
+}
+
+func (a *conversationActor) view(ctx actor.Context) {
+	if err := a.authorize("", true); err != nil {
+		ctx.Respond(&result{Err: err})
+		return
+	}
+	events := make([]engine.Event, 0, a.conv.LastSeq)
+	err := a.sys.store.Events(a.id, 0, 0, func(e engine.Event) error {
+		events = append(events, e)
+		return nil
+	})
+	if err != nil {
+		ctx.Respond(&result{Err: replayError(err)})
+		return
+	}
+	ctx.Respond(&result{View: TicketView{Row: a.row(), Events: events}})
+}

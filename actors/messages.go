@@ -1,0 +1,82 @@
+package actors
+
+import (
+	"github.com/parley-chat/parley/engine"
+)
+
+// Messages to a conversation actor. Owner, when set, is the profile id of the
+// shopper acting: the actor refuses a conversation that is not theirs as
+// not_found, so nobody learns that another customer's conversation exists.
+// AsAgent marks a Helpdesk request: it needs the conversation to be a ticket.
+type (
+	postCmd struct {
+		Owner   string
+		AsAgent bool
+		Cmd     engine.PostMessage
+	}
+	seenCmd struct {
+		Owner   string
+		AsAgent bool
+		Cmd     engine.MarkSeen
+	}
+	assignCmd struct {
+		Cmd engine.AssignTicket
+	}
+	endCmd struct {
+		Owner   string
+		AsAgent bool
+		Cmd     engine.EndConversation
+	}
+	snoozeCmd struct {
+		Cmd engine.SnoozeTicket
+	}
+	subscribeCmd struct {
+		Owner string
+		After uint64
+		Sub   Subscriber
+	}
+	unsubscribeCmd struct {
+		Sub Subscriber
+	}
+	viewQuery struct{}
+)
+
+// result is every conversation actor's answer.
+type result struct {
+	Posted Posted
+	Row    engine.TicketRow
+	View   TicketView
+	Err    error
+}
+
+// Messages to a profile actor.
+type (
+	startChatCmd struct {
+		Visitor engine.Visitor
+		Welcome string
+	}
+	openQuery   struct{}
+	profileInfo struct {
+		Info    *ConversationInfo
+		Created bool
+		Err     error
+	}
+)
+
+// Messages to the inbox actor.
+type (
+	rowChanged struct{ Row engine.TicketRow }
+	listQuery  struct {
+		Q  TicketQuery
+		Me string
+	}
+	listResult struct {
+		Rows []engine.TicketRow
+		Next string
+		Err  error
+	}
+	badgeQuery   struct{}
+	watchInbox   struct{ Sink InboxSink }
+	unwatchInbox struct{ Sink InboxSink }
+	snoozeCheck  struct{}
+)

@@ -1,0 +1,91 @@
+package actors
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/parley-chat/parley/engine"
+	"github.com/parley-chat/parley/persist"
+)
+
+// profileActor serializes what must happen once per customer: starting a
+// web chat. Two tabs pressing "start" at once get the same conversation (H8).
+// The open pointer lives in storage and is cleared in the same batch as the
+// conversation's end, so the actor keeps no state of its own.
+type profileActor struct {
+	id  string
+	sys *System
+}
+
+func newProfileActor(sys *System, id string) actor.Actor {
+	return &profileActor{id: id, sys: sys}
+}
+
+func (a *profileActor) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		ctx.SetReceiveTimeout(a.sys.cfg.PassivateAfter)
+	case *actor.ReceiveTimeout:
+		ctx.Request(ctx.Parent(), &passivate{ID: a.id})
+	case *envelope:
+		switch m := msg.Msg.(type) {
+		case *startChatCmd:
+			ctx.Respond(a.start(m))
+		case *openQuery:
+			info, err := a.open()
+			ctx.Respond(&profileInfo{Info: info, Err: err})
+		}
+	}
+}
+
+func (a *profileActor) open() (*ConversationInfo, error) {
+	id, err := a.sys.store.OpenConversation(a.id, engine.ChannelWebchat)
+	if err != nil {
+		return nil, storageError(a.sys.log, "open conversation lookup", err)
+	}
+	if id == "" {
+		return nil, nil
+	}
+	last, err := a.sys.store.LastSeq(id)
+	if err != nil {
+		return nil, storageError(a.sys.log, "last seq lookup", err)
+	}
+	return &ConversationInfo{ID: id, Status: "open", LastSeq: last}, nil
+}
+
+// start returns the open conversation, or writes the first event of a new
+// one together with the profile's open pointer.
+func (a *profileActor) start(m *startChatCmd) *profileInfo {
+	info, err := a.open()
+	if err != nil || info != nil {
+		return &profileInfo{Info: info, Err: err}
+	}
+	now := a.sys.cfg.Now().UTC()
+	id := engine.NewID(now)
+	conv := engine.NewConversation(id)
+	events, err := conv.Decide(engine.StartConversation{
+		ProfileID: a.id, ProfileName: m.Visitor.Name, Channel: engine.ChannelWebchat,
+		Welcome: m.Welcome, At: now,
+	})
+	if err != nil {
+		return &profileInfo{Err: err}
+	}
+	err = a.sys.store.Append(context.Background(), persist.Commit{
+		Conversation: id,
+		Events:       events,
+		Open:         &persist.OpenPointer{ProfileID: a.id, Channel: engine.ChannelWebchat, Conversation: id},
+	})
+	if err != nil {
+		return &profileInfo{Err: storageError(a.sys.log, "start conversation", err)}
+	}
+	a.sys.metrics.sessions.Inc()
+	return &profileInfo{Info: &ConversationInfo{ID: id, Status: "open", LastSeq: 1}, Created: true}
+}
+
+// storageError logs a storage failure and returns what a client may see.
+func storageError(log *slog.Logger, what string, err error) error {
+	log.Error("storage failure", slog.String("op", what), slog.Any("err", err))
+	return engine.Errorf(engine.CodeInternal, "storage failure")
+}

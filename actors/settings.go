@@ -1,0 +1,74 @@
+package actors
+
+import (
+	"context"
+	"errors"
+
+	"github.com/parley-chat/parley/engine"
+	"github.com/parley-chat/parley/persist"
+)
+
+// Settings returns the current settings. Saving applies at once (C1).
+func (s *System) Settings() engine.Settings { return s.conf.getSettings() }
+
+// PutSettings validates and saves settings; an invalid value changes nothing.
+func (s *System) PutSettings(ctx context.Context, v engine.Settings) error {
+	return s.conf.putSettings(v)
+}
+
+// FAQs returns every FAQ and knowledge article, in order (C4).
+func (s *System) FAQs() []engine.FAQ { return s.conf.getFAQs() }
+
+// FAQ returns one FAQ or article by id.
+func (s *System) FAQ(id string) (engine.FAQ, bool) {
+	for _, f := range s.conf.getFAQs() {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return engine.FAQ{}, false
+}
+
+// PutFAQ creates (empty ID) or replaces an FAQ and returns it as stored.
+func (s *System) PutFAQ(ctx context.Context, f engine.FAQ) (engine.FAQ, error) {
+	return s.conf.putFAQ(f, s.cfg.Now())
+}
+
+// DeleteFAQ removes an FAQ; not_found if it does not exist.
+func (s *System) DeleteFAQ(ctx context.Context, id string) error { return s.conf.deleteFAQ(id) }
+
+// Agents lists every agent, disabled ones included (C8).
+func (s *System) Agents() []engine.Agent { return s.conf.listAgents() }
+
+// Agent returns one agent by id.
+func (s *System) Agent(id string) (engine.Agent, bool) { return s.conf.agent(id) }
+
+// CreateAgent stores a new agent and returns it with its API token. Only the
+// token's hash is stored: this is the one time anyone sees the token.
+func (s *System) CreateAgent(ctx context.Context, a engine.Agent) (engine.Agent, string, error) {
+	return s.conf.createAgent(a, s.cfg.Now())
+}
+
+// DisableAgent disables an agent; their token stops working at once.
+func (s *System) DisableAgent(ctx context.Context, id string) error { return s.conf.disableAgent(id) }
+
+// Authenticate returns the enabled agent whose API token this is.
+func (s *System) Authenticate(token string) (engine.Agent, bool) { return s.conf.authenticate(token) }
+
+// Profile returns a customer profile with its latest events (I1, H4).
+func (s *System) Profile(ctx context.Context, id string) (engine.Profile, error) {
+	if !engine.ValidID(id) {
+		return engine.Profile{}, engine.ErrNotFound
+	}
+	p, err := s.store.Profile(id)
+	if errors.Is(err, persist.ErrNotFound) {
+		return engine.Profile{}, engine.ErrNotFound
+	}
+	if err != nil {
+		return engine.Profile{}, storageError(s.log, "profile", err)
+	}
+	if p.Events, err = s.store.ProfileEvents(id, 50); err != nil {
+		return engine.Profile{}, storageError(s.log, "profile events", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,89 @@
+package actors
+
+import (
+	"context"
+
+	"github.com/parley-chat/parley/engine"
+)
+
+// OpenConversation returns the profile's open web-chat conversation, or nil.
+func (s *System) OpenConversation(ctx context.Context, profileID string) (*ConversationInfo, error) {
+	r, err := s.profile(ctx, profileID, &openQuery{})
+	if err != nil {
+		return nil, err
+	}
+	return r.Info, nil
+}
+
+// StartChat starts a live chat for a logged-in visitor with the configured
+// welcome message (S4), or returns the one already open with created false
+// (H8). It refuses anonymous visitors and a disabled chat (S1).
+func (s *System) StartChat(ctx context.Context, v engine.Visitor) (ConversationInfo, bool, error) {
+	settings := s.Settings()
+	if chat := settings.Chat(v.LoggedIn()); !chat.CanStart {
+		if chat.Reason == engine.ReasonLoginRequired {
+			return ConversationInfo{}, false, engine.Errorf(engine.CodeForbidden, "log in to start a chat")
+		}
+		return ConversationInfo{}, false, engine.Errorf(engine.CodeForbidden, "web chat is disabled")
+	}
+	r, err := s.profile(ctx, v.ProfileID, &startChatCmd{Visitor: v, Welcome: settings.Webchat.WelcomeMessage})
+	if err != nil {
+		return ConversationInfo{}, false, err
+	}
+	return *r.Info, r.Created, nil
+}
+
+// ShopperPost posts a shopper's message to their conversation (S6). The first
+// one makes the conversation a ticket.
+func (s *System) ShopperPost(ctx context.Context, v engine.Visitor, conversation, text string, attachments []engine.Attachment, clientID string) (Posted, error) {
+	if !v.LoggedIn() {
+		return Posted{}, engine.ErrNoOpenConversation
+	}
+	r, err := s.conversation(ctx, conversation, &postCmd{Owner: v.ProfileID, Cmd: engine.PostMessage{
+		From: engine.PartyShopper, AuthorID: v.ProfileID, Author: v.Name, Text: text,
+		Attachments: attachments, ClientID: clientID, At: s.cfg.Now().UTC(),
+	}})
+	if err != nil {
+		return Posted{}, err
+	}
+	return r.Posted, nil
+}
+
+// ShopperSeen records the shopper's read receipt (S11).
+func (s *System) ShopperSeen(ctx context.Context, v engine.Visitor, conversation string, upTo uint64) error {
+	if !v.LoggedIn() {
+		return engine.ErrNotFound
+	}
+	_, err := s.conversation(ctx, conversation, &seenCmd{Owner: v.ProfileID,
+		Cmd: engine.MarkSeen{By: engine.PartyShopper, UpTo: upTo, At: s.cfg.Now().UTC()}})
+	return err
+}
+
+// ShopperEnd ends the shopper's conversation and closes its ticket (S8).
+func (s *System) ShopperEnd(ctx context.Context, v engine.Visitor, conversation string) error {
+	if !v.LoggedIn() {
+		return engine.ErrNotFound
+	}
+	_, err := s.conversation(ctx, conversation, &endCmd{Owner: v.ProfileID,
+		Cmd: engine.EndConversation{By: engine.PartyShopper, At: s.cfg.Now().UTC()}})
+	return err
+}
+
+// Subscribe sends sub every event of the visitor's conversation with seq >
+// after, then every new one, in order and without gaps (S12). A conversation
+// that is not the visitor's is not_found.
+func (s *System) Subscribe(ctx context.Context, v engine.Visitor, conversation string, after uint64, sub Subscriber) error {
+	if !v.LoggedIn() {
+		return engine.ErrNotFound
+	}
+	_, err := s.conversation(ctx, conversation, &subscribeCmd{Owner: v.ProfileID, After: after, Sub: sub})
+	return err
+}
+
+// Unsubscribe stops delivery to sub. It does not wait.
+func (s *System) Unsubscribe(conversation string, sub Subscriber) {
+	if s.closed.Load() || !engine.ValidID(conversation) {
+		return
+	}
+	s.actors.Root.Send(s.conversations, &envelope{ID: conversation, Msg: &unsubscribeCmd{Sub: sub}})
+}

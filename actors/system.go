@@ -1,0 +1,179 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/parley-chat/parley/engine"
+	"github.com/parley-chat/parley/persist"
+)
+
+// System is Parley's actor system: the directories of conversation and
+// profile actors, the inbox, and the cached configuration. It is safe for
+// concurrent use; every method addresses actors by id.
+type System struct {
+	cfg     Config
+	store   *persist.Store
+	log     *slog.Logger
+	metrics *metrics
+	conf    *config
+
+	actors        *actor.ActorSystem
+	conversations *actor.PID
+	profiles      *actor.PID
+	inbox         *actor.PID
+
+	closed   atomic.Bool
+	shutdown sync.Once
+}
+
+// Start starts the actor system on an open store and registers its metrics
+// on reg (nil registers nothing). The inbox is rebuilt from the row index, so
+// start-up reads one row per ticket, never the events.
+func Start(store *persist.Store, cfg Config, reg prometheus.Registerer, log *slog.Logger) (*System, error) {
+	cfg.ensureDefaults()
+	if log == nil {
+		log = slog.Default()
+	}
+	conf, err := loadConfig(store)
+	if err != nil {
+		return nil, err
+	}
+	rows := map[string]engine.TicketRow{}
+	if err := store.Rows(func(r engine.TicketRow) error { rows[r.ID] = r; return nil }); err != nil {
+		return nil, err
+	}
+	s := &System{cfg: cfg, store: store, log: log, metrics: newMetrics(reg), conf: conf}
+	quiet := slog.New(minLevel{Handler: log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "protoactor"))
+	s.actors = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
+	root := s.actors.Root
+	s.inbox, err = root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newInboxActor(s, rows) }), "inbox")
+	if err != nil {
+		return nil, err
+	}
+	s.conversations, err = root.SpawnNamed(actor.PropsFromProducer(newDirectory(
+		func(id string) *actor.Props {
+			return actor.PropsFromProducer(func() actor.Actor { return newConversationActor(s, id) })
+		}, s.gauge("conversation"))), "conversations")
+	if err != nil {
+		return nil, err
+	}
+	s.profiles, err = root.SpawnNamed(actor.PropsFromProducer(newDirectory(
+		func(id string) *actor.Props {
+			return actor.PropsFromProducer(func() actor.Actor { return newProfileActor(s, id) })
+		}, s.gauge("profile"))), "profiles")
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *System) gauge(kind string) func(int) {
+	g := s.metrics.actors.WithLabelValues(kind)
+	return func(n int) { g.Set(float64(n)) }
+}
+
+// Shutdown stops every actor and waits for them, or until ctx ends. Storage
+// is left open: its owner closes it afterwards. Idempotent.
+func (s *System) Shutdown(ctx context.Context) error {
+	var err error
+	s.shutdown.Do(func() {
+		s.closed.Store(true)
+		for _, pid := range []*actor.PID{s.conversations, s.profiles, s.inbox} {
+			f := s.actors.Root.StopFuture(pid)
+			done := make(chan struct{})
+			go func() { _, _ = f.Result(); close(done) }()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
+		s.actors.Shutdown()
+	})
+	return err
+}
+
+// Ready reports whether storage is open and the actors are up (O2).
+func (s *System) Ready() bool { return !s.closed.Load() }
+
+var errUnavailable = engine.Errorf(engine.CodeUnavailable, "shutting down")
+
+// ask sends msg to pid and waits for the answer, at most until ctx's deadline
+// or the configured request timeout.
+func (s *System) ask(ctx context.Context, pid *actor.PID, msg any) (any, error) {
+	if s.closed.Load() {
+		return nil, errUnavailable
+	}
+	timeout := s.cfg.RequestTimeout
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
+		timeout = time.Until(dl)
+	}
+	if timeout <= 0 {
+		return nil, engine.Errorf(engine.CodeUnavailable, "request expired")
+	}
+	res, err := s.actors.Root.RequestFuture(pid, msg, timeout).Result()
+	if err != nil {
+		if errors.Is(err, actor.ErrTimeout) {
+			return nil, engine.Errorf(engine.CodeUnavailable, "timed out")
+		}
+		return nil, engine.Errorf(engine.CodeUnavailable, "actor unavailable")
+	}
+	return res, nil
+}
+
+// conversation sends msg to conversation id and returns its result.
+func (s *System) conversation(ctx context.Context, id string, msg any) (*result, error) {
+	if !engine.ValidID(id) {
+		return nil, engine.ErrNotFound
+	}
+	res, err := s.ask(ctx, s.conversations, &envelope{ID: id, Msg: msg})
+	if err != nil {
+		return nil, err
+	}
+	r, ok := res.(*result)
+	if !ok {
+		return nil, engine.Errorf(engine.CodeInternal, "unexpected answer")
+	}
+	return r, r.Err
+}
+
+func (s *System) profile(ctx context.Context, id string, msg any) (*profileInfo, error) {
+	if !engine.ValidID(id) {
+		return nil, engine.Invalid("sub", "is not a valid profile id")
+	}
+	res, err := s.ask(ctx, s.profiles, &envelope{ID: id, Msg: msg})
+	if err != nil {
+		return nil, err
+	}
+	r, ok := res.(*profileInfo)
+	if !ok {
+		return nil, engine.Errorf(engine.CodeInternal, "unexpected answer")
+	}
+	return r, r.Err
+}
+
+// minLevel drops records below min: protoactor logs every actor start at info.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(as), min: h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
+}
