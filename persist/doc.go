@@ -1,0 +1,36 @@
+// Package persist is Parley's durable state on one Pebble database: the event
+// logs of conversations and tickets, their snapshots, the inbox rows and
+// other indexes, customer profiles, and the store's configuration (settings,
+// FAQs, agents).
+//
+// # What it promises
+//
+// Append writes one Commit — every change to one conversation and its ticket
+// caused by one command — in one atomic batch, and returns nil only after the
+// batch is fsync'd. It checks, under the stream's lock, that the events
+// continue their streams without a gap or a fork (*ConflictError) and that no
+// message repeats a stored client id (*DuplicateError); a refused commit
+// writes nothing. Concurrent appends share fsyncs through Pebble's commit
+// pipeline (group commit), so throughput grows with the number of
+// conversations writing at once rather than being bounded by one fsync per
+// event.
+//
+// Start-up never needs to read every event ever written: Load reads the
+// newest snapshot and the events after it, and Rows reads the inbox index in
+// one range scan.
+//
+// # What it must never do
+//
+// It never decides anything about the domain: it stores what engine decided
+// and rebuilds state with engine's Apply. It never writes a batch that spans
+// two conversations, never acknowledges a write before it is durable, never
+// swallows a storage error, and never exits the process (Pebble's fatal log
+// panics instead). A write whose events are visible to readers before Append
+// returns is possible (Pebble makes a batch visible before its fsync); callers
+// follow decide → persist → apply and act only on acknowledged appends.
+//
+// # Layout
+//
+// Keys are described in keys.go, the event codec (protobuf wire format) and
+// its schema in codec.go.
+package persist

@@ -1,0 +1,334 @@
+package persist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/parley-chat/parley/engine"
+)
+
+// ConflictError is an append whose first seq is not the stream's next seq: a
+// gap or a fork. Nothing of the commit was written.
+type ConflictError struct {
+	Stream    string // "c/<id>" or "t/<id>"
+	Want, Got uint64 // Want = stored last+1, Got = the seq offered
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("persist: conflict on %s: want seq %d, got %d", e.Stream, e.Want, e.Got)
+}
+
+// DuplicateError is a message whose (party, client_id) is already stored in
+// the conversation. Nothing of the commit was written; Seq is the seq of the
+// stored message, so the caller can acknowledge the repeat with it.
+type DuplicateError struct {
+	Conversation, ClientID string
+	Seq                    uint64
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("persist: duplicate client_id %q in %s (seq %d)", e.ClientID, e.Conversation, e.Seq)
+}
+
+// Commit is one atomic, durable write for one conversation id (a conversation
+// and its ticket share the id). No commit spans two conversations.
+type Commit struct {
+	Conversation string
+	// Events have consecutive seqs; Events[0].Seq must be the stored last
+	// seq + 1 (1 for a new stream), else *ConflictError.
+	Events []engine.Event
+	// TicketEvents follow the same rule on the ticket stream.
+	TicketEvents []engine.TicketEvent
+	// Row, when non-nil, replaces the conversation's inbox row.
+	Row *engine.TicketRow
+	// Open, when non-nil, sets or clears a profile's open conversation.
+	Open *OpenPointer
+	// Snapshot, when non-nil, replaces the conversation's snapshot. It must
+	// not be ahead of the streams as they stand after this commit.
+	Snapshot *Snapshot
+}
+
+// OpenPointer points a profile's channel at its open conversation.
+// Conversation is Commit.Conversation to set the pointer, or "" to clear it;
+// a clear is skipped when the pointer has meanwhile moved to another
+// conversation.
+type OpenPointer struct {
+	ProfileID    string
+	Channel      engine.Channel
+	Conversation string
+}
+
+// Snapshot is the state of a conversation and its ticket after
+// Conversation.LastSeq and Ticket.LastSeq.
+type Snapshot struct {
+	Conversation engine.Conversation
+	Ticket       engine.Ticket
+}
+
+const (
+	kindConv   byte = 'c'
+	kindTicket byte = 't'
+	// cacheCap bounds each shard's last-seq cache; a miss costs one seek.
+	cacheCap = 1024
+)
+
+// streamID names one stream in the last-seq cache without allocating.
+type streamID struct {
+	kind byte
+	id   string
+}
+
+func (s streamID) String() string { return string(s.kind) + "/" + s.id }
+
+func (s streamID) prefix() []byte { return streamPrefix(string(s.kind)+"/", s.id) }
+
+// streamShard serialises the check-and-apply of the streams hashed onto it
+// and caches their last seqs.
+type streamShard struct {
+	mu   sync.Mutex
+	last map[streamID]uint64
+}
+
+// Append writes c atomically and returns nil only once it is fsync'd.
+//
+// The seq checks and the idempotency checks run under the stream's lock
+// together with handing the batch to Pebble's commit pipeline; the wait for
+// the fsync happens outside the lock, so appends to many streams share one
+// fsync (group commit) and one stream can queue its next commit before the
+// last one is on disk. ctx is honoured until the batch is handed to Pebble;
+// after that Append waits for the fsync whatever ctx says, so that its answer
+// is never ambiguous.
+func (s *Store) Append(ctx context.Context, c Commit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	if err := c.validate(); err != nil {
+		return err
+	}
+	b := s.db.NewBatch()
+	if err := c.write(b); err != nil {
+		b.Close()
+		return err
+	}
+	if err := s.checkAndApply(ctx, b, &c); err != nil {
+		b.Close()
+		return err
+	}
+	err := b.SyncWait()
+	b.Close()
+	if err != nil {
+		return fmt.Errorf("persist: sync %s: %w", c.Conversation, err)
+	}
+	return nil
+}
+
+// validate refuses commits that are malformed whatever is stored.
+func (c *Commit) validate() error {
+	if c.Conversation == "" {
+		return errors.New("persist: commit without conversation id")
+	}
+	conv := streamID{kindConv, c.Conversation}
+	for i := 1; i < len(c.Events); i++ {
+		if want := c.Events[0].Seq + uint64(i); c.Events[i].Seq != want {
+			return &ConflictError{Stream: conv.String(), Want: want, Got: c.Events[i].Seq}
+		}
+	}
+	tick := streamID{kindTicket, c.Conversation}
+	for i := 1; i < len(c.TicketEvents); i++ {
+		if want := c.TicketEvents[0].Seq + uint64(i); c.TicketEvents[i].Seq != want {
+			return &ConflictError{Stream: tick.String(), Want: want, Got: c.TicketEvents[i].Seq}
+		}
+	}
+	if c.Row != nil && c.Row.ID != c.Conversation {
+		return fmt.Errorf("persist: row %q in commit of %q", c.Row.ID, c.Conversation)
+	}
+	if p := c.Open; p != nil && (p.ProfileID == "" || p.Conversation != "" && p.Conversation != c.Conversation) {
+		return fmt.Errorf("persist: open pointer %+v in commit of %q", *p, c.Conversation)
+	}
+	if sn := c.Snapshot; sn != nil && sn.Conversation.ID != c.Conversation {
+		return fmt.Errorf("persist: snapshot of %q in commit of %q", sn.Conversation.ID, c.Conversation)
+	}
+	return nil
+}
+
+// write puts everything of c that needs no stored state into b.
+func (c *Commit) write(b *pebble.Batch) error {
+	buf := make([]byte, 0, 256)
+	if len(c.Events) > 0 {
+		prefix := streamPrefix(convPrefix, c.Conversation)
+		for i := range c.Events {
+			e := &c.Events[i]
+			buf = appendEvent(buf[:0], e)
+			if err := b.Set(seqKey(prefix, e.Seq), buf, nil); err != nil {
+				return err
+			}
+			if e.Kind == engine.KindMessage && e.ClientID != "" {
+				if err := b.Set(cidKey(c.Conversation, e.From, e.ClientID), seqKey(nil, e.Seq), nil); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(c.TicketEvents) > 0 {
+		prefix := streamPrefix(ticketPrefix, c.Conversation)
+		for i := range c.TicketEvents {
+			buf = appendTicketEvent(buf[:0], &c.TicketEvents[i])
+			if err := b.Set(seqKey(prefix, c.TicketEvents[i].Seq), buf, nil); err != nil {
+				return err
+			}
+		}
+	}
+	if c.Row != nil {
+		if err := setRecord(b, rowKey(c.Conversation), rowRecord{*c.Row, c.Row.Version}); err != nil {
+			return err
+		}
+	}
+	if c.Snapshot != nil {
+		return setRecord(b, snapKey(c.Conversation), c.Snapshot)
+	}
+	return nil
+}
+
+func setRecord(b *pebble.Batch, k []byte, v any) error {
+	val, err := encodeRecord(v)
+	if err != nil {
+		return err
+	}
+	return b.Set(k, val, nil)
+}
+
+// checkAndApply runs the checks that depend on stored state and hands b to
+// Pebble, all under the stream's lock (and the profile's, for a pointer).
+func (s *Store) checkAndApply(ctx context.Context, b *pebble.Batch, c *Commit) error {
+	sh := &s.streams[partition(c.Conversation)]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err // gave up while queued behind other appends
+	}
+	conv, tick := streamID{kindConv, c.Conversation}, streamID{kindTicket, c.Conversation}
+	convLast, err := s.checkStream(sh, conv, len(c.Events), func(i int) uint64 { return c.Events[i].Seq })
+	if err != nil {
+		return err
+	}
+	tickLast, err := s.checkStream(sh, tick, len(c.TicketEvents), func(i int) uint64 { return c.TicketEvents[i].Seq })
+	if err != nil {
+		return err
+	}
+	if err := s.checkDuplicates(c); err != nil {
+		return err
+	}
+	if sn := c.Snapshot; sn != nil && (sn.Conversation.LastSeq > convLast || sn.Ticket.LastSeq > tickLast) {
+		return fmt.Errorf("persist: snapshot of %s at %d/%d is ahead of the log (%d/%d)",
+			c.Conversation, sn.Conversation.LastSeq, sn.Ticket.LastSeq, convLast, tickLast)
+	}
+	if c.Open != nil {
+		pm := &s.profiles[partition(c.Open.ProfileID)]
+		pm.Lock()
+		defer pm.Unlock()
+		if err := s.writePointer(b, c); err != nil {
+			return err
+		}
+	}
+	if err := s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
+		return fmt.Errorf("persist: write %s: %w", c.Conversation, err)
+	}
+	sh.remember(conv, convLast)
+	sh.remember(tick, tickLast)
+	return nil
+}
+
+// checkStream checks that n events with seqs seq(0..n-1) continue stream id,
+// and returns the stream's last seq as it will be after the commit.
+func (s *Store) checkStream(sh *streamShard, id streamID, n int, seq func(int) uint64) (uint64, error) {
+	last, err := s.lastSeqLocked(sh, id)
+	if err != nil || n == 0 {
+		return last, err
+	}
+	if got := seq(0); got != last+1 {
+		return 0, &ConflictError{Stream: id.String(), Want: last + 1, Got: got}
+	}
+	return seq(n - 1), nil
+}
+
+// checkDuplicates refuses a commit carrying a message whose client id is
+// stored already, or repeated within the commit.
+func (s *Store) checkDuplicates(c *Commit) error {
+	seen := map[string]uint64{}
+	for i := range c.Events {
+		e := &c.Events[i]
+		if e.Kind != engine.KindMessage || e.ClientID == "" {
+			continue
+		}
+		k := cidKey(c.Conversation, e.From, e.ClientID)
+		if seq, ok := seen[string(k)]; ok {
+			return &DuplicateError{Conversation: c.Conversation, ClientID: e.ClientID, Seq: seq}
+		}
+		seen[string(k)] = e.Seq
+		v, found, err := s.get(k)
+		if err != nil {
+			return err
+		}
+		if found {
+			seq, _ := beUint64(v)
+			return &DuplicateError{Conversation: c.Conversation, ClientID: e.ClientID, Seq: seq}
+		}
+	}
+	return nil
+}
+
+// writePointer adds the open-pointer change to b; the caller holds the
+// profile's lock so that a clear cannot race a set by another conversation.
+func (s *Store) writePointer(b *pebble.Batch, c *Commit) error {
+	k := openKey(c.Open.ProfileID, c.Open.Channel)
+	if c.Open.Conversation != "" {
+		return b.Set(k, []byte(c.Open.Conversation), nil)
+	}
+	cur, found, err := s.get(k)
+	if err != nil || !found || string(cur) != c.Conversation {
+		return err
+	}
+	return b.Delete(k, nil)
+}
+
+// lastSeqLocked returns a stream's last stored seq, from the cache or with
+// one seek. The caller holds the shard lock.
+func (s *Store) lastSeqLocked(sh *streamShard, id streamID) (uint64, error) {
+	if last, ok := sh.last[id]; ok {
+		return last, nil
+	}
+	prefix := id.prefix()
+	var last uint64
+	err := s.scan(prefix, nil, true, func(k, _ []byte) (bool, error) {
+		seq, ok := beUint64(k[len(prefix):])
+		if !ok {
+			return false, fmt.Errorf("%w: event key %q", errCorrupt, k)
+		}
+		last = seq
+		return false, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	sh.remember(id, last)
+	return last, nil
+}
+
+// remember caches a stream's last seq, evicting an arbitrary entry when full.
+func (sh *streamShard) remember(id streamID, last uint64) {
+	if _, ok := sh.last[id]; !ok && len(sh.last) >= cacheCap {
+		for k := range sh.last {
+			delete(sh.last, k)
+			break
+		}
+	}
+	sh.last[id] = last
+}

@@ -1,0 +1,239 @@
+package persist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/parley-chat/parley/engine"
+)
+
+// Errors of the store.
+var (
+	ErrClosed   = errors.New("persist: closed")
+	ErrNotFound = errors.New("persist: not found")
+)
+
+// Defaults of Options.
+const (
+	DefaultSnapshotEvery = 64
+	DefaultCacheBytes    = 64 << 20
+)
+
+// shards is the number of stream locks; streams hash onto them with
+// engine.Partition.
+const shards = 256
+
+// Options configure Open. The zero value of every field means its default.
+type Options struct {
+	// Dir is the data directory, created if missing.
+	Dir string
+	// FS is the file system; nil means the real disk (vfs.Default). Tests
+	// pass vfs.NewMem() or vfs.NewCrashableMem().
+	FS vfs.FS
+	// Logger receives the store's and Pebble's own messages; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// SnapshotEvery is how many events a conversation actor should let pass
+	// between snapshots; 0 means 64. The store only reports it: the caller
+	// decides when to put a Snapshot in a Commit.
+	SnapshotEvery int
+	// CacheBytes is the size of Pebble's block cache; 0 means 64 MiB.
+	CacheBytes int64
+}
+
+// EnsureDefaults fills in the zero fields.
+func (o *Options) EnsureDefaults() {
+	if o.FS == nil {
+		o.FS = vfs.Default
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.SnapshotEvery <= 0 {
+		o.SnapshotEvery = DefaultSnapshotEvery
+	}
+	if o.CacheBytes <= 0 {
+		o.CacheBytes = DefaultCacheBytes
+	}
+}
+
+// Store is Parley's durable state on one Pebble database. It is safe for
+// concurrent use.
+type Store struct {
+	db   *pebble.DB
+	opts Options
+	log  *slog.Logger
+
+	// closed and inflight form the gate of every call: a call counts itself
+	// in, then checks closed; Close sets closed, then waits for the count to
+	// drain before it closes the database (Pebble panics on a closed DB).
+	closed   atomic.Bool
+	inflight atomic.Int64
+	closeMu  sync.Mutex
+
+	streams  [shards]streamShard
+	profiles [shards]sync.Mutex // guards x/open/<profile>/… compare-and-clear
+	cfgMu    sync.Mutex         // guards read-modify-write of cfg/agent + cfg/token
+}
+
+// Open opens (creating if needed) the store in opts.Dir.
+func Open(opts Options) (*Store, error) {
+	opts.EnsureDefaults()
+	if opts.Dir == "" {
+		return nil, errors.New("persist: Options.Dir is required")
+	}
+	if err := opts.FS.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("persist: create %s: %w", opts.Dir, err)
+	}
+	cache := pebble.NewCache(opts.CacheBytes)
+	defer cache.Unref()
+	db, err := pebble.Open(opts.Dir, &pebble.Options{
+		FS:                 opts.FS,
+		Cache:              cache,
+		Logger:             pebbleLogger{opts.Logger},
+		FormatMajorVersion: pebble.FormatNewest,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("persist: open %s: %w", opts.Dir, err)
+	}
+	s := &Store{db: db, opts: opts, log: opts.Logger}
+	for i := range s.streams {
+		s.streams[i].last = map[streamID]uint64{}
+	}
+	return s, nil
+}
+
+// Close waits for the calls in progress, then closes the database. It is
+// idempotent; every later call on the store returns ErrClosed.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed.Swap(true) {
+		return nil
+	}
+	for s.inflight.Load() > 0 {
+		runtime.Gosched()
+		time.Sleep(100 * time.Microsecond)
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("persist: close: %w", err)
+	}
+	return nil
+}
+
+// enter counts a call in; it fails once Close has begun. Every successful
+// enter is paired with a leave.
+func (s *Store) enter() error {
+	s.inflight.Add(1)
+	if s.closed.Load() {
+		s.inflight.Add(-1)
+		return ErrClosed
+	}
+	return nil
+}
+
+func (s *Store) leave() { s.inflight.Add(-1) }
+
+// SnapshotEvery is the configured snapshot interval in events.
+func (s *Store) SnapshotEvery() int { return s.opts.SnapshotEvery }
+
+// Checkpoint writes a consistent copy of the whole store into dir, on the
+// store's file system, while it keeps serving. dir must not exist. Files are
+// hard-linked where the file system allows, so a checkpoint is cheap to take
+// but pins disk space until it is removed.
+func (s *Store) Checkpoint(dir string) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	if err := s.db.Checkpoint(dir, pebble.WithFlushedWAL()); err != nil {
+		return fmt.Errorf("persist: checkpoint %s: %w", dir, err)
+	}
+	return nil
+}
+
+// get reads one value, copied; found is false when the key is absent.
+func (s *Store) get(k []byte) (v []byte, found bool, err error) {
+	raw, closer, err := s.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("persist: get: %w", err)
+	}
+	v = append([]byte(nil), raw...)
+	return v, true, closer.Close()
+}
+
+// scan calls fn for every key with the given prefix, in order (or reverse).
+// k and v are only valid during the call.
+func (s *Store) scan(prefix, lower []byte, reverse bool, fn func(k, v []byte) (bool, error)) error {
+	if lower == nil {
+		lower = prefix
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upperBound(prefix)})
+	if err != nil {
+		return fmt.Errorf("persist: iterate: %w", err)
+	}
+	step, ok := it.Next, it.First()
+	if reverse {
+		step, ok = it.Prev, it.Last()
+	}
+	for ; ok; ok = step() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return fmt.Errorf("persist: read: %w", err)
+		}
+		more, err := fn(it.Key(), v)
+		if err != nil || !more {
+			it.Close()
+			return err
+		}
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("persist: iterate: %w", err)
+	}
+	return nil
+}
+
+// setSync writes one batch durably.
+func (s *Store) apply(b *pebble.Batch) error {
+	defer b.Close()
+	if err := s.db.Apply(b, pebble.Sync); err != nil {
+		return fmt.Errorf("persist: write: %w", err)
+	}
+	return nil
+}
+
+// pebbleLogger routes Pebble's logger into slog. Fatalf logs at error level
+// and panics: a library must not exit the process.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.LogAttrs(context.Background(), slog.LevelInfo, fmt.Sprintf(format, args...), slog.String("component", "pebble"))
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.LogAttrs(context.Background(), slog.LevelError, fmt.Sprintf(format, args...), slog.String("component", "pebble"))
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.LogAttrs(context.Background(), slog.LevelError, msg, slog.String("component", "pebble"), slog.Bool("fatal", true))
+	panic("pebble: " + msg)
+}
+
+var _ pebble.Logger = pebbleLogger{}
+
+// partition maps an id to its lock shard.
+func partition(id string) int { return engine.Partition(id, shards) }
