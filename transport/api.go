@@ -1,0 +1,162 @@
+package transport
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/parley-chat/parley/engine"
+)
+
+// admin is the principal of the bootstrap admin token.
+var admin = engine.Agent{ID: "admin", Name: "Admin", Role: engine.RoleAdmin}
+
+// apiHandler is an API endpoint called with its authenticated principal.
+type apiHandler func(w http.ResponseWriter, r *http.Request, p engine.Agent)
+
+// roles a principal may hold to call an endpoint.
+var (
+	asAgent = []engine.Role{engine.RoleAgent, engine.RoleAdmin}
+	asAdmin = []engine.Role{engine.RoleAdmin}
+	asStaff = []engine.Role{engine.RoleAgent, engine.RoleAdmin, engine.RoleStore}
+)
+
+func (s *Server) apiRoutes() {
+	s.api("GET /api/v1/tickets", asAgent, s.listTickets)
+	s.api("GET /api/v1/tickets/{id}", asAgent, s.getTicket)
+	s.api("POST /api/v1/tickets/{id}/messages", asAgent, s.postMessage)
+	s.api("POST /api/v1/tickets/{id}/read", asAgent, s.readTicket)
+	s.api("POST /api/v1/tickets/{id}/assign", asAgent, s.assignTicket)
+	s.api("POST /api/v1/tickets/{id}/snooze", asAgent, s.snoozeTicket)
+	s.api("POST /api/v1/tickets/{id}/close", asAgent, s.closeTicket)
+	s.api("GET /api/v1/inbox/badge", asAgent, s.badge)
+	s.api("GET /api/v1/inbox/stream", asAgent, s.inboxStream)
+	s.api("GET /api/v1/settings", asAgent, s.getSettings)
+	s.api("PUT /api/v1/settings", asAdmin, s.putSettings)
+	s.api("GET /api/v1/faqs", asAgent, s.listFAQs)
+	s.api("GET /api/v1/faqs/{id}", asAgent, s.getFAQ)
+	s.api("POST /api/v1/faqs", asAdmin, s.createFAQ)
+	s.api("PUT /api/v1/faqs/{id}", asAdmin, s.putFAQ)
+	s.api("DELETE /api/v1/faqs/{id}", asAdmin, s.deleteFAQ)
+	s.api("GET /api/v1/agents", asAdmin, s.listAgents)
+	s.api("POST /api/v1/agents", asAdmin, s.createAgent)
+	s.api("DELETE /api/v1/agents/{id}", asAdmin, s.disableAgent)
+	s.api("GET /api/v1/profiles/{id}", asStaff, s.getProfile)
+}
+
+// api registers an endpoint that needs a bearer token of one of roles.
+func (s *Server) api(pattern string, roles []engine.Role, h apiHandler) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			s.writeError(w, r, errTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		p, ok := s.authenticate(r)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+			s.writeError(w, r, errUnauthorized)
+			return
+		}
+		if !hasRole(p.Role, roles) {
+			s.writeError(w, r, errForbidden)
+			return
+		}
+		if id := r.PathValue("id"); id != "" && !engine.ValidID(id) {
+			s.writeError(w, r, engine.ErrNotFound)
+			return
+		}
+		h(w, r, p)
+	})
+}
+
+func hasRole(r engine.Role, roles []engine.Role) bool {
+	for _, want := range roles {
+		if r == want {
+			return true
+		}
+	}
+	return false
+}
+
+// authenticate finds the principal of the request's bearer token: the
+// bootstrap admin, or an enabled agent. Shopper identity tokens are not
+// agents' tokens, so they never pass here.
+func (s *Server) authenticate(r *http.Request) (engine.Agent, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return engine.Agent{}, false
+	}
+	token = strings.TrimSpace(token)
+	if token == "" || len(token) > 4096 {
+		return engine.Agent{}, false
+	}
+	if s.cfg.AdminToken != "" {
+		a, b := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(s.cfg.AdminToken))
+		if subtle.ConstantTimeCompare(a[:], b[:]) == 1 {
+			return admin, true
+		}
+	}
+	a, ok := s.sys.Authenticate(token)
+	if !ok || a.Disabled {
+		return engine.Agent{}, false
+	}
+	return a, true
+}
+
+// decode reads a JSON body into v. Errors name the field where they can.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err, "")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return errTooLarge
+		}
+		return engine.Errorf(engine.CodeInvalid, "the body must hold one JSON value")
+	}
+	return nil
+}
+
+// jsonError turns a decoding error into a client error; prefix is the dotted
+// path of the value being decoded.
+func jsonError(err error, prefix string) error {
+	join := func(f string) string {
+		switch {
+		case prefix == "":
+			return f
+		case f == "":
+			return prefix
+		}
+		return prefix + "." + f
+	}
+	var (
+		mb *http.MaxBytesError
+		te *json.UnmarshalTypeError
+		ee *engine.Error
+	)
+	switch {
+	case errors.As(err, &mb):
+		return errTooLarge
+	case errors.As(err, &ee):
+		if ee.Field != "" && prefix != "" && !strings.HasPrefix(ee.Field, prefix) {
+			return engine.Invalid(join(ee.Field), "%s", ee.Message)
+		}
+		return ee
+	case errors.As(err, &te):
+		return engine.Invalid(join(te.Field), "has the wrong type (got a JSON %s)", te.Value)
+	case errors.Is(err, io.EOF):
+		return engine.Errorf(engine.CodeInvalid, "a JSON body is required")
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return engine.Invalid(join(strings.Trim(f, `"`)), "is not a known field")
+	}
+	return engine.Errorf(engine.CodeInvalid, "malformed JSON body")
+}

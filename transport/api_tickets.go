@@ -1,0 +1,273 @@
+package transport
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/parley-chat/parley/actors"
+	"github.com/parley-chat/parley/engine"
+)
+
+func (s *Server) listTickets(w http.ResponseWriter, r *http.Request, p engine.Agent) {
+	q, err := ticketQuery(r, p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list, next, err := s.sys.Tickets(r.Context(), q, p.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Tickets    []rowJSON `json:"tickets"`
+		NextCursor *string   `json:"next_cursor"`
+	}{rows(list, s.cfg.Now()), nonEmpty(next)})
+}
+
+// ticketQuery reads and checks the list's query string, naming a bad parameter.
+func ticketQuery(r *http.Request, p engine.Agent) (actors.TicketQuery, error) {
+	v := r.URL.Query()
+	q := actors.TicketQuery{Status: engine.StatusOpen, Limit: 50, Cursor: v.Get("cursor")}
+	if st := v.Get("status"); st != "" {
+		q.Status = engine.TicketStatus(st)
+		if !engine.ValidStatus(q.Status) {
+			return q, engine.Invalid("status", "must be open, snoozed or closed")
+		}
+	}
+	switch ch := engine.Channel(v.Get("channel")); ch {
+	case "", engine.ChannelWebchat, engine.ChannelSMS:
+		q.Channel = ch
+	default:
+		return q, engine.Invalid("channel", "must be webchat or sms")
+	}
+	switch a := v.Get("assignee"); {
+	case a == "me":
+		q.Assignee = p.ID
+	case a == "" || engine.ValidID(a):
+		q.Assignee = a
+	default:
+		return q, engine.Invalid("assignee", "must be me or an agent id")
+	}
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 200 {
+			return q, engine.Invalid("limit", "must be a number from 1 to 200")
+		}
+		q.Limit = n
+	}
+	if len(q.Cursor) > 1024 {
+		return q, engine.Invalid("cursor", "is not a cursor from this server")
+	}
+	return q, nil
+}
+
+type profileJSON struct {
+	ID        string             `json:"id"`
+	Name      string             `json:"name"`
+	Email     string             `json:"email,omitempty"`
+	Phone     string             `json:"phone,omitempty"`
+	UpdatedAt *string            `json:"updated_at,omitempty"`
+	Events    []profileEventJSON `json:"events"`
+}
+
+type profileEventJSON struct {
+	ID         string         `json:"id"`
+	Name       string         `json:"name"`
+	At         string         `json:"at"`
+	Properties map[string]any `json:"properties"`
+}
+
+func profileOut(p engine.Profile) profileJSON {
+	out := profileJSON{ID: p.ID, Name: p.Name, Email: p.Email, Phone: p.Phone, Events: []profileEventJSON{}}
+	if !p.UpdatedAt.IsZero() {
+		out.UpdatedAt = wireTimePtr(&p.UpdatedAt)
+	}
+	for _, e := range p.Events {
+		props := e.Properties
+		if props == nil {
+			props = map[string]any{}
+		}
+		out.Events = append(out.Events, profileEventJSON{ID: e.ID, Name: e.Name, At: wireTime(e.At), Properties: props})
+	}
+	return out
+}
+
+func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
+	view, err := s.sys.Ticket(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	prof := profileJSON{ID: view.Row.Profile.ID, Name: view.Row.Profile.Name, Events: []profileEventJSON{}}
+	if view.Row.Profile.ID != "" {
+		p, err := s.sys.Profile(r.Context(), view.Row.Profile.ID)
+		switch {
+		case err == nil:
+			prof = profileOut(p)
+		case engine.ErrorCode(err) != engine.CodeNotFound:
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Ticket  rowJSON     `json:"ticket"`
+		Events  []logEntry  `json:"events"`
+		Profile profileJSON `json:"profile"`
+	}{row(view.Row, s.cfg.Now()), entries(view.Events), prof})
+}
+
+func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
+	p, err := s.sys.Profile(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, profileOut(p))
+}
+
+func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p engine.Agent) {
+	var body struct {
+		ClientID    string              `json:"client_id"`
+		Text        string              `json:"text"`
+		Attachments []engine.Attachment `json:"attachments"`
+		Macro       string              `json:"macro"`
+	}
+	if err := decode(r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if body.Macro != "" {
+		s.writeError(w, r, engine.Invalid("macro", "macros are not available yet"))
+		return
+	}
+	if err := engine.ValidateMessage(body.ClientID, body.Text, body.Attachments); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	posted, err := s.sys.Reply(r.Context(), r.PathValue("id"), p, body.Text, body.Attachments, body.ClientID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	status := http.StatusCreated
+	if posted.Duplicate {
+		status = http.StatusOK
+	} else {
+		// Agents reply on web chat only for now: SMS has no transport yet.
+		s.m.messages.WithLabelValues(string(engine.ChannelWebchat), "out").Inc()
+	}
+	writeJSON(w, status, struct {
+		Seq uint64 `json:"seq"`
+	}{posted.Seq})
+}
+
+func (s *Server) readTicket(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
+	var body struct {
+		Seq *uint64 `json:"seq"`
+	}
+	if err := decode(r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if body.Seq == nil {
+		s.writeError(w, r, engine.Invalid("seq", "is required"))
+		return
+	}
+	if err := s.sys.AgentRead(r.Context(), r.PathValue("id"), *body.Seq); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) assignTicket(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
+	var body struct {
+		Agent json.RawMessage `json:"agent"`
+	}
+	if err := decode(r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ref, err := s.assignee(body.Agent)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	tr, err := s.sys.Assign(r.Context(), r.PathValue("id"), ref)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, row(tr, s.cfg.Now()))
+}
+
+// assignee resolves the body's "agent": null unassigns; an id must name an
+// enabled agent (not a store integration).
+func (s *Server) assignee(raw json.RawMessage) (*engine.AgentRef, error) {
+	if len(raw) == 0 {
+		return nil, engine.Invalid("agent", "is required: an agent id, or null to unassign")
+	}
+	if string(raw) == "null" {
+		return nil, nil
+	}
+	var id string
+	if err := json.Unmarshal(raw, &id); err != nil || !engine.ValidID(id) {
+		return nil, engine.Invalid("agent", "must be an agent id or null")
+	}
+	for _, a := range s.sys.Agents() {
+		if a.ID == id && !a.Disabled && a.Role != engine.RoleStore {
+			return a.Ref(), nil
+		}
+	}
+	return nil, engine.Invalid("agent", "no enabled agent has this id")
+}
+
+func (s *Server) snoozeTicket(w http.ResponseWriter, r *http.Request, p engine.Agent) {
+	var body struct {
+		Until string `json:"until"`
+	}
+	if err := decode(r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	until, err := time.Parse(time.RFC3339, body.Until)
+	if err != nil {
+		s.writeError(w, r, engine.Invalid("until", "must be an RFC 3339 time"))
+		return
+	}
+	if !until.After(s.cfg.Now()) {
+		s.writeError(w, r, engine.Invalid("until", "must be in the future"))
+		return
+	}
+	tr, err := s.sys.Snooze(r.Context(), r.PathValue("id"), until.UTC(), p.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, row(tr, s.cfg.Now()))
+}
+
+func (s *Server) closeTicket(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
+	tr, err := s.sys.Close(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, row(tr, s.cfg.Now()))
+}
+
+func (s *Server) badge(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
+	n, err := s.sys.Badge(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, badgeJSON{n})
+}
+
+type badgeJSON struct {
+	Unread int `json:"unread"`
+}

@@ -1,0 +1,112 @@
+package transport
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config tunes the transport. The zero value of every field means its default.
+type Config struct {
+	// AllowedOrigins lists the browser origins allowed to open /ws, as
+	// websocket.AcceptOptions.OriginPatterns: host patterns matched with
+	// path.Match ("shop.example.com", "*.example.com"), or "scheme://host"
+	// patterns. The request's own host is always allowed, and a request with
+	// no Origin header (not a browser) is allowed: the token says who it is.
+	// Any other origin gets 403. Beware that "*" opens the socket to every
+	// site on the web.
+	AllowedOrigins []string
+
+	// IdentitySecret verifies shopper identity tokens (PROTOCOL §1). With no
+	// secret every token is refused and only anonymous visitors get in.
+	IdentitySecret []byte
+
+	// AdminToken is the bootstrap admin bearer token. Empty disables it.
+	AdminToken string
+
+	// MaxFrameBytes is the largest WebSocket message read; a larger one closes
+	// the socket with 1009. Default 65536.
+	MaxFrameBytes int64
+
+	// MaxBodyBytes is the largest HTTP request body; a larger one gets 413
+	// too_large. Default 1 MiB.
+	MaxBodyBytes int64
+
+	// WriteTimeout bounds each WebSocket write; a client that does not take a
+	// frame in time is disconnected. Default 5 seconds.
+	WriteTimeout time.Duration
+
+	// SendQueue is the number of frames queued per socket. A socket whose
+	// queue is full is disconnected rather than allowed to stall an actor.
+	// Each queued frame holds its bytes, so this bounds memory per slow
+	// client. Default 64.
+	SendQueue int
+
+	// HelloTimeout closes a socket that sends no hello in time (1008).
+	// Default 10 seconds.
+	HelloTimeout time.Duration
+
+	// RateLimit is the sustained number of frames per second a socket may
+	// send, and RateBurst the bucket size. A frame over the limit gets
+	// rate_limited; a socket that keeps going (RateBurst refused frames in a
+	// row) is closed with 1008. Defaults 10/s and 20, which never stop a
+	// person typing fast.
+	RateLimit float64
+	RateBurst int
+
+	// SSEHeartbeat is how often an idle inbox stream gets a comment line,
+	// which keeps proxies from closing it. Default 15 seconds.
+	SSEHeartbeat time.Duration
+
+	// Demo serves the demo store page at / and mints demo shopper tokens at
+	// POST /demo/token (with IdentitySecret).
+	Demo bool
+
+	// Gatherer serves /metrics. Default: the Registerer given to New, if it
+	// is also a Gatherer (a *prometheus.Registry is).
+	Gatherer prometheus.Gatherer
+
+	// NoMetricsRoute leaves /metrics off this handler, for a server that
+	// serves metrics on a separate listener.
+	NoMetricsRoute bool
+
+	// Logger receives the transport's logs. Default: discard.
+	Logger *slog.Logger
+
+	// Now is the clock (tokens, office hours, ids). Default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) ensureDefaults() {
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = 65536
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 5 * time.Second
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = 64
+	}
+	if c.HelloTimeout <= 0 {
+		c.HelloTimeout = 10 * time.Second
+	}
+	if c.RateLimit <= 0 {
+		c.RateLimit = 10
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = 20
+	}
+	if c.SSEHeartbeat <= 0 {
+		c.SSEHeartbeat = 15 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}

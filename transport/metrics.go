@@ -1,0 +1,53 @@
+package transport
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the transport's Prometheus metrics. Labels never carry a user,
+// ticket or conversation id.
+type metrics struct {
+	wsConnections prometheus.Gauge
+	wsRefused     *prometheus.CounterVec // reason
+	messages      *prometheus.CounterVec // channel, direction
+	httpRequests  *prometheus.CounterVec // route, code
+	sseStreams    prometheus.Gauge
+}
+
+// Reasons a socket is refused or closed by the server.
+const (
+	refusedOrigin      = "origin"
+	refusedUnavailable = "unavailable"
+	refusedToken       = "token"
+	refusedHello       = "hello_timeout"
+	refusedAbuse       = "rate_limited"
+	refusedSlow        = "slow_client"
+	refusedTooBig      = "too_large"
+	refusedUTF8        = "invalid_utf8"
+)
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		wsConnections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "parley_ws_connections", Help: "Shopper WebSocket connections open now.",
+		}),
+		wsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_ws_connections_refused_total",
+			Help: "Shopper WebSocket connections refused or closed by the server, by reason.",
+		}, []string{"reason"}),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_messages_total",
+			Help: "Messages stored, by channel and direction (in: from shoppers, out: from agents).",
+		}, []string{"channel", "direction"}),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_http_requests_total", Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		sseStreams: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "parley_sse_streams", Help: "Inbox event streams open now.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.wsConnections, m.wsRefused, m.messages, m.httpRequests, m.sseStreams)
+	}
+	return m
+}

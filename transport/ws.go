@@ -1,0 +1,339 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley/engine"
+)
+
+// Close codes of PROTOCOL §2, and the ones a client answers by resuming.
+const (
+	closeGoingAway   = websocket.StatusGoingAway               // 1001: server shutting down
+	closeBadUTF8     = websocket.StatusInvalidFramePayloadData // 1007
+	closePolicy      = websocket.StatusPolicyViolation         // 1008: refused identity, abuse
+	closeInternal    = websocket.StatusInternalError           // 1011
+	closeRestart     = websocket.StatusServiceRestart          // 1012: subscription lost, resume
+	closeTryLater    = websocket.StatusTryAgainLater           // 1013: too slow to keep up
+	maxReplayBacklog = 16 << 20                                // bytes queued while a log replays
+)
+
+// wsConn is one shopper socket. Its reader runs on the HTTP handler's
+// goroutine and handles frames one at a time; its writer is a second
+// goroutine that drains a bounded queue with a write timeout. It is the
+// actors.Subscriber of every conversation the socket follows.
+type wsConn struct {
+	s  *Server
+	ws *websocket.Conn
+
+	// Written by the reader only (visitor before any subscription exists).
+	visitor engine.Visitor
+	helloed atomic.Bool
+	limiter bucket
+
+	qmu       sync.Mutex
+	queue     [][]byte
+	queued    int // bytes in queue
+	replaying int // >0 while a Subscribe call replays a log: no frame limit
+	wake      chan struct{}
+
+	mu   sync.Mutex
+	subs map[string]uint64 // conversation → last seq delivered
+
+	closeOnce sync.Once
+	done      chan struct{} // closed by close
+	code      websocket.StatusCode
+	reason    string
+	flush     bool
+	written   chan struct{} // closed when the writer has finished
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if !s.originAllowed(r) {
+		s.m.wsRefused.WithLabelValues(refusedOrigin).Inc()
+		s.log.Info("websocket origin refused", slog.String("origin", r.Header.Get("Origin")))
+		s.writeError(w, r, &engine.Error{Code: engine.CodeForbidden, Message: "origin not allowed"})
+		return
+	}
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		OriginPatterns:  s.cfg.AllowedOrigins,
+		CompressionMode: websocket.CompressionDisabled, // a deflate context costs tens of KB per socket
+	})
+	if err != nil {
+		s.log.Debug("websocket accept failed", slog.Any("err", err))
+		return
+	}
+	ws.SetReadLimit(s.cfg.MaxFrameBytes)
+	c := &wsConn{
+		s: s, ws: ws, wake: make(chan struct{}, 1), subs: map[string]uint64{},
+		done: make(chan struct{}), written: make(chan struct{}),
+	}
+	c.limiter = bucket{tokens: float64(s.cfg.RateBurst), last: s.cfg.Now()}
+	if !s.addConn(c) {
+		s.m.wsRefused.WithLabelValues(refusedUnavailable).Inc()
+		_ = ws.Close(closeGoingAway, "server shutting down")
+		return
+	}
+	s.m.wsConnections.Inc()
+	s.wg.Go(c.writeLoop) // safe: this request holds the wait group above zero
+	hello := time.AfterFunc(s.cfg.HelloTimeout, c.helloTimeout)
+	ctx, cancel := context.WithCancel(context.Background())
+	c.readLoop(ctx)
+	cancel()
+	hello.Stop()
+	c.close(websocket.StatusNormalClosure, "", false)
+	<-c.written
+	c.unsubscribeAll()
+	s.removeConn(c)
+	s.m.wsConnections.Dec()
+}
+
+// originAllowed applies coder/websocket's origin rule before the upgrade,
+// so that a refusal is counted and answered as a JSON 403.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(r.Host, u.Host) {
+		return true
+	}
+	for _, p := range s.cfg.AllowedOrigins {
+		target := u.Host
+		if strings.Contains(p, "://") {
+			target = u.Scheme + "://" + u.Host
+		}
+		if ok, err := path.Match(strings.ToLower(p), strings.ToLower(target)); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) addConn(c *wsConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) removeConn(c *wsConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	if set := s.byProfile[c.visitor.ProfileID]; set != nil {
+		delete(set, c)
+		if len(set) == 0 {
+			delete(s.byProfile, c.visitor.ProfileID)
+		}
+	}
+}
+
+// addVisitor records a logged-in socket, so that a chat started from one tab
+// reaches the visitor's other tabs too.
+func (s *Server) addVisitor(c *wsConn) {
+	if !c.visitor.LoggedIn() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	set := s.byProfile[c.visitor.ProfileID]
+	if set == nil {
+		set = map[*wsConn]struct{}{}
+		s.byProfile[c.visitor.ProfileID] = set
+	}
+	set[c] = struct{}{}
+}
+
+func (s *Server) visitorConns(profileID string) []*wsConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*wsConn, 0, len(s.byProfile[profileID]))
+	for c := range s.byProfile[profileID] {
+		out = append(out, c)
+	}
+	return out
+}
+
+// readLoop reads frames until the socket closes.
+func (c *wsConn) readLoop(ctx context.Context) {
+	for {
+		typ, data, err := c.ws.Read(context.Background())
+		if err != nil {
+			if errors.Is(err, websocket.ErrMessageTooBig) {
+				c.s.m.wsRefused.WithLabelValues(refusedTooBig).Inc()
+			}
+			return
+		}
+		if typ != websocket.MessageText {
+			c.sendErr(engine.Errorf(engine.CodeInvalid, "frames must be JSON text frames"), "")
+			continue
+		}
+		if !utf8.Valid(data) {
+			c.s.m.wsRefused.WithLabelValues(refusedUTF8).Inc()
+			c.close(closeBadUTF8, "invalid UTF-8", true)
+			return
+		}
+		if !c.admit() {
+			if c.isDone() {
+				return
+			}
+			continue
+		}
+		c.receive(ctx, data)
+		if c.isDone() {
+			return
+		}
+	}
+}
+
+// admit applies the socket's rate limit to one frame.
+func (c *wsConn) admit() bool {
+	cfg := &c.s.cfg
+	if c.limiter.take(cfg.Now(), cfg.RateLimit, float64(cfg.RateBurst)) {
+		return true
+	}
+	if c.limiter.refused > cfg.RateBurst {
+		c.s.m.wsRefused.WithLabelValues(refusedAbuse).Inc()
+		c.close(closePolicy, "rate limit exceeded", true)
+		return false
+	}
+	c.sendErr(errRateLimited, "")
+	return false
+}
+
+func (c *wsConn) helloTimeout() {
+	if !c.helloed.Load() {
+		c.s.m.wsRefused.WithLabelValues(refusedHello).Inc()
+		c.close(closePolicy, "no hello", true)
+	}
+}
+
+// close ends the socket with code. With flush, frames already queued (an
+// error frame explaining the close) are written first. Only the first call
+// counts; it never blocks.
+func (c *wsConn) close(code websocket.StatusCode, reason string, flush bool) {
+	c.closeOnce.Do(func() {
+		c.code, c.reason, c.flush = code, reason, flush
+		close(c.done)
+	})
+}
+
+func (c *wsConn) isDone() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// send queues one frame without blocking. A socket whose queue is full is
+// too slow for its conversation: it is closed, and the client resumes.
+func (c *wsConn) send(b []byte) bool {
+	if c.isDone() {
+		return false
+	}
+	c.qmu.Lock()
+	full := len(c.queue) >= c.s.cfg.SendQueue && (c.replaying == 0 || c.queued+len(b) > maxReplayBacklog)
+	if !full {
+		c.queue = append(c.queue, b)
+		c.queued += len(b)
+	}
+	c.qmu.Unlock()
+	if full {
+		c.s.m.wsRefused.WithLabelValues(refusedSlow).Inc()
+		c.close(closeTryLater, "too slow", false)
+		return false
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+func (c *wsConn) pop() []byte {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if len(c.queue) == 0 {
+		c.queue = nil // let an idle socket hold no backlog array
+		return nil
+	}
+	b := c.queue[0]
+	c.queue[0] = nil
+	c.queue = c.queue[1:]
+	c.queued -= len(b)
+	return b
+}
+
+// writeLoop is the socket's writer goroutine.
+func (c *wsConn) writeLoop() {
+	defer close(c.written)
+	for {
+		select {
+		case <-c.wake:
+			for b := c.pop(); b != nil; b = c.pop() {
+				if err := c.write(b); err != nil {
+					c.close(closeInternal, "", false)
+					break
+				}
+			}
+		case <-c.done:
+			if c.flush {
+				for b := c.pop(); b != nil; b = c.pop() {
+					if c.write(b) != nil {
+						break
+					}
+				}
+			}
+			_ = c.ws.Close(c.code, c.reason)
+			return
+		}
+	}
+}
+
+func (c *wsConn) write(b []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.WriteTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, b)
+}
+
+// bucket is a token bucket: rate tokens a second, at most burst.
+type bucket struct {
+	tokens  float64
+	last    time.Time
+	refused int // frames refused in a row
+}
+
+func (b *bucket) take(now time.Time, rate, burst float64) bool {
+	if d := now.Sub(b.last); d > 0 {
+		b.tokens = min(burst, b.tokens+d.Seconds()*rate)
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		b.refused = 0
+		return true
+	}
+	b.refused++
+	return false
+}

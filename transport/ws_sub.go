@@ -1,0 +1,149 @@
+package transport
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/parley-chat/parley/engine"
+)
+
+// Deliver implements actors.Subscriber. It is called from inside an actor's
+// Receive, so it only marshals the frame and queues it. Events at or below
+// the last seq this socket got are skipped: resubscribing is harmless.
+func (c *wsConn) Deliver(conversation string, e engine.Event) bool {
+	c.mu.Lock()
+	last, ok := c.subs[conversation]
+	if !ok {
+		c.mu.Unlock()
+		return false
+	}
+	if e.Seq <= last {
+		c.mu.Unlock()
+		return true
+	}
+	if e.Seq != last+1 && last != 0 {
+		c.s.log.Warn("gap in a conversation's events", slog.String("conversation", conversation),
+			slog.Uint64("after", last), slog.Uint64("seq", e.Seq))
+	}
+	c.subs[conversation] = e.Seq
+	ended := e.Kind == engine.KindEnded
+	if ended {
+		delete(c.subs, conversation) // nothing follows an end
+	}
+	c.mu.Unlock()
+	ok = c.send(eventFrameBytes(conversation, e))
+	return ok && !ended // false after the end: the actor drops this subscription
+}
+
+// Ended implements actors.Subscriber: the actor went away, so the socket
+// subscribes again after the last seq it got, or, failing that, closes with
+// 1012 so that the client reconnects and resumes.
+func (c *wsConn) Ended(conversation string) {
+	c.mu.Lock()
+	after, ok := c.subs[conversation]
+	c.mu.Unlock()
+	if !ok || c.isDone() || !c.s.enter() {
+		return
+	}
+	go func() {
+		defer c.s.wg.Done()
+		c.resubscribe(conversation, after)
+	}()
+}
+
+func (c *wsConn) resubscribe(conversation string, after uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c.beginReplay()
+	err := c.s.sys.Subscribe(ctx, c.visitor, conversation, after, c)
+	c.endReplay()
+	if err != nil {
+		c.s.log.Warn("resubscribe failed", slog.String("conversation", conversation), slog.Any("err", err))
+		c.close(closeRestart, "subscription lost; resume", false)
+	}
+}
+
+// subscribe makes the socket follow conversation from after on, unless it
+// already does.
+func (c *wsConn) subscribe(ctx context.Context, conversation string, after uint64) error {
+	c.mu.Lock()
+	if _, ok := c.subs[conversation]; ok {
+		c.mu.Unlock()
+		return nil
+	}
+	c.subs[conversation] = after
+	c.mu.Unlock()
+	c.beginReplay()
+	err := c.s.sys.Subscribe(ctx, c.visitor, conversation, after, c)
+	c.endReplay()
+	if err != nil {
+		c.mu.Lock()
+		delete(c.subs, conversation)
+		c.mu.Unlock()
+		c.s.sys.Unsubscribe(conversation, c)
+	}
+	return err
+}
+
+func (c *wsConn) subscribed(conversation string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.subs[conversation]
+	return ok
+}
+
+// beginReplay lifts the frame limit of the queue while Subscribe replays a
+// log: a long conversation must be resumable. The bytes stay bounded.
+func (c *wsConn) beginReplay() {
+	c.qmu.Lock()
+	c.replaying++
+	c.qmu.Unlock()
+}
+
+func (c *wsConn) endReplay() {
+	c.qmu.Lock()
+	c.replaying--
+	c.qmu.Unlock()
+}
+
+func (c *wsConn) unsubscribeAll() {
+	c.mu.Lock()
+	convs := make([]string, 0, len(c.subs))
+	for id := range c.subs {
+		convs = append(convs, id)
+	}
+	c.subs = map[string]uint64{}
+	c.mu.Unlock()
+	for _, id := range convs {
+		c.s.sys.Unsubscribe(id, c)
+	}
+}
+
+// firstEvent is a one-shot subscriber that keeps a conversation's first event.
+type firstEvent struct{ ch chan engine.Event }
+
+func (f *firstEvent) Deliver(_ string, e engine.Event) bool {
+	select {
+	case f.ch <- e:
+	default:
+	}
+	return false
+}
+
+func (f *firstEvent) Ended(string) {}
+
+// startedEvent fetches event seq 1 (`started`) of a conversation.
+func (c *wsConn) startedEvent(ctx context.Context, conversation string) (engine.Event, error) {
+	f := &firstEvent{ch: make(chan engine.Event, 1)}
+	if err := c.s.sys.Subscribe(ctx, c.visitor, conversation, 0, f); err != nil {
+		return engine.Event{}, err
+	}
+	defer c.s.sys.Unsubscribe(conversation, f)
+	select {
+	case e := <-f.ch:
+		return e, nil
+	case <-ctx.Done():
+		return engine.Event{}, ctx.Err()
+	}
+}
