@@ -106,6 +106,11 @@ func (c *Conversation) decideMessage(cmd PostMessage) ([]Event, error) {
 	if c.LastSeq == 0 {
 		return nil, ErrNoOpenConversation
 	}
+	// A repeat is answered with the original seq even after the end: the
+	// client only lost the first acknowledgement.
+	if seq, ok := c.ClientIDs[clientKey(cmd.From, cmd.ClientID)]; ok && cmd.ClientID != "" {
+		return nil, &Duplicate{ClientID: cmd.ClientID, Seq: seq}
+	}
 	if c.Ended {
 		return nil, ErrClosed
 	}
@@ -116,9 +121,6 @@ func (c *Conversation) decideMessage(cmd PostMessage) ([]Event, error) {
 	case PartyShopper, PartyAgent, PartyAI, PartySystem:
 	default:
 		return nil, Invalid("from", "unknown party %q", cmd.From)
-	}
-	if seq, ok := c.ClientIDs[clientKey(cmd.From, cmd.ClientID)]; ok {
-		return nil, &Duplicate{ClientID: cmd.ClientID, Seq: seq}
 	}
 	msg := c.next(Event{
 		At: cmd.At, Kind: KindMessage, From: cmd.From, AuthorID: cmd.AuthorID,

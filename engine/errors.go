@@ -34,9 +34,6 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %s", e.Code, e.Field, e.Message)
-	}
 	return fmt.Sprintf("%s: %s", e.Code, e.Message)
 }
 

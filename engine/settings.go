@@ -186,14 +186,17 @@ func (s Settings) Validate() error {
 }
 
 func (o OfficeHours) validate() error {
-	if _, err := time.LoadLocation(o.TimeZone); err != nil || o.TimeZone == "" {
+	// "Local" would follow the server's own zone, not the store's.
+	if _, err := time.LoadLocation(o.TimeZone); err != nil || o.TimeZone == "" || o.TimeZone == "Local" {
 		return Invalid("office_hours.time_zone", "unknown time zone %q", o.TimeZone)
 	}
-	for day, spans := range o.Weekly {
+	for day := range o.Weekly {
 		if !contains(weekdays, day) {
 			return Invalid("office_hours.weekly", "unknown day %q (use mon..sun)", day)
 		}
-		for _, span := range spans {
+	}
+	for _, day := range weekdays { // in order, so the error names the first bad day
+		for _, span := range o.Weekly[day] {
 			if !clockRe.MatchString(span[0]) || !clockRe.MatchString(span[1]) {
 				return Invalid("office_hours.weekly."+day, "times must be HH:MM")
 			}
@@ -211,7 +214,7 @@ func (a AISettings) validate() error {
 	default:
 		return Invalid("ai.handoff", "must be helpdesk, zendesk, gorgias or message")
 	}
-	if a.MinConfidence < 0 || a.MinConfidence > 1 {
+	if !(a.MinConfidence >= 0 && a.MinConfidence <= 1) { // also refuses NaN
 		return Invalid("ai.min_confidence", "must be between 0 and 1")
 	}
 	if a.LLM != nil {

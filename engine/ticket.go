@@ -103,7 +103,7 @@ func Row(c *Conversation, t *Ticket, now time.Time) TicketRow {
 		Status:    t.Status(c, now),
 		Profile:   ProfileRef{ID: c.ProfileID, Name: c.ProfileName},
 		Preview:   c.Preview,
-		Unread:    !c.Ended && c.LastShopperMsg > c.AgentSeen,
+		Unread:    c.Unread(),
 		Assignee:  c.Assignee,
 		UpdatedAt: c.ActivityAt,
 		Version:   c.LastSeq + t.LastSeq,
@@ -117,6 +117,12 @@ func Row(c *Conversation, t *Ticket, now time.Time) TicketRow {
 		r.SnoozedUntil = &u
 	}
 	return r
+}
+
+// Unread reports whether the ticket has a customer message that no agent has
+// read or answered yet: the unread dot (H1). Replying counts as reading.
+func (c *Conversation) Unread() bool {
+	return !c.Ended && c.LastShopperMsg > c.AgentSeen && c.LastShopperMsg > c.LastAgentMsg
 }
 
 // At returns the row as it stands at time now: a snoozed row whose snooze ran
