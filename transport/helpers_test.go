@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,6 +23,8 @@ import (
 	"github.com/parley-chat/parley/persist"
 	"github.com/parley-chat/parley/transport/identity"
 )
+
+var errTimeout = errors.New("timed out waiting for a frame")
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
@@ -110,8 +113,24 @@ func token(t *testing.T, profile, name string) string {
 
 // client is a shopper's socket as a test drives it.
 type client struct {
-	t  *testing.T
-	ws *websocket.Conn
+	t      *testing.T
+	ws     *websocket.Conn
+	frames chan []byte
+	err    chan error
+}
+
+// pump reads on its own goroutine: a Read whose context expires closes a
+// coder/websocket connection, so waits with a timeout happen on channels.
+func (c *client) pump() {
+	for {
+		_, b, err := c.ws.Read(context.Background())
+		if err != nil {
+			c.err <- err
+			close(c.frames)
+			return
+		}
+		c.frames <- b
+	}
 }
 
 func (h *harness) dial(header http.Header) *client {
@@ -122,8 +141,13 @@ func (h *harness) dial(header http.Header) *client {
 	if err != nil {
 		h.t.Fatalf("dial: %v (%v)", err, resp)
 	}
-	c := &client{t: h.t, ws: ws}
-	h.t.Cleanup(func() { _ = ws.CloseNow() })
+	c := &client{t: h.t, ws: ws, frames: make(chan []byte, 1024), err: make(chan error, 1)}
+	go c.pump()
+	h.t.Cleanup(func() {
+		_ = ws.CloseNow()
+		for range c.frames {
+		}
+	})
 	return c
 }
 
@@ -165,11 +189,17 @@ func (c *client) sendRaw(typ websocket.MessageType, b []byte) {
 
 // next reads one frame or returns the read error.
 func (c *client) next(d time.Duration) (frame, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	_, b, err := c.ws.Read(ctx)
-	if err != nil {
-		return nil, err
+	var b []byte
+	select {
+	case got, ok := <-c.frames:
+		if !ok {
+			err := <-c.err
+			c.err <- err
+			return nil, err
+		}
+		b = got
+	case <-time.After(d):
+		return nil, errTimeout
 	}
 	var f frame
 	dec := json.NewDecoder(bytes.NewReader(b))

@@ -27,13 +27,8 @@ func (c *wsConn) Deliver(conversation string, e engine.Event) bool {
 			slog.Uint64("after", last), slog.Uint64("seq", e.Seq))
 	}
 	c.subs[conversation] = e.Seq
-	ended := e.Kind == engine.KindEnded
-	if ended {
-		delete(c.subs, conversation) // nothing follows an end
-	}
 	c.mu.Unlock()
-	ok = c.send(eventFrameBytes(conversation, e))
-	return ok && !ended // false after the end: the actor drops this subscription
+	return c.send(eventFrameBytes(conversation, e))
 }
 
 // Ended implements actors.Subscriber: the actor went away, so the socket
@@ -120,15 +115,19 @@ func (c *wsConn) unsubscribeAll() {
 	}
 }
 
-// firstEvent is a one-shot subscriber that keeps a conversation's first event.
+// firstEvent is a short-lived subscriber that keeps a conversation's first
+// event and ignores the rest (it must not refuse them: a refused replay fails
+// the Subscribe call).
 type firstEvent struct{ ch chan engine.Event }
 
 func (f *firstEvent) Deliver(_ string, e engine.Event) bool {
-	select {
-	case f.ch <- e:
-	default:
+	if e.Seq == 1 {
+		select {
+		case f.ch <- e:
+		default:
+		}
 	}
-	return false
+	return true
 }
 
 func (f *firstEvent) Ended(string) {}
