@@ -1,0 +1,107 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// errUsage reports a command line that flag already explained.
+var errUsage = errors.New("usage")
+
+// serveConfig is the command line of `parley serve`.
+type serveConfig struct {
+	Addr           string
+	Data           string
+	IdentitySecret string
+	AdminToken     string
+	AllowedOrigins []string
+	MetricsAddr    string
+	LogLevel       slog.Level
+	MaxFrameBytes  int64
+	Demo           bool
+	ShutdownWait   time.Duration
+}
+
+// parseServe reads flags, then PARLEY_<NAME> for every flag not given:
+// an explicit flag wins over the environment, which wins over the default.
+func parseServe(args []string, env func(string) string, stderr io.Writer) (serveConfig, error) {
+	var c serveConfig
+	var origins, level string
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&c.Data, "data", "./data", "data directory; created if missing")
+	fs.StringVar(&c.IdentitySecret, "identity-secret", "", "store secret for identity tokens (generated and kept in the data directory when empty)")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "bootstrap admin bearer token (generated and kept when empty)")
+	fs.StringVar(&origins, "allowed-origins", "", "comma-separated origins allowed to open /ws")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics only on this separate address")
+	fs.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", 65536, "largest WebSocket frame; larger ones close with 1009")
+	fs.BoolVar(&c.Demo, "demo", false, "serve the demo store page (default: on when no identity secret is given)")
+	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take")
+	if err := parseWithEnv(fs, args, env); err != nil {
+		return c, err
+	}
+	if !isSet(fs, env, "demo") {
+		c.Demo = c.IdentitySecret == ""
+	}
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return c, fmt.Errorf("--log-level: %w", err)
+	}
+	if c.MaxFrameBytes < 256 {
+		return c, errors.New("--max-frame-bytes must be at least 256")
+	}
+	return c, nil
+}
+
+// parseWithEnv parses args, then sets each flag that was not given from
+// its PARLEY_<NAME> variable.
+func parseWithEnv(fs *flag.FlagSet, args []string, env func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errUsage
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		if v := env(envName(f.Name)); v != "" {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s: %w", envName(f.Name), e)
+			}
+		}
+	})
+	return err
+}
+
+func isSet(fs *flag.FlagSet, env func(string) string, name string) bool {
+	set := env(envName(name)) != ""
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+func envName(flagName string) string {
+	return "PARLEY_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// osEnv is os.Getenv, a variable so that tests can replace it.
+var osEnv = os.Getenv

@@ -1,0 +1,58 @@
+// Command parley runs Parley, the realtime customer-support chat engine.
+//
+//	parley serve [flags]     start the server (the default command)
+//	parley token [flags]     print a shopper identity token
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage:
+  parley serve [--addr 127.0.0.1:8080] [--data ./data] [--identity-secret S] [--admin-token T]
+               [--allowed-origins a,b] [--metrics-addr ADDR] [--log-level info]
+               [--max-frame-bytes 65536] [--demo]
+  parley token --secret S --sub ID [--name N] [--email E] [--ttl 1h]
+Every serve flag also reads PARLEY_<NAME> from the environment (a flag wins).
+`
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, args, stderr)
+	case "token":
+		err = mintToken(args, stdout, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "parley: unknown command %q\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		if err == errUsage {
+			return 2
+		}
+		fmt.Fprintf(stderr, "parley %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
