@@ -319,3 +319,8 @@ func mintAt(t *testing.T, now time.Time) (string, error) {
 	t.Helper()
 	return identity.Mint(testSecret, engine.Visitor{ProfileID: "p1", Name: "Ada"}, time.Hour, now)
 }
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
