@@ -36,7 +36,7 @@ var (
 )
 
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	srv *Server
 	sys *actors.System
 	ts  *httptest.Server
@@ -52,7 +52,7 @@ func quietLogger() *slog.Logger {
 
 // start runs a real server: Pebble on a temp dir, the actor system, and the
 // transport behind httptest.
-func start(t *testing.T, cfg Config) *harness {
+func start(t testing.TB, cfg Config) *harness {
 	t.Helper()
 	log := quietLogger()
 	store, err := persist.Open(persist.Options{Dir: t.TempDir(), Logger: log})
@@ -102,7 +102,7 @@ func start(t *testing.T, cfg Config) *harness {
 
 func (h *harness) wsURL() string { return "ws" + strings.TrimPrefix(h.ts.URL, "http") + "/ws" }
 
-func token(t *testing.T, profile, name string) string {
+func token(t testing.TB, profile, name string) string {
 	t.Helper()
 	tok, err := identity.Mint(testSecret, engine.Visitor{ProfileID: profile, Name: name}, time.Hour, time.Now())
 	if err != nil {
@@ -113,7 +113,7 @@ func token(t *testing.T, profile, name string) string {
 
 // client is a shopper's socket as a test drives it.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	ws     *websocket.Conn
 	frames chan []byte
 	err    chan error

@@ -86,8 +86,20 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.m.wsConnections.Inc()
-	s.wg.Go(c.writeLoop) // safe: this request holds the wait group above zero
-	hello := time.AfterFunc(s.cfg.HelloTimeout, c.helloTimeout)
+	// The handler returns at once: net/http's connection state, its
+	// buffers and the handler's deep stack are freed, and the socket lives
+	// on two small goroutines of its own. The request still holds the wait
+	// group above zero here, so adding to it is safe.
+	s.wg.Add(2)
+	go c.writeLoop()
+	go c.run()
+}
+
+// run is the socket's reader goroutine: it reads frames until the socket
+// closes, then waits for the writer and lets go of every subscription.
+func (c *wsConn) run() {
+	defer c.s.wg.Done()
+	hello := time.AfterFunc(c.s.cfg.HelloTimeout, c.helloTimeout)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.readLoop(ctx)
 	cancel()
@@ -95,8 +107,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	c.close(websocket.StatusNormalClosure, "", false)
 	<-c.written
 	c.unsubscribeAll()
-	s.removeConn(c)
-	s.m.wsConnections.Dec()
+	c.s.removeConn(c)
+	c.s.m.wsConnections.Dec()
 }
 
 // originAllowed applies coder/websocket's origin rule before the upgrade,
@@ -287,6 +299,7 @@ func (c *wsConn) pop() []byte {
 
 // writeLoop is the socket's writer goroutine.
 func (c *wsConn) writeLoop() {
+	defer c.s.wg.Done()
 	defer close(c.written)
 	for {
 		select {

@@ -1,0 +1,120 @@
+package transport
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rawDial opens a socket with a hand-written handshake and says hello with
+// one masked frame, then leaves it idle: the client holds no goroutine and
+// almost no memory, so what the process gains per socket is the server's.
+func rawDial(tb testing.TB, addr, hello string) net.Conn {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var key [16]byte
+	_, _ = rand.Read(key[:])
+	fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n", addr, base64.StdEncoding.EncodeToString(key[:]))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		tb.Fatalf("handshake: %v %v", err, resp)
+	}
+	payload := []byte(hello)
+	frame := []byte{0x81, 0x80 | byte(len(payload))} // FIN text, masked
+	if len(payload) >= 126 {
+		frame = []byte{0x81, 0x80 | 126, byte(len(payload) >> 8), byte(len(payload))}
+	}
+	var mask [4]byte
+	binary.BigEndian.PutUint32(mask[:], 0x01020304)
+	frame = append(frame, mask[:]...)
+	for i, b := range payload {
+		frame = append(frame, b^mask[i%4])
+	}
+	if _, err := conn.Write(frame); err != nil {
+		tb.Fatal(err)
+	}
+	// Read the welcome frame's header and payload.
+	var hdr [4]byte
+	if _, err := br.Read(hdr[:2]); err != nil {
+		tb.Fatal(err)
+	}
+	n := int(hdr[1] & 0x7f)
+	if n == 126 {
+		if _, err := br.Read(hdr[2:4]); err != nil {
+			tb.Fatal(err)
+		}
+		n = int(binary.BigEndian.Uint16(hdr[2:4]))
+	}
+	welcome := make([]byte, n)
+	if _, err := io_ReadFull(br, welcome); err != nil || !strings.Contains(string(welcome), `"welcome"`) {
+		tb.Fatalf("welcome %q %v", welcome, err)
+	}
+	return conn
+}
+
+func io_ReadFull(r *bufio.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func memInUse() (heap, stack uint64) {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse, m.StackInuse
+}
+
+// BenchmarkIdleShopperMemory reports the memory the process holds per idle,
+// connected shopper after its welcome (B/conn). Target: at most 28 KB.
+//
+//	go test -run '^$' -bench IdleShopperMemory -benchtime 1x ./transport/
+func BenchmarkIdleShopperMemory(b *testing.B) {
+	for _, who := range []string{"anonymous", "logged_in"} {
+		b.Run(who, func(b *testing.B) {
+			const n = 2000
+			h := start(b, Config{HelloTimeout: time.Hour, RateBurst: 1 << 20})
+			addr := strings.TrimPrefix(h.ts.URL, "http://")
+			hello := `{"type":"hello"}`
+			if who == "logged_in" {
+				hello = `{"type":"hello","token":"` + token(b, "p1", "Ada") + `"}`
+			}
+			for i := 0; i < 20; i++ { // warm pools and the actor
+				rawDial(b, addr, hello).Close()
+			}
+			time.Sleep(200 * time.Millisecond)
+			heap0, stack0 := memInUse()
+			conns := make([]net.Conn, 0, n)
+			for i := 0; i < n; i++ {
+				conns = append(conns, rawDial(b, addr, hello))
+			}
+			time.Sleep(200 * time.Millisecond)
+			heap1, stack1 := memInUse()
+			b.ReportMetric(float64(heap1+stack1-heap0-stack0)/n, "B/conn")
+			b.ReportMetric(float64(heap1-heap0)/n, "heapB/conn")
+			b.ReportMetric(float64(stack1-stack0)/n, "stackB/conn")
+			for _, c := range conns {
+				c.Close()
+			}
+		})
+	}
+}
