@@ -101,4 +101,3 @@ func collect(t testing.TB, s *Store, id string, after uint64, limit int) []engin
 	}
 	return out
 }
-

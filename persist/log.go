@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -67,30 +66,6 @@ type OpenPointer struct {
 type Snapshot struct {
 	Conversation engine.Conversation
 	Ticket       engine.Ticket
-}
-
-const (
-	kindConv   byte = 'c'
-	kindTicket byte = 't'
-	// cacheCap bounds each shard's last-seq cache; a miss costs one seek.
-	cacheCap = 1024
-)
-
-// streamID names one stream in the last-seq cache without allocating.
-type streamID struct {
-	kind byte
-	id   string
-}
-
-func (s streamID) String() string { return string(s.kind) + "/" + s.id }
-
-func (s streamID) prefix() []byte { return streamPrefix(string(s.kind)+"/", s.id) }
-
-// streamShard serialises the check-and-apply of the streams hashed onto it
-// and caches their last seqs.
-type streamShard struct {
-	mu   sync.Mutex
-	last map[streamID]uint64
 }
 
 // Append writes c atomically and returns nil only once it is fsync'd.
@@ -214,16 +189,24 @@ func (s *Store) checkAndApply(ctx context.Context, b *pebble.Batch, c *Commit) e
 	if err := ctx.Err(); err != nil {
 		return err // gave up while queued behind other appends
 	}
-	conv, tick := streamID{kindConv, c.Conversation}, streamID{kindTicket, c.Conversation}
-	convLast, err := s.checkStream(sh, conv, len(c.Events), func(i int) uint64 { return c.Events[i].Seq })
+	conv, err := s.streamLocked(sh, streamID{kindConv, c.Conversation})
 	if err != nil {
 		return err
 	}
-	tickLast, err := s.checkStream(sh, tick, len(c.TicketEvents), func(i int) uint64 { return c.TicketEvents[i].Seq })
+	tick, err := s.streamLocked(sh, streamID{kindTicket, c.Conversation})
 	if err != nil {
 		return err
 	}
-	if err := s.checkDuplicates(c); err != nil {
+	convLast, err := conv.next(len(c.Events), func(i int) uint64 { return c.Events[i].Seq })
+	if err != nil {
+		return err
+	}
+	tickLast, err := tick.next(len(c.TicketEvents), func(i int) uint64 { return c.TicketEvents[i].Seq })
+	if err != nil {
+		return err
+	}
+	added, err := s.checkDuplicates(conv, c)
+	if err != nil {
 		return err
 	}
 	if sn := c.Snapshot; sn != nil && (sn.Conversation.LastSeq > convLast || sn.Ticket.LastSeq > tickLast) {
@@ -241,48 +224,48 @@ func (s *Store) checkAndApply(ctx context.Context, b *pebble.Batch, c *Commit) e
 	if err := s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
 		return fmt.Errorf("persist: write %s: %w", c.Conversation, err)
 	}
-	sh.remember(conv, convLast)
-	sh.remember(tick, tickLast)
+	conv.last, tick.last = convLast, tickLast
+	for _, h := range added {
+		conv.cids[h] = struct{}{}
+	}
 	return nil
 }
 
-// checkStream checks that n events with seqs seq(0..n-1) continue stream id,
-// and returns the stream's last seq as it will be after the commit.
-func (s *Store) checkStream(sh *streamShard, id streamID, n int, seq func(int) uint64) (uint64, error) {
-	last, err := s.lastSeqLocked(sh, id)
-	if err != nil || n == 0 {
-		return last, err
-	}
-	if got := seq(0); got != last+1 {
-		return 0, &ConflictError{Stream: id.String(), Want: last + 1, Got: got}
-	}
-	return seq(n - 1), nil
-}
-
 // checkDuplicates refuses a commit carrying a message whose client id is
-// stored already, or repeated within the commit.
-func (s *Store) checkDuplicates(c *Commit) error {
-	seen := map[string]uint64{}
+// stored already, or repeated within the commit. It returns the hashes of the
+// commit's client ids, to remember once the commit is applied.
+func (s *Store) checkDuplicates(conv *streamState, c *Commit) ([]uint64, error) {
+	var added []uint64
+	var from []int // index in c.Events of each added hash
 	for i := range c.Events {
 		e := &c.Events[i]
 		if e.Kind != engine.KindMessage || e.ClientID == "" {
 			continue
 		}
-		k := cidKey(c.Conversation, e.From, e.ClientID)
-		if seq, ok := seen[string(k)]; ok {
-			return &DuplicateError{Conversation: c.Conversation, ClientID: e.ClientID, Seq: seq}
+		if err := s.loadClientIDs(conv); err != nil {
+			return nil, err
 		}
-		seen[string(k)] = e.Seq
+		k := cidKey(c.Conversation, e.From, e.ClientID)
+		h := s.cidHash(k, len(conv.cidPrefix))
+		for j, prev := range added {
+			if p := &c.Events[from[j]]; prev == h && p.From == e.From && p.ClientID == e.ClientID {
+				return nil, &DuplicateError{Conversation: c.Conversation, ClientID: e.ClientID, Seq: p.Seq}
+			}
+		}
+		added, from = append(added, h), append(from, i)
+		if _, maybe := conv.cids[h]; !maybe {
+			continue // the set is exact for absence: no read needed
+		}
 		v, found, err := s.get(k)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if found {
 			seq, _ := beUint64(v)
-			return &DuplicateError{Conversation: c.Conversation, ClientID: e.ClientID, Seq: seq}
+			return nil, &DuplicateError{Conversation: c.Conversation, ClientID: e.ClientID, Seq: seq}
 		}
 	}
-	return nil
+	return added, nil
 }
 
 // writePointer adds the open-pointer change to b; the caller holds the
@@ -297,38 +280,4 @@ func (s *Store) writePointer(b *pebble.Batch, c *Commit) error {
 		return err
 	}
 	return b.Delete(k, nil)
-}
-
-// lastSeqLocked returns a stream's last stored seq, from the cache or with
-// one seek. The caller holds the shard lock.
-func (s *Store) lastSeqLocked(sh *streamShard, id streamID) (uint64, error) {
-	if last, ok := sh.last[id]; ok {
-		return last, nil
-	}
-	prefix := id.prefix()
-	var last uint64
-	err := s.scan(prefix, nil, true, func(k, _ []byte) (bool, error) {
-		seq, ok := beUint64(k[len(prefix):])
-		if !ok {
-			return false, fmt.Errorf("%w: event key %q", errCorrupt, k)
-		}
-		last = seq
-		return false, nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	sh.remember(id, last)
-	return last, nil
-}
-
-// remember caches a stream's last seq, evicting an arbitrary entry when full.
-func (sh *streamShard) remember(id streamID, last uint64) {
-	if _, ok := sh.last[id]; !ok && len(sh.last) >= cacheCap {
-		for k := range sh.last {
-			delete(sh.last, k)
-			break
-		}
-	}
-	sh.last[id] = last
 }

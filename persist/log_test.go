@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"github.com/parley-chat/parley/engine"
 )
 
@@ -247,4 +249,43 @@ func TestClosed(t *testing.T) {
 	if _, _, err := s.Settings(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Settings after Close = %v", err)
 	}
+}
+
+// TestDuplicateAfterCacheLoss checks that idempotency holds when the stream
+// cache is cold: after eviction and after a reopen.
+func TestDuplicateAfterCacheLoss(t *testing.T) {
+	fs := vfs.NewMem()
+	s := openOn(t, fs, "db")
+	mustAppend(t, s, Commit{Conversation: "c1", Events: []engine.Event{started("p1"), message(2, engine.PartyShopper, "m1", "hi")}})
+	dup := Commit{Conversation: "c1", Events: []engine.Event{message(3, engine.PartyShopper, "m1", "again")}}
+	for i := range s.streams {
+		clear(s.streams[i].streams)
+	}
+	var de *DuplicateError
+	if err := s.Append(context.Background(), dup); !errors.As(err, &de) || de.Seq != 2 {
+		t.Fatalf("after eviction: Append = %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openOn(t, fs, "db")
+	if err := s.Append(context.Background(), dup); !errors.As(err, &de) || de.Seq != 2 {
+		t.Fatalf("after reopen: Append = %v", err)
+	}
+	mustAppend(t, s, Commit{Conversation: "c1", Events: []engine.Event{message(3, engine.PartyShopper, "m2", "new")}})
+	if err := s.Append(context.Background(), Commit{Conversation: "c1",
+		Events: []engine.Event{message(4, engine.PartyShopper, "m2", "again")}}); !errors.As(err, &de) || de.Seq != 3 {
+		t.Fatalf("warm cache: Append = %v", err)
+	}
+}
+
+// TestClientIDHashCollision checks that a hash already in the set only costs
+// a read: a new client id whose hash collides is still accepted.
+func TestClientIDHashCollision(t *testing.T) {
+	s := memStore(t)
+	mustAppend(t, s, Commit{Conversation: "c1", Events: []engine.Event{started("p1"), message(2, engine.PartyShopper, "m1", "hi")}})
+	sh := &s.streams[partition("c1")]
+	st := sh.streams[streamID{kindConv, "c1"}]
+	st.cids[s.cidHash(cidKey("c1", engine.PartyShopper, "m9"), len(st.cidPrefix))] = struct{}{}
+	mustAppend(t, s, Commit{Conversation: "c1", Events: []engine.Event{message(3, engine.PartyShopper, "m9", "new")}})
 }

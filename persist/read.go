@@ -103,7 +103,11 @@ func (s *Store) LastSeq(id string) (uint64, error) {
 	sh := &s.streams[partition(id)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	return s.lastSeqLocked(sh, streamID{kindConv, id})
+	st, err := s.streamLocked(sh, streamID{kindConv, id})
+	if err != nil {
+		return 0, err
+	}
+	return st.last, nil
 }
 
 // Rows calls fn for every inbox row, in one range scan; the inbox is rebuilt

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/parley-chat/parley/engine"
@@ -83,6 +85,7 @@ type Store struct {
 	streams  [shards]streamShard
 	profiles [shards]sync.Mutex // guards x/open/<profile>/… compare-and-clear
 	cfgMu    sync.Mutex         // guards read-modify-write of cfg/agent + cfg/token
+	seed     maphash.Seed       // of the idempotency-key hashes in streamState
 }
 
 // Open opens (creating if needed) the store in opts.Dir.
@@ -96,18 +99,22 @@ func Open(opts Options) (*Store, error) {
 	}
 	cache := pebble.NewCache(opts.CacheBytes)
 	defer cache.Unref()
-	db, err := pebble.Open(opts.Dir, &pebble.Options{
+	popts := &pebble.Options{
 		FS:                 opts.FS,
 		Cache:              cache,
 		Logger:             pebbleLogger{opts.Logger},
 		FormatMajorVersion: pebble.FormatNewest,
-	})
+	}
+	// Every append looks up idempotency keys that are almost never there:
+	// bloom filters answer those misses without reading data blocks.
+	popts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	db, err := pebble.Open(opts.Dir, popts)
 	if err != nil {
 		return nil, fmt.Errorf("persist: open %s: %w", opts.Dir, err)
 	}
-	s := &Store{db: db, opts: opts, log: opts.Logger}
+	s := &Store{db: db, opts: opts, log: opts.Logger, seed: maphash.MakeSeed()}
 	for i := range s.streams {
-		s.streams[i].last = map[streamID]uint64{}
+		s.streams[i].streams = map[streamID]*streamState{}
 	}
 	return s, nil
 }

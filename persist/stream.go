@@ -1,0 +1,109 @@
+package persist
+
+import (
+	"fmt"
+	"hash/maphash"
+	"sync"
+)
+
+const (
+	kindConv   byte = 'c'
+	kindTicket byte = 't'
+	// streamCacheCap bounds each shard's cache of stream states (so 65,536
+	// streams in all); a miss costs one seek, plus one scan of the
+	// conversation's idempotency keys when it next stores a message.
+	streamCacheCap = 256
+)
+
+// streamID names one stream in the cache without allocating.
+type streamID struct {
+	kind byte
+	id   string
+}
+
+func (s streamID) String() string { return string(s.kind) + "/" + s.id }
+
+// streamShard serialises the check-and-apply of the streams hashed onto it
+// and caches what those checks need.
+type streamShard struct {
+	mu      sync.Mutex
+	streams map[streamID]*streamState
+}
+
+// streamState is what the checks of one stream need, as stored. Only
+// Append writes event and idempotency keys, always under the shard lock, so
+// the cache stays exact while the store is open.
+type streamState struct {
+	id   streamID
+	last uint64
+	// cids holds a hash of every stored (party, client id) of a
+	// conversation, loaded on first need: a hash that is absent proves the
+	// client id new without a read; one that is present is confirmed by a
+	// read, so a hash collision costs a read, never a false duplicate.
+	cids      map[uint64]struct{}
+	cidPrefix []byte
+}
+
+// next checks that n events with seqs seq(0..n-1) continue the stream and
+// returns its last seq as it will be after them.
+func (st *streamState) next(n int, seq func(int) uint64) (uint64, error) {
+	if n == 0 {
+		return st.last, nil
+	}
+	if got := seq(0); got != st.last+1 {
+		return 0, &ConflictError{Stream: st.id.String(), Want: st.last + 1, Got: got}
+	}
+	return seq(n - 1), nil
+}
+
+// streamLocked returns the cached state of a stream, reading its last seq
+// with one reverse seek on a miss. The caller holds sh.mu.
+func (s *Store) streamLocked(sh *streamShard, id streamID) (*streamState, error) {
+	if st, ok := sh.streams[id]; ok {
+		return st, nil
+	}
+	prefix := streamPrefix(string(id.kind)+"/", id.id)
+	st := &streamState{id: id}
+	err := s.scan(prefix, nil, true, func(k, _ []byte) (bool, error) {
+		seq, ok := beUint64(k[len(prefix):])
+		if !ok {
+			return false, fmt.Errorf("%w: event key %q", errCorrupt, k)
+		}
+		st.last = seq
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(sh.streams) >= streamCacheCap {
+		for k := range sh.streams { // evict an arbitrary entry
+			delete(sh.streams, k)
+			break
+		}
+	}
+	sh.streams[id] = st
+	return st, nil
+}
+
+// loadClientIDs fills st.cids from the conversation's idempotency keys, once.
+func (s *Store) loadClientIDs(st *streamState) error {
+	if st.cids != nil {
+		return nil
+	}
+	prefix := key(cidPrefix, st.id.id)
+	cids := map[uint64]struct{}{}
+	err := s.scan(prefix, nil, false, func(k, _ []byte) (bool, error) {
+		cids[s.cidHash(k, len(prefix))] = struct{}{}
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	st.cids, st.cidPrefix = cids, prefix
+	return nil
+}
+
+// cidHash hashes the (party, client id) part of an idempotency key.
+func (s *Store) cidHash(k []byte, prefixLen int) uint64 {
+	return maphash.Bytes(s.seed, k[prefixLen:])
+}
