@@ -19,29 +19,30 @@ const (
 
 // Conversation is the state of one chat: the log every client of it sees.
 // A conversation becomes a ticket with its first shopper message (S6); the
-// Helpdesk-only part of the ticket is Ticket.
+// Helpdesk-only part of the ticket is Ticket. Snapshots store this struct as
+// JSON by these tags: rename a tag only with a new snapshot version.
 type Conversation struct {
-	ID          string
-	ProfileID   string
-	ProfileName string
-	Channel     Channel
-	LastSeq     uint64
-	StartedAt   time.Time
-	Ended       bool
+	ID          string    `json:"id"`
+	ProfileID   string    `json:"profile_id"`
+	ProfileName string    `json:"profile_name"`
+	Channel     Channel   `json:"channel"`
+	LastSeq     uint64    `json:"last_seq"`
+	StartedAt   time.Time `json:"started_at"`
+	Ended       bool      `json:"ended"`
 
 	// ClientIDs maps each stored message's client_id to its seq, per sender
 	// side, so that a repeated send is acknowledged again but stored once.
-	ClientIDs map[string]uint64
+	ClientIDs map[string]uint64 `json:"client_ids"`
 
-	ShopperSeen    uint64 // the shopper has seen up to here (S11)
-	AgentSeen      uint64 // an agent has seen up to here (H7)
-	LastShopperMsg uint64 // seq of the latest shopper message
-	LastAgentMsg   uint64 // seq of the latest agent or AI message
+	ShopperSeen    uint64 `json:"shopper_seen"`     // the shopper has seen up to here (S11)
+	AgentSeen      uint64 `json:"agent_seen"`       // an agent has seen up to here (H7)
+	LastShopperMsg uint64 `json:"last_shopper_msg"` // seq of the latest shopper message
+	LastAgentMsg   uint64 `json:"last_agent_msg"`   // seq of the latest agent or AI message
 
-	Assignee     *AgentRef
-	Preview      string
-	ActivityAt   time.Time // last message or end: orders the inbox
-	WaitingSince time.Time // first shopper message not yet answered; zero if none
+	Assignee     *AgentRef `json:"assignee"`
+	Preview      string    `json:"preview"`
+	ActivityAt   time.Time `json:"activity_at"`   // last message or end: orders the inbox
+	WaitingSince time.Time `json:"waiting_since"` // first shopper message not yet answered; zero if none
 }
 
 // NewConversation returns the empty state of conversation id, before its

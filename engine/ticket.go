@@ -22,10 +22,10 @@ func ValidStatus(s TicketStatus) bool {
 // receipts, the end) is in the conversation, and the ticket adds what only
 // agents know.
 type Ticket struct {
-	ID           string
-	LastSeq      uint64
-	SnoozedUntil time.Time
-	SnoozedAtSeq uint64 // shopper messages after this conversation seq wake it
+	ID           string    `json:"id"`
+	LastSeq      uint64    `json:"last_seq"`
+	SnoozedUntil time.Time `json:"snoozed_until"`
+	SnoozedAtSeq uint64    `json:"snoozed_at_seq"` // shopper messages after this conversation seq wake it
 }
 
 // DecideSnooze refuses or accepts a snooze of the ticket of conversation c.
