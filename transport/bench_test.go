@@ -9,7 +9,10 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -115,6 +118,53 @@ func BenchmarkIdleShopperMemory(b *testing.B) {
 			for _, c := range conns {
 				c.Close()
 			}
+		})
+	}
+}
+
+// BenchmarkSendAck measures one shopper message from the socket to its ack:
+// frame decode, actor round trip, durable commit (fsync), ack and echo, over
+// real WebSockets on loopback. With 64 shoppers the commits share fsyncs.
+func BenchmarkSendAck(b *testing.B) {
+	for _, shoppers := range []int{1, 64} {
+		b.Run(fmt.Sprintf("shoppers=%d", shoppers), func(b *testing.B) {
+			h := start(b, Config{RateLimit: 1e9, RateBurst: 1 << 30})
+			clients := make([]*client, shoppers)
+			for i := range clients {
+				clients[i], _ = h.hello(token(b, fmt.Sprintf("bench-%d", i), "Bench"))
+				clients[i].send(frame{"type": "chat.start"})
+				clients[i].readType("event")
+			}
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for _, c := range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						n := next.Add(1)
+						if n > int64(b.N) {
+							return
+						}
+						id := "m" + strconv.FormatInt(n, 10)
+						c.send(frame{"type": "message.send", "client_id": id, "text": "hello"})
+						for {
+							f, err := c.next(10 * time.Second)
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							if f["type"] == "ack" && f["client_id"] == id {
+								break
+							}
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "acks/s")
 		})
 	}
 }
