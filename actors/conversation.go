@@ -64,6 +64,8 @@ func (a *conversationActor) handle(ctx actor.Context, msg any) {
 		delete(a.subs, m.Sub)
 	case *viewQuery:
 		a.view(ctx)
+	case *eventsQuery:
+		a.events(ctx, m)
 	}
 	a.sys.metrics.receive.Observe(time.Since(start).Seconds())
 }
@@ -282,4 +284,21 @@ func (a *conversationActor) view(ctx actor.Context) {
 		return
 	}
 	ctx.Respond(&result{View: TicketView{Row: a.row(), Events: events}})
+}
+
+func (a *conversationActor) events(ctx actor.Context, m *eventsQuery) {
+	if err := a.authorize(m.Owner, false); err != nil {
+		ctx.Respond(&result{Err: err})
+		return
+	}
+	var events []engine.Event
+	err := a.sys.store.Events(a.id, m.After, m.Limit, func(e engine.Event) error {
+		events = append(events, e)
+		return nil
+	})
+	if err != nil {
+		ctx.Respond(&result{Err: replayError(err)})
+		return
+	}
+	ctx.Respond(&result{View: TicketView{Events: events}})
 }

@@ -38,7 +38,12 @@ type (
 	unsubscribeCmd struct {
 		Sub Subscriber
 	}
-	viewQuery struct{}
+	viewQuery   struct{}
+	eventsQuery struct {
+		Owner string
+		After uint64
+		Limit int
+	}
 )
 
 // result is every conversation actor's answer.

@@ -80,6 +80,20 @@ func (s *System) Subscribe(ctx context.Context, v engine.Visitor, conversation s
 	return err
 }
 
+// ShopperEvents returns up to limit events of the visitor's conversation
+// with seq > after (limit <= 0: all). A conversation that is not the
+// visitor's is not_found.
+func (s *System) ShopperEvents(ctx context.Context, v engine.Visitor, conversation string, after uint64, limit int) ([]engine.Event, error) {
+	if !v.LoggedIn() {
+		return nil, engine.ErrNotFound
+	}
+	r, err := s.conversation(ctx, conversation, &eventsQuery{Owner: v.ProfileID, After: after, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	return r.View.Events, nil
+}
+
 // Unsubscribe stops delivery to sub. It does not wait.
 func (s *System) Unsubscribe(conversation string, sub Subscriber) {
 	if s.closed.Load() || !engine.ValidID(conversation) {

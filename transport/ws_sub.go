@@ -115,34 +115,14 @@ func (c *wsConn) unsubscribeAll() {
 	}
 }
 
-// firstEvent is a short-lived subscriber that keeps a conversation's first
-// event and ignores the rest (it must not refuse them: a refused replay fails
-// the Subscribe call).
-type firstEvent struct{ ch chan engine.Event }
-
-func (f *firstEvent) Deliver(_ string, e engine.Event) bool {
-	if e.Seq == 1 {
-		select {
-		case f.ch <- e:
-		default:
-		}
-	}
-	return true
-}
-
-func (f *firstEvent) Ended(string) {}
-
 // startedEvent fetches event seq 1 (`started`) of a conversation.
 func (c *wsConn) startedEvent(ctx context.Context, conversation string) (engine.Event, error) {
-	f := &firstEvent{ch: make(chan engine.Event, 1)}
-	if err := c.s.sys.Subscribe(ctx, c.visitor, conversation, 0, f); err != nil {
+	events, err := c.s.sys.ShopperEvents(ctx, c.visitor, conversation, 0, 1)
+	if err != nil {
 		return engine.Event{}, err
 	}
-	defer c.s.sys.Unsubscribe(conversation, f)
-	select {
-	case e := <-f.ch:
-		return e, nil
-	case <-ctx.Done():
-		return engine.Event{}, ctx.Err()
+	if len(events) == 0 {
+		return engine.Event{}, engine.ErrNotFound
 	}
+	return events[0], nil
 }
