@@ -87,11 +87,10 @@ func (a *inboxActor) change(ctx actor.Context, row engine.TicketRow) {
 
 // replace stores a row and pushes it, and the badge when it moved, to every sink.
 func (a *inboxActor) replace(row engine.TicketRow) {
-	old, had := a.rows[row.ID]
-	if had {
+	badge := a.badge
+	if old, had := a.rows[row.ID]; had {
 		a.count(old, -1)
 	}
-	badge := a.badge
 	a.rows[row.ID] = row
 	a.count(row, 1)
 	moved := badge != a.badge

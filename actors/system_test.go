@@ -286,6 +286,9 @@ func TestAgentReplyAssignsAndInboxFollows(t *testing.T) { // H1, H2, H6, H7
 	if err != nil {
 		t.Fatal(err)
 	}
+	inbox.waitFor(t, "the live badge to drop to 0 once an agent answered", func(r *recorder) bool {
+		return r.badges[len(r.badges)-1] == 0
+	})
 	p2, err := h.sys.Reply(ctx, conv, bo, "Tracking: 123", nil, "a2")
 	if err != nil {
 		t.Fatal(err)
