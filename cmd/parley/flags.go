@@ -26,6 +26,10 @@ type serveConfig struct {
 	MaxFrameBytes  int64
 	Demo           bool
 	ShutdownWait   time.Duration
+	PprofAddr      string
+	WSRate         float64
+	WSBurst        int
+	PassivateAfter time.Duration
 }
 
 // parseServe reads flags, then PARLEY_<NAME> for every flag not given:
@@ -45,6 +49,10 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", 65536, "largest WebSocket frame; larger ones close with 1009")
 	fs.BoolVar(&c.Demo, "demo", false, "serve the demo store page (default: on when no identity secret is given)")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve net/http/pprof on this separate address (off when empty; keep it on loopback)")
+	fs.Float64Var(&c.WSRate, "ws-rate", 10, "frames per second a shopper socket may send, sustained")
+	fs.IntVar(&c.WSBurst, "ws-burst", 20, "frames a shopper socket may send in a burst")
+	fs.DurationVar(&c.PassivateAfter, "passivate-after", 2*time.Minute, "stop a conversation actor idle this long; it comes back from storage on demand")
 	if err := parseWithEnv(fs, args, env); err != nil {
 		return c, err
 	}
@@ -58,6 +66,12 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return c, fmt.Errorf("--log-level: %w", err)
+	}
+	if c.WSRate <= 0 || c.WSBurst < 1 {
+		return c, errors.New("--ws-rate must be positive and --ws-burst at least 1")
+	}
+	if c.PassivateAfter <= 0 {
+		return c, errors.New("--passivate-after must be positive")
 	}
 	if c.MaxFrameBytes < 256 {
 		return c, errors.New("--max-frame-bytes must be at least 256")

@@ -23,7 +23,8 @@ func main() {
 const usage = `usage:
   parley serve [--addr 127.0.0.1:8080] [--data ./data] [--identity-secret S] [--admin-token T]
                [--allowed-origins a,b] [--metrics-addr ADDR] [--log-level info]
-               [--max-frame-bytes 65536] [--demo]
+               [--max-frame-bytes 65536] [--demo] [--pprof-addr ADDR]
+               [--ws-rate 10] [--ws-burst 20] [--passivate-after 2m]
   parley token --secret S --sub ID [--name N] [--email E] [--ttl 1h]
 Every serve flag also reads PARLEY_<NAME> from the environment (a flag wins).
 `

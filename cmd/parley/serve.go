@@ -43,7 +43,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	sys, err := actors.Start(store, actors.Config{}, reg, log.With(slog.String("component", "actors")))
+	sys, err := actors.Start(store, actors.Config{PassivateAfter: c.PassivateAfter}, reg, log.With(slog.String("component", "actors")))
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	tr := transport.New(sys, transport.Config{
 		AllowedOrigins: c.AllowedOrigins, IdentitySecret: []byte(c.IdentitySecret), AdminToken: c.AdminToken,
-		MaxFrameBytes: c.MaxFrameBytes, Demo: c.Demo, Gatherer: reg, NoMetricsRoute: c.MetricsAddr != "",
+		MaxFrameBytes: c.MaxFrameBytes, Demo: c.Demo, RateLimit: c.WSRate, RateBurst: c.WSBurst, Gatherer: reg, NoMetricsRoute: c.MetricsAddr != "",
 		Logger: log.With(slog.String("component", "transport")),
 	}, reg)
 	return listenAndServe(ctx, c, tr, reg, log)
@@ -67,6 +67,9 @@ func listenAndServe(ctx context.Context, c serveConfig, tr *transport.Server, re
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		servers, addrs = append(servers, newHTTPServer(mux)), append(addrs, c.MetricsAddr)
 	}
+	if c.PprofAddr != "" {
+		servers, addrs = append(servers, newHTTPServer(pprofMux())), append(addrs, c.PprofAddr)
+	}
 	errs := make(chan error, len(servers))
 	for i, srv := range servers {
 		ln, err := net.Listen("tcp", addrs[i])
@@ -77,7 +80,10 @@ func listenAndServe(ctx context.Context, c serveConfig, tr *transport.Server, re
 			return err
 		}
 		name := "listening"
-		if i > 0 {
+		switch {
+		case i > 0 && addrs[i] == c.PprofAddr:
+			name = "pprof listening"
+		case i > 0:
 			name = "metrics listening"
 		}
 		log.Info(name, slog.String("addr", ln.Addr().String()))
