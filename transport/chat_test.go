@@ -184,3 +184,27 @@ func TestFAQPick(t *testing.T) {
 	c.send(frame{"type": "faq.pick", "faq": "missing"})
 	c.expectError("not_found")
 }
+
+// When an agent closes the ticket, a socket that follows the conversation
+// learns it from the `ended` event; its next message that names no
+// conversation is refused as no_open_conversation, one that names it as closed.
+func TestAgentCloseEndsTheSocketsConversation(t *testing.T) { // S8, H3
+	h := start(t, Config{})
+	a, _ := h.hello(token(t, "p-close", "Ada"))
+	conv := startChat(t, a)
+	sendMessage(t, a, "m1", "hello")
+	if code, body, _ := h.do("POST", "/api/v1/tickets/"+conv+"/close", adminToken, nil); code != 200 {
+		t.Fatalf("close: %d %v", code, body)
+	}
+	if e := a.readType("event"); e["event"].(frame)["kind"] != "ended" || e["event"].(frame)["by"] != "agent" {
+		t.Fatalf("ended %v", e)
+	}
+	a.send(frame{"type": "message.send", "client_id": "m2", "text": "still there?"})
+	if f := a.expectError("no_open_conversation"); f["client_id"] != "m2" {
+		t.Fatalf("client_id not echoed: %v", f)
+	}
+	a.send(frame{"type": "message.send", "client_id": "m3", "text": "still there?", "conversation": conv})
+	a.expectError("closed")
+	a.send(frame{"type": "chat.end"})
+	a.expectError("no_open_conversation")
+}

@@ -48,8 +48,9 @@ type wsConn struct {
 	replaying int // >0 while a Subscribe call replays a log: no frame limit
 	wake      chan struct{}
 
-	mu   sync.Mutex
-	subs map[string]uint64 // conversation → last seq delivered
+	mu      sync.Mutex
+	subs    map[string]uint64 // conversation → last seq delivered
+	current string            // the visitor's open conversation, as this socket last learned it
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by close

@@ -151,7 +151,7 @@ func (c *wsConn) hello(ctx context.Context, f inFrame) {
 	if open != nil {
 		// Follow the open conversation live, so that every socket of the
 		// visitor sees its messages (the echo rule).
-		if err := c.subscribe(ctx, open.ID, open.LastSeq); err != nil {
+		if err := c.follow(ctx, open.ID, open.LastSeq); err != nil {
 			c.sendErr(err, "")
 		}
 	}
@@ -189,14 +189,14 @@ func (c *wsConn) chatStart(ctx context.Context) {
 			return
 		}
 		c.send(eventFrameBytes(info.ID, e))
-	} else if err := c.subscribe(ctx, info.ID, 0); err != nil {
+	} else if err := c.follow(ctx, info.ID, 0); err != nil {
 		c.sendErr(err, "")
 		return
 	}
 	// The visitor's other tabs follow the new chat too.
 	for _, o := range c.s.visitorConns(c.visitor.ProfileID) {
 		if o != c && !o.isDone() {
-			if err := o.subscribe(ctx, info.ID, 0); err != nil {
+			if err := o.follow(ctx, info.ID, 0); err != nil {
 				c.s.log.Warn("subscribe other tab", slog.Any("err", err))
 			}
 		}
@@ -218,6 +218,10 @@ func (c *wsConn) messageSend(ctx context.Context, f inFrame) {
 		switch engine.ErrorCode(err) {
 		case engine.CodeNotFound, engine.CodeForbidden:
 			err = engine.ErrNoOpenConversation // a conversation that is not theirs
+		case engine.CodeClosed:
+			if f.Conversation == "" { // it ended just now; the frame named none
+				err = engine.ErrNoOpenConversation
+			}
 		}
 		c.sendErr(err, f.ClientID)
 		return
@@ -245,6 +249,9 @@ func (c *wsConn) target(ctx context.Context, named string) (string, error) {
 			return "", engine.ErrNoOpenConversation
 		}
 		return named, nil
+	}
+	if current := c.open(); current != "" {
+		return current, nil // no lookup per message: the socket follows it
 	}
 	open, err := c.s.sys.OpenConversation(ctx, c.visitor.ProfileID)
 	if err != nil {
@@ -275,6 +282,9 @@ func (c *wsConn) chatEnd(ctx context.Context, f inFrame) {
 	conv, err := c.target(ctx, f.Conversation)
 	if err == nil {
 		err = c.s.sys.ShopperEnd(ctx, c.visitor, conv)
+	}
+	if engine.ErrorCode(err) == engine.CodeClosed && f.Conversation == "" {
+		err = engine.ErrNoOpenConversation // it ended just now; the frame named none
 	}
 	if err != nil {
 		c.sendErr(err, "")

@@ -27,6 +27,9 @@ func (c *wsConn) Deliver(conversation string, e engine.Event) bool {
 			slog.Uint64("after", last), slog.Uint64("seq", e.Seq))
 	}
 	c.subs[conversation] = e.Seq
+	if e.Kind == engine.KindEnded && c.current == conversation {
+		c.current = ""
+	}
 	c.mu.Unlock()
 	return c.send(eventFrameBytes(conversation, e))
 }
@@ -79,6 +82,21 @@ func (c *wsConn) subscribe(ctx context.Context, conversation string, after uint6
 		c.s.sys.Unsubscribe(conversation, c)
 	}
 	return err
+}
+
+// follow records the visitor's open conversation and subscribes to it.
+func (c *wsConn) follow(ctx context.Context, conversation string, after uint64) error {
+	c.mu.Lock()
+	c.current = conversation
+	c.mu.Unlock()
+	return c.subscribe(ctx, conversation, after)
+}
+
+// open is the visitor's open conversation as this socket knows it, or "".
+func (c *wsConn) open() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.current
 }
 
 func (c *wsConn) subscribed(conversation string) bool {
