@@ -2,6 +2,7 @@
 //
 //	parley serve [flags]     start the server (the default command)
 //	parley token [flags]     print a shopper identity token
+//	parley bench [flags]     load a local server and report latencies and costs
 package main
 
 import (
@@ -26,6 +27,9 @@ const usage = `usage:
                [--max-frame-bytes 65536] [--demo] [--pprof-addr ADDR]
                [--ws-rate 10] [--ws-burst 20] [--passivate-after 2m]
   parley token --secret S --sub ID [--name N] [--email E] [--ttl 1h]
+  parley bench [--shoppers 1000] [--agents 4] [--duration 10s] [--rate 0] [--agent-rate 0]
+               [--addr 127.0.0.1:PORT --secret S --admin-token T [--server-pid PID]]
+               [--server-bin PATH] [--dial-concurrency 200] [--json] [--quiet] [--seed N]
 Every serve flag also reads PARLEY_<NAME> from the environment (a flag wins).
 `
 
@@ -41,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args, stderr)
 	case "token":
 		err = mintToken(args, stdout, stderr)
+	case "bench":
+		err = benchCmd(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,448 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley/engine"
+	"github.com/parley-chat/parley/transport/identity"
+)
+
+// This file is one shopper: its socket, the goroutine that reads it, and the
+// state that goroutine shares with whoever drives the shopper.
+
+// benchFrame is the part of a server frame the tool reads. Everything else
+// is skipped by the decoder: at 10,000 sockets on the server's own machine,
+// the client must stay cheap.
+type benchFrame struct {
+	Type         string          `json:"type"`
+	Seq          uint64          `json:"seq"`
+	ClientID     string          `json:"client_id"`
+	Code         string          `json:"code"`
+	Conversation json.RawMessage `json:"conversation"` // a string in event and ack; an object or null in welcome
+	Event        struct {
+		Kind     string `json:"kind"`
+		From     string `json:"from"`
+		ClientID string `json:"client_id"`
+	} `json:"event"`
+}
+
+// benchShopper is one logged-in shopper with one socket at a time.
+type benchShopper struct {
+	r       *benchRun
+	idx     int
+	profile string
+	token   string
+	msgN    int // messages sent; owned by the goroutine that sends
+
+	ws      *websocket.Conn
+	readers sync.WaitGroup // the socket's read goroutine
+	notify  chan struct{}  // cap 1: something below changed
+	dead    chan struct{}  // closed when the current socket's reader ends
+
+	mu          sync.Mutex
+	conv        string
+	convQuoted  []byte // `"<conv>"`, to compare the raw field without decoding it
+	welcomed    bool
+	welcomeConv string
+	welcomeLast uint64
+	lastSeq     uint64           // every event up to this seq arrived, in order, on this socket
+	pending     map[string]int64 // client_id → send time (unix ns), sent and not acknowledged
+	inflight    string           // closed loop: the message waited for
+	inflightRes int              // 0 waiting, 1 acknowledged, 2 refused for the rate limit
+	ticketed    bool
+	closing     bool // the tool is closing the socket: its end is expected
+	buf         bytes.Buffer
+}
+
+func newBenchShopper(r *benchRun, idx int) (*benchShopper, error) {
+	profile := fmt.Sprintf("bench_%s_%d", r.runID, idx)
+	tok, err := identity.Mint([]byte(r.secret), engine.Visitor{ProfileID: profile, Name: "Bench Shopper " + strconv.Itoa(idx)}, 2*time.Hour, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return &benchShopper{r: r, idx: idx, profile: profile, token: tok, notify: make(chan struct{}, 1), pending: map[string]int64{}}, nil
+}
+
+func (sh *benchShopper) poke() {
+	select {
+	case sh.notify <- struct{}{}:
+	default:
+	}
+}
+
+// dial opens a socket and starts its reader.
+func (sh *benchShopper) dial(ctx context.Context) error {
+	ws, _, err := websocket.Dial(ctx, "ws://"+sh.r.addr+"/ws", &websocket.DialOptions{
+		HTTPClient:      sh.r.wsHTTP,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return err
+	}
+	ws.SetReadLimit(1 << 20)
+	sh.mu.Lock()
+	sh.ws, sh.dead, sh.closing, sh.welcomed = ws, make(chan struct{}), false, false
+	dead := sh.dead
+	sh.mu.Unlock()
+	sh.readers.Add(1)
+	go sh.read(ws, dead)
+	return nil
+}
+
+// closeNow drops the socket at once and waits for its reader.
+func (sh *benchShopper) closeNow() {
+	sh.mu.Lock()
+	ws := sh.ws
+	sh.closing = true
+	sh.mu.Unlock()
+	if ws != nil {
+		_ = ws.CloseNow()
+	}
+	sh.readers.Wait()
+}
+
+// write sends one frame. Its context is its own short timeout, never a
+// phase's: coder/websocket closes the socket when a write's context ends
+// mid-write, and the end of a phase must not do that.
+func (sh *benchShopper) write(b []byte) error {
+	sh.mu.Lock()
+	ws := sh.ws
+	sh.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), benchWriteTimeout)
+	defer cancel()
+	return ws.Write(ctx, websocket.MessageText, b)
+}
+
+// read is the socket's only reader: it decodes each frame's few fields and
+// updates the shopper until the socket ends.
+func (sh *benchShopper) read(ws *websocket.Conn, dead chan struct{}) {
+	defer sh.readers.Done()
+	defer sh.poke()
+	defer close(dead)
+	for {
+		_, rd, err := ws.Reader(context.Background())
+		if err == nil {
+			sh.buf.Reset()
+			_, err = sh.buf.ReadFrom(rd)
+		}
+		if err != nil {
+			sh.mu.Lock()
+			expected := sh.closing
+			sh.mu.Unlock()
+			if !expected {
+				sh.r.errs.add("unexpected_close", fmt.Sprintf("shopper %d: %v", sh.idx, err))
+			}
+			return
+		}
+		var f benchFrame
+		if err := json.Unmarshal(sh.buf.Bytes(), &f); err != nil {
+			sh.r.errs.add("malformed_frame", fmt.Sprintf("shopper %d: %q: %v", sh.idx, benchTrim(sh.buf.String(), 200), err))
+			continue
+		}
+		sh.handle(&f, time.Now())
+	}
+}
+
+func (sh *benchShopper) handle(f *benchFrame, now time.Time) {
+	r := sh.r
+	switch f.Type {
+	case "welcome":
+		var open *struct {
+			ID      string `json:"id"`
+			LastSeq uint64 `json:"last_seq"`
+		}
+		if err := json.Unmarshal(f.Conversation, &open); err != nil {
+			r.errs.add("malformed_frame", fmt.Sprintf("shopper %d: welcome.conversation %s: %v", sh.idx, f.Conversation, err))
+		}
+		sh.mu.Lock()
+		sh.welcomed = true
+		if open != nil {
+			sh.welcomeConv, sh.welcomeLast = open.ID, open.LastSeq
+		} else {
+			sh.welcomeConv, sh.welcomeLast = "", 0
+		}
+		sh.mu.Unlock()
+		sh.poke()
+	case "event":
+		sh.onEvent(f, now)
+	case "ack":
+		sh.onAck(f, now)
+	case "error":
+		sh.onError(f)
+	default:
+		r.errs.add("unexpected_frame", fmt.Sprintf("shopper %d: type %q", sh.idx, f.Type))
+	}
+}
+
+// onEvent checks that the socket delivers its conversation's log in order
+// with no gap or repeat, and times agent replies.
+func (sh *benchShopper) onEvent(f *benchFrame, now time.Time) {
+	r := sh.r
+	sh.mu.Lock()
+	if sh.conv == "" && f.Seq == 1 && f.Event.Kind == "started" {
+		var conv string
+		if json.Unmarshal(f.Conversation, &conv) == nil && conv != "" {
+			sh.conv, sh.convQuoted = conv, append([]byte(nil), f.Conversation...)
+		}
+	}
+	if !bytes.Equal(f.Conversation, sh.convQuoted) {
+		sh.mu.Unlock()
+		r.errs.add("wrong_conversation", fmt.Sprintf("shopper %d: event of %s, expected %q", sh.idx, f.Conversation, sh.conv))
+		return
+	}
+	want := sh.lastSeq + 1
+	if f.Seq == want {
+		sh.lastSeq = f.Seq
+	}
+	sh.mu.Unlock()
+	if f.Seq != want {
+		kind := "seq_gap"
+		if f.Seq < want {
+			kind = "seq_repeat"
+		}
+		r.errs.add(kind, fmt.Sprintf("shopper %d: seq %d (%s), expected %d", sh.idx, f.Seq, f.Event.Kind, want))
+	}
+	if f.Event.Kind == "message" && f.Event.From == "agent" {
+		r.agents.delivered(f.Event.ClientID, now)
+	}
+	sh.poke()
+}
+
+func (sh *benchShopper) onAck(f *benchFrame, now time.Time) {
+	r := sh.r
+	sh.mu.Lock()
+	sent, ok := sh.pending[f.ClientID]
+	delete(sh.pending, f.ClientID)
+	first := ok && !sh.ticketed
+	if ok {
+		sh.ticketed = true
+	}
+	if ok && f.ClientID == sh.inflight {
+		sh.inflightRes = 1
+	}
+	convOK := bytes.Equal(f.Conversation, sh.convQuoted)
+	sh.mu.Unlock()
+	switch {
+	case !ok:
+		r.errs.add("unexpected_ack", fmt.Sprintf("shopper %d: ack of %q, not in flight", sh.idx, f.ClientID))
+		return
+	case !convOK:
+		r.errs.add("wrong_conversation", fmt.Sprintf("shopper %d: ack of %s names %s", sh.idx, f.ClientID, f.Conversation))
+	case f.Seq == 0:
+		r.errs.add("malformed_frame", fmt.Sprintf("shopper %d: ack of %s without a seq", sh.idx, f.ClientID))
+	}
+	r.sendAck.record(time.Duration(now.UnixNano() - sent))
+	r.acked.Add(1)
+	if first {
+		r.agents.ticketed(sh)
+	}
+	sh.poke()
+}
+
+func (sh *benchShopper) onError(f *benchFrame) {
+	r := sh.r
+	code := f.Code
+	if code == "" {
+		code = "unknown"
+	}
+	sh.mu.Lock()
+	_, ok := sh.pending[f.ClientID]
+	delete(sh.pending, f.ClientID)
+	if ok && f.ClientID == sh.inflight {
+		sh.inflightRes = 2
+	}
+	sh.mu.Unlock()
+	if code == "rate_limited" {
+		r.errs.add("rate_limited", "")
+	} else {
+		r.errs.add("error_frame_"+code, fmt.Sprintf("shopper %d: client_id %q", sh.idx, f.ClientID))
+	}
+	sh.poke()
+}
+
+// await waits until cond, the socket's end, ctx or the timeout.
+func (sh *benchShopper) await(ctx context.Context, d time.Duration, cond func() bool) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	sh.mu.Lock()
+	dead := sh.dead
+	sh.mu.Unlock()
+	for {
+		sh.mu.Lock()
+		ok := cond()
+		sh.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-sh.notify:
+		case <-dead:
+			sh.mu.Lock()
+			ok := cond()
+			sh.mu.Unlock()
+			if ok {
+				return nil
+			}
+			return errors.New("socket closed")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+			return fmt.Errorf("timed out after %v", d)
+		}
+	}
+}
+
+var benchErrStopped = errors.New("stopped")
+
+// send sends one new message and records it as in flight.
+func (sh *benchShopper) send(closedLoop bool) (string, error) {
+	sh.msgN++
+	cid := "m" + strconv.Itoa(sh.msgN)
+	return cid, sh.sendID(cid, closedLoop)
+}
+
+func (sh *benchShopper) sendID(cid string, closedLoop bool) error {
+	b := make([]byte, 0, 96)
+	b = append(b, `{"type":"message.send","client_id":"`...)
+	b = append(b, cid...)
+	b = append(b, `","text":"load message `...)
+	b = append(b, cid...)
+	b = append(b, `"}`...)
+	sh.mu.Lock()
+	sh.pending[cid] = time.Now().UnixNano()
+	if closedLoop {
+		sh.inflight, sh.inflightRes = cid, 0
+	}
+	sh.mu.Unlock()
+	sh.r.sent.Add(1)
+	if err := sh.write(b); err != nil {
+		sh.mu.Lock()
+		delete(sh.pending, cid)
+		sh.mu.Unlock()
+		sh.r.sent.Add(-1)
+		return err
+	}
+	return nil
+}
+
+// closedLoop keeps one message in flight until ctx ends: the next goes as
+// soon as the last is acknowledged; one refused for the rate limit goes
+// again, same client_id, a little later.
+func (sh *benchShopper) closedLoop(ctx context.Context) {
+	cid, err := sh.send(true)
+	for err == nil && ctx.Err() == nil {
+		if err = sh.await(ctx, benchMaxDuration, func() bool { return sh.inflightRes != 0 }); err != nil {
+			break
+		}
+		sh.mu.Lock()
+		res := sh.inflightRes
+		sh.mu.Unlock()
+		if res == 2 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			err = sh.sendID(cid, true)
+			continue
+		}
+		cid, err = sh.send(true)
+	}
+	if err != nil && ctx.Err() == nil {
+		sh.r.errs.add("send_failed", fmt.Sprintf("shopper %d: %v", sh.idx, err))
+	}
+}
+
+// openLoop sends one message every interval, starting after phase, until
+// ctx ends, whether or not earlier ones were acknowledged.
+func (sh *benchShopper) openLoop(ctx context.Context, interval, phase time.Duration) {
+	timer := time.NewTimer(phase)
+	defer timer.Stop()
+	next := time.Now().Add(phase)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		if _, err := sh.send(false); err != nil {
+			if ctx.Err() == nil {
+				sh.r.errs.add("send_failed", fmt.Sprintf("shopper %d: %v", sh.idx, err))
+			}
+			return
+		}
+		// Ticks that fall behind are skipped, not bunched: the rate is an upper bound.
+		next = next.Add(interval)
+		for now := time.Now(); next.Before(now); {
+			next = next.Add(interval)
+		}
+		timer.Reset(time.Until(next))
+	}
+}
+
+// outstanding reports messages sent and not yet answered.
+func (sh *benchShopper) outstanding() int {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return len(sh.pending)
+}
+
+// connect dials, says hello (with resume after when conv is set) and waits
+// until the shopper is in its conversation: its started event for a new
+// chat, or every event up to welcome.conversation.last_seq for a resume.
+func (sh *benchShopper) connect(ctx context.Context, resume bool) error {
+	ctx, cancel := context.WithTimeout(ctx, benchDialTimeout)
+	defer cancel()
+	if err := sh.dial(ctx); err != nil {
+		return fmt.Errorf("dial: %w", err)
+	}
+	var hello []byte
+	if resume {
+		sh.mu.Lock()
+		after := sh.lastSeq
+		conv := sh.conv
+		sh.mu.Unlock()
+		hello, _ = json.Marshal(map[string]any{"type": "hello", "token": sh.token, "resume": map[string]any{"conversation": conv, "after": after}})
+	} else {
+		hello, _ = json.Marshal(map[string]any{"type": "hello", "token": sh.token})
+	}
+	if err := sh.write(hello); err != nil {
+		return fmt.Errorf("hello: %w", err)
+	}
+	if err := sh.await(ctx, benchDialTimeout, func() bool { return sh.welcomed }); err != nil {
+		return fmt.Errorf("welcome: %w", err)
+	}
+	if resume {
+		sh.mu.Lock()
+		conv, wconv, last := sh.conv, sh.welcomeConv, sh.welcomeLast
+		sh.mu.Unlock()
+		if wconv != conv {
+			return fmt.Errorf("%w: welcome.conversation is %q, expected %q open", errBenchViolation, wconv, conv)
+		}
+		if err := sh.await(ctx, benchDialTimeout, func() bool { return sh.lastSeq >= last }); err != nil {
+			sh.mu.Lock()
+			got := sh.lastSeq
+			sh.mu.Unlock()
+			return fmt.Errorf("%w: resumed events up to %d of %d: %v", errBenchViolation, got, last, err)
+		}
+		return nil
+	}
+	if err := sh.write([]byte(`{"type":"chat.start"}`)); err != nil {
+		return fmt.Errorf("chat.start: %w", err)
+	}
+	if err := sh.await(ctx, benchDialTimeout, func() bool { return sh.lastSeq >= 1 }); err != nil {
+		return fmt.Errorf("started: %w", err)
+	}
+	return nil
+}
+
+var errBenchViolation = errors.New("protocol violation")

@@ -1,0 +1,314 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// This file is the run's phases after the limit: connect, load, resume.
+
+// forEach runs f for every shopper in list, at most --dial-concurrency at once.
+func (r *benchRun) forEach(list []*benchShopper, f func(sh *benchShopper)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(r.cfg.DialConcurrency, len(list)) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(list)); i = next.Add(1) - 1 {
+				f(list[i])
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// connectPhase opens every shopper's socket and starts its chat, then
+// measures what the idle connections cost the server.
+func (r *benchRun) connectPhase(ctx context.Context) error {
+	c := r.cfg
+	for i := range c.Shoppers {
+		sh, err := newBenchShopper(r, i)
+		if err != nil {
+			return err
+		}
+		r.shoppers = append(r.shoppers, sh)
+	}
+	before := r.sampleMem(ctx)
+	r.phase.Store("connect")
+	start := time.Now()
+	r.forEach(r.shoppers, func(sh *benchShopper) {
+		if ctx.Err() != nil {
+			return
+		}
+		t0 := time.Now()
+		if err := sh.connect(ctx, false); err != nil {
+			if ctx.Err() == nil {
+				r.errs.add("connect_failed", fmt.Sprintf("shopper %d: %v", sh.idx, err))
+			}
+			sh.closeNow()
+			return
+		}
+		r.connect.record(time.Since(t0))
+		r.connected.Add(1)
+	})
+	wall := time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n := r.connected.Load()
+	rep := &r.rep.Connect
+	rep.Connected, rep.WallSeconds = int(n), benchRound(wall.Seconds())
+	rep.PerSecond = benchRound(float64(n) / wall.Seconds())
+	rep.benchLatency = r.connect.latency()
+	r.logf("connected %d of %d shoppers in %v", n, c.Shoppers, wall.Round(time.Millisecond))
+	if n == 0 {
+		return errors.New("no shopper could connect")
+	}
+
+	// Let the server settle without forcing a GC: the figure is what idle
+	// connections cost in a running server, garbage included.
+	r.phase.Store("idle")
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(benchIdleSettle):
+	}
+	after := r.sampleMem(ctx)
+	s := &r.rep.Server
+	if before.okRSS && after.okRSS {
+		s.RSSBeforeKB, s.RSSAfterKB = before.rssKB, after.rssKB
+		s.RSSPerConnKB = benchRound((float64(after.rssKB) - float64(before.rssKB)) / float64(n))
+	}
+	if before.ok && after.ok {
+		s.HeapStackBeforeKB = benchRound((before.heap + before.stack) / 1024)
+		s.HeapStackAfterKB = benchRound((after.heap + after.stack) / 1024)
+		s.HeapStackPerConnKB = benchRound((after.heap + after.stack - before.heap - before.stack) / 1024 / float64(n))
+	}
+	return nil
+}
+
+// live lists the shoppers that are in a conversation (connect succeeded).
+func (r *benchRun) live() []*benchShopper {
+	var out []*benchShopper
+	for _, sh := range r.shoppers {
+		sh.mu.Lock()
+		ok := sh.conv != ""
+		sh.mu.Unlock()
+		if ok {
+			out = append(out, sh)
+		}
+	}
+	return out
+}
+
+// loadPhase sends messages for --duration while the agents reply, then
+// drains what is still in flight: a message sent and never acknowledged is
+// a lost ack, an agent reply accepted and never delivered a lost reply.
+func (r *benchRun) loadPhase(ctx context.Context) error {
+	c := r.cfg
+	if err := r.agents.create(ctx, c.Agents); err != nil {
+		return err
+	}
+	live := r.live()
+	var cpu0 time.Duration
+	cpuOK := r.pid > 0
+	if cpuOK {
+		var err error
+		if cpu0, err = benchProcCPU(r.pid); err != nil {
+			r.logf("reading the server's CPU: %v", err)
+			cpuOK = false
+		}
+	}
+	r.phase.Store("load")
+	loadCtx, cancel := context.WithTimeout(ctx, c.Duration)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	rng := rand.New(rand.NewPCG(c.Seed, 0))
+	for _, sh := range live {
+		if c.Rate > 0 {
+			// Each shopper's share of the total rate, with a random phase so
+			// that the sends spread evenly over each interval.
+			interval := time.Duration(float64(len(live)) / c.Rate * float64(time.Second))
+			phase := time.Duration(rng.Int64N(int64(interval) + 1))
+			wg.Go(func() { sh.openLoop(loadCtx, interval, phase) })
+		} else {
+			wg.Go(func() { sh.closedLoop(loadCtx) })
+		}
+	}
+	// Agents reply to conversations whose first message is acknowledged:
+	// before it, a conversation is no ticket.
+	r.agents.run(loadCtx, &wg)
+	<-loadCtx.Done()
+	loadWall := time.Since(start)
+	ackedInLoad := r.acked.Load()
+	repliesInLoad := r.agents.replies.Load()
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	r.phase.Store("drain")
+	drainStart := time.Now()
+	deadline := time.Now().Add(benchDrainTimeout)
+	pending := func() (n int) {
+		for _, sh := range live {
+			n += sh.outstanding()
+		}
+		return n
+	}
+	for (pending() > 0 || r.agents.undelivered() > 0) && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	drain := time.Since(drainStart)
+	if n := pending(); n > 0 {
+		r.errs.add("lost_ack", fmt.Sprintf("%d messages sent and not acknowledged %v after the load", n, benchDrainTimeout))
+		r.errs.mu.Lock()
+		r.errs.counts["lost_ack"] += int64(n) - 1
+		r.errs.mu.Unlock()
+	}
+	if n := r.agents.undelivered(); n > 0 {
+		r.errs.add("agent_reply_lost", fmt.Sprintf("%d agent replies accepted (201) and not delivered to the shopper's socket %v after the load", n, benchDrainTimeout))
+		r.errs.mu.Lock()
+		r.errs.counts["agent_reply_lost"] += int64(n) - 1
+		r.errs.mu.Unlock()
+	}
+	total := r.acked.Load()
+	l := &r.rep.Load
+	l.DurationSeconds = benchRound(loadWall.Seconds())
+	l.Sent, l.Acked, l.AckedInDrain = r.sent.Load(), ackedInLoad, total-ackedInLoad
+	l.AckedPerSecond = benchRound(float64(ackedInLoad) / loadWall.Seconds())
+	l.DrainSeconds = benchRound(drain.Seconds())
+	l.SendAck = r.sendAck.latency()
+	l.AgentReplies = r.agents.replies.Load()
+	l.AgentRepliesPerSec = benchRound(float64(repliesInLoad) / loadWall.Seconds())
+	l.AgentRepliesReceived = r.agents.received.Load()
+	l.AgentReplyToShopper = r.agents.lat.latency()
+	if cpuOK {
+		if cpu1, err := benchProcCPU(r.pid); err == nil && total > 0 {
+			cpu := (cpu1 - cpu0).Seconds()
+			r.rep.Server.CPUSeconds = benchRound(cpu)
+			r.rep.Server.CPUSecondsPer1000Msgs = benchRound(cpu / float64(total) * 1000)
+		}
+	}
+	r.logf("load: %d acknowledged in %v (%d more in a %v drain), %d agent replies", ackedInLoad, loadWall.Round(time.Millisecond),
+		total-ackedInLoad, drain.Round(time.Millisecond), l.AgentReplies)
+	return nil
+}
+
+// resumePhase drops every socket at once, lets the agents post replies the
+// shoppers miss, then reconnects everyone at once: each shopper must get
+// exactly the events after the last one it saw.
+func (r *benchRun) resumePhase(ctx context.Context) error {
+	live := r.live()
+	r.phase.Store("resume")
+	for _, sh := range live {
+		sh.mu.Lock()
+		sh.closing = true
+		ws := sh.ws
+		sh.mu.Unlock()
+		if ws != nil {
+			_ = ws.CloseNow()
+		}
+	}
+	for _, sh := range live {
+		sh.readers.Wait()
+	}
+	r.connected.Store(0)
+	r.rep.Resume.MissedReplies = r.postMissed(ctx)
+
+	afters := make([]uint64, len(r.shoppers))
+	for _, sh := range live {
+		sh.mu.Lock()
+		afters[sh.idx] = sh.lastSeq
+		sh.mu.Unlock()
+	}
+	var replayed atomic.Int64
+	start := time.Now()
+	r.forEach(live, func(sh *benchShopper) {
+		if ctx.Err() != nil {
+			return
+		}
+		t0 := time.Now()
+		if err := sh.connect(ctx, true); err != nil {
+			if ctx.Err() == nil {
+				kind := "resume_failed"
+				if errors.Is(err, errBenchViolation) {
+					kind = "resume_violation"
+				}
+				r.errs.add(kind, fmt.Sprintf("shopper %d: %v", sh.idx, err))
+			}
+			return
+		}
+		r.resume.record(time.Since(t0))
+		r.connected.Add(1)
+		sh.mu.Lock()
+		replayed.Add(int64(sh.lastSeq - afters[sh.idx]))
+		sh.mu.Unlock()
+	})
+	wall := time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rs := &r.rep.Resume
+	rs.Shoppers, rs.Resumed, rs.ReplayedEvents = len(live), int(r.connected.Load()), replayed.Load()
+	rs.WallSeconds, rs.PerSecond = benchRound(wall.Seconds()), benchRound(float64(rs.Resumed)/wall.Seconds())
+	rs.benchLatency = r.resume.latency()
+	if r.pid > 0 {
+		if v, err := benchProcRSS(r.pid); err == nil {
+			r.rep.Server.RSSEndKB = v
+		}
+	}
+	r.logf("resume: %d of %d sockets in %v, %d events replayed", rs.Resumed, len(live), wall.Round(time.Millisecond), rs.ReplayedEvents)
+	return nil
+}
+
+// postMissed has the agents post replies to distinct random tickets while
+// every socket is closed, so that the resume storm has events to replay.
+func (r *benchRun) postMissed(ctx context.Context) int64 {
+	a := r.agents
+	if len(a.tokens) == 0 {
+		return 0
+	}
+	a.mu.Lock()
+	targets := append([]*benchShopper(nil), a.tickets...)
+	a.mu.Unlock()
+	rng := rand.New(rand.NewPCG(r.cfg.Seed, 1<<32))
+	rng.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
+	targets = targets[:min(len(targets), benchMissedReplies)]
+	var next, posted atomic.Int64
+	var wg sync.WaitGroup
+	for i, tok := range a.tokens {
+		wg.Go(func() {
+			for k := next.Add(1) - 1; k < int64(len(targets)) && ctx.Err() == nil; k = next.Add(1) - 1 {
+				if a.reply(ctx, tok, targets[k], fmt.Sprintf("a%d-%s-missed-%d", i, r.runID, k), false) {
+					posted.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return posted.Load()
+}
+
+// closeShoppers drops every socket and waits for the readers. It is
+// idempotent.
+func (r *benchRun) closeShoppers() {
+	for _, sh := range r.shoppers {
+		sh.mu.Lock()
+		sh.closing = true
+		ws := sh.ws
+		sh.mu.Unlock()
+		if ws != nil {
+			_ = ws.CloseNow()
+		}
+	}
+	for _, sh := range r.shoppers {
+		sh.readers.Wait()
+	}
+	r.connected.Store(0)
+}
