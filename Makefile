@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run build test bench vet fmt clean
+.PHONY: run build test bench bench-load vet fmt clean
 
 ## run: start the zero-flag demo on ./data (prints the admin token and demo URL)
 run:
@@ -24,6 +24,13 @@ vet:
 ## bench: the benchmarks (storage, actors, WebSocket round trip)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./persist ./actors ./transport
+
+## bench-load: the load tool against a spawned server (SHOPPERS=1000 DURATION=10s RATE=0 ARGS=...)
+SHOPPERS ?= 1000
+DURATION ?= 10s
+RATE ?= 0
+bench-load:
+	$(GO) run ./cmd/parley bench --shoppers $(SHOPPERS) --duration $(DURATION) --rate $(RATE) $(ARGS)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

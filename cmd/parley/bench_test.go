@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBenchSmallRun runs the load tool end to end against a spawned server,
+// small, so that the tool never rots: a run must acknowledge messages,
+// deliver agent replies, resume every shopper and measure the server.
+func TestBenchSmallRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and spawns the real binary")
+	}
+	bin := crashBuild(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	start := time.Now()
+	code := run(ctx, []string{"bench", "--server-bin", bin, "--shoppers", "50", "--agents", "2", "--duration", "2s", "--json", "--quiet"}, &out, &errb)
+	t.Logf("bench ran in %v", time.Since(start).Round(time.Millisecond))
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
+	}
+	var rep benchReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("report is not one JSON object: %v\n%s", err, out.String())
+	}
+	// The field names are the tool's contract with scripts: check them raw too.
+	for _, key := range []string{`"shoppers"`, `"acked_per_second"`, `"send_ack"`, `"p999_ms"`, `"agent_reply_to_shopper"`,
+		`"rss_per_conn_kb"`, `"heap_stack_per_conn_kb"`, `"cpu_seconds_per_1000_msgs"`, `"machine"`, `"errors"`} {
+		if !strings.Contains(out.String(), key) {
+			t.Errorf("report lacks %s", key)
+		}
+	}
+	if rep.Shoppers != 50 || rep.Agents != 2 || rep.Connect.Connected != 50 {
+		t.Errorf("shoppers %d agents %d connected %d", rep.Shoppers, rep.Agents, rep.Connect.Connected)
+	}
+	if rep.Load.Acked <= 0 || rep.Load.SendAck.Count == 0 || rep.Load.SendAck.P50 <= 0 {
+		t.Errorf("load: %+v", rep.Load)
+	}
+	if rep.Load.AgentReplies <= 0 || rep.Load.AgentRepliesReceived <= 0 || rep.Load.AgentReplyToShopper.Max <= 0 {
+		t.Errorf("agent replies: %d sent, %d received, %+v", rep.Load.AgentReplies, rep.Load.AgentRepliesReceived, rep.Load.AgentReplyToShopper)
+	}
+	if rep.Resume.Resumed != 50 || rep.Resume.Shoppers != 50 || rep.Resume.ReplayedEvents <= 0 {
+		t.Errorf("resume: %+v", rep.Resume)
+	}
+	if rep.Violations != 0 || !rep.OK {
+		t.Errorf("violations %d: %v %v", rep.Violations, rep.Errors, rep.Examples)
+	}
+	s := rep.Server
+	if s.RSSPerConnKB <= 0 || s.HeapStackPerConnKB <= 0 || s.CPUSeconds <= 0 || s.CPUSecondsPer1000Msgs <= 0 {
+		t.Errorf("server figures: %+v", s)
+	}
+	if rep.Machine.CPUs <= 0 || rep.Machine.Go == "" || rep.Limits.NoFile < 150 {
+		t.Errorf("machine %+v limits %+v", rep.Machine, rep.Limits)
+	}
+}
+
+func TestBenchRefusesRemoteTargets(t *testing.T) {
+	ctx := context.Background()
+	for _, addr := range []string{"127.0.0.1:8080", "[::1]:8080", "localhost:8080"} {
+		got, err := benchLoopback(ctx, addr)
+		if err != nil {
+			t.Errorf("%s refused: %v", addr, err)
+			continue
+		}
+		if !strings.HasPrefix(got, "127.") && !strings.HasPrefix(got, "[::1]") {
+			t.Errorf("%s resolved to %s", addr, got)
+		}
+	}
+	for _, addr := range []string{"192.0.2.1:8080", "[2001:db8::1]:80", "0.0.0.0:8080", ":8080", "nohost"} {
+		if _, err := benchLoopback(ctx, addr); err == nil {
+			t.Errorf("%s accepted", addr)
+		}
+	}
+	var errb bytes.Buffer
+	if code := run(ctx, []string{"bench", "--addr", "192.0.2.1:80", "--secret", "s", "--admin-token", "t"}, io.Discard, &errb); code != 1 || !strings.Contains(errb.String(), "not loopback") {
+		t.Errorf("remote --addr: exit %d: %s", code, errb.String())
+	}
+}
+
+func TestBenchFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--addr", "127.0.0.1:1"},         // no secret or admin token
+		{"--secret", "s"},                 // secret without --addr
+		{"--shoppers", "0"},               // nothing to do
+		{"--duration", "0s"},              // no load
+		{"--rate", "-1"},                  // negative
+		{"--dial-concurrency", "0"},       // no dialer
+		{"--duration", "24h"},             // unbounded
+		{"--shoppers", "1000000"},         // beyond any limit
+		{"--agents", "-1", "--json=true"}, // negative
+	} {
+		if _, err := parseBench(args, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+	c, err := parseBench(nil, func(string) string { return "" }, io.Discard)
+	if err != nil || c.Shoppers != 1000 || c.Agents != 4 || c.Duration != 10*time.Second || c.DialConcurrency != 200 || c.Seed == 0 {
+		t.Errorf("defaults %+v %v", c, err)
+	}
+}
+
+func TestBenchHistogram(t *testing.T) {
+	h := newBenchHist()
+	for i := 1; i <= 1000; i++ {
+		h.record(time.Duration(i) * time.Millisecond)
+	}
+	l := h.latency()
+	near := func(got, want float64) bool { return got >= want*0.93 && got <= want*1.07 }
+	if l.Count != 1000 || !near(l.P50, 500) || !near(l.P99, 990) || !near(l.P999, 999) || l.Max != 1000 {
+		t.Errorf("%+v", l)
+	}
+	for _, v := range []uint64{0, 1, 15, 16, 17, 31, 32, 1000, 1 << 40, 1<<63 - 1} {
+		i := benchBucket(v)
+		if i < 0 || i >= benchHistBuckets {
+			t.Fatalf("bucket(%d) = %d", v, i)
+		}
+		if mid := benchBucketValue(i); v >= 16 && (float64(mid) < float64(v)*0.94 || float64(mid) > float64(v)*1.07) {
+			t.Errorf("bucket(%d) = %d, middle %d", v, i, mid)
+		}
+	}
+	if empty := newBenchHist().latency(); empty.Count != 0 || empty.P99 != 0 {
+		t.Errorf("empty %+v", empty)
+	}
+}
