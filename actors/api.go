@@ -30,7 +30,8 @@ type Subscriber interface {
 	// its queue is full; it is then unsubscribed and Ended is not called.
 	Deliver(conversation string, e engine.Event) bool
 	// Ended tells the subscriber that its subscription is over without its
-	// asking (the actor stopped); a client should resubscribe after its last seq.
+	// asking (the actor restarted after a failure); it should resubscribe
+	// after the last seq it got. Passivation does not end subscriptions.
 	Ended(conversation string)
 }
 
@@ -62,6 +63,10 @@ type Config struct {
 	// subscriber for this long; it comes back from storage on demand.
 	// Default 2 minutes.
 	PassivateAfter time.Duration
+	// ProfileIdleAfter stops an idle profile actor. Profile actors hold no
+	// state (they only serialize starting a chat), so they go quickly.
+	// Default 10 seconds.
+	ProfileIdleAfter time.Duration
 	// RequestTimeout bounds every request to an actor. Default 10 seconds.
 	RequestTimeout time.Duration
 	// Now is the clock; default time.Now. Tests inject their own.
@@ -71,6 +76,9 @@ type Config struct {
 func (c *Config) ensureDefaults() {
 	if c.PassivateAfter <= 0 {
 		c.PassivateAfter = 2 * time.Minute
+	}
+	if c.ProfileIdleAfter <= 0 {
+		c.ProfileIdleAfter = 10 * time.Second
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 10 * time.Second

@@ -20,19 +20,21 @@ type conversationActor struct {
 	conv    *engine.Conversation
 	ticket  *engine.Ticket
 	snapSeq uint64 // conversation seq of the newest snapshot written or loaded
-	subs    map[Subscriber]struct{}
-	broken  error // storage could not be read: refuse everything, claim nothing
+	broken  error  // storage could not be read: refuse everything, claim nothing
+	buf     []Subscriber
 }
 
 func newConversationActor(sys *System, id string) actor.Actor {
-	return &conversationActor{id: id, sys: sys, subs: map[Subscriber]struct{}{}}
+	return &conversationActor{id: id, sys: sys}
 }
 
 func (a *conversationActor) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		a.load(ctx)
-	case *actor.Restarting, *actor.Stopping:
+	case *actor.Restarting:
+		// A panic may have come between a commit and its publication: the
+		// subscribers resubscribe after the last seq they got, missing nothing.
 		a.endSubscriptions()
 	case *actor.ReceiveTimeout:
 		a.idle(ctx)
@@ -60,8 +62,6 @@ func (a *conversationActor) handle(ctx actor.Context, msg any) {
 		a.snooze(ctx, m)
 	case *subscribeCmd:
 		a.subscribe(ctx, m)
-	case *unsubscribeCmd:
-		delete(a.subs, m.Sub)
 	case *viewQuery:
 		a.view(ctx)
 	case *eventsQuery:
@@ -85,17 +85,15 @@ func (a *conversationActor) load(ctx actor.Context) {
 	a.broken = nil
 }
 
-// idle passivates the actor when nobody listens; it comes back on demand.
+// idle passivates the actor; it comes back on demand. Its subscribers stay
+// in the hub, so sockets keep following the conversation.
 func (a *conversationActor) idle(ctx actor.Context) {
-	if len(a.subs) == 0 {
-		ctx.Request(ctx.Parent(), &passivate{ID: a.id})
-	}
+	ctx.Request(ctx.Parent(), &passivate{ID: a.id})
 }
 
 func (a *conversationActor) endSubscriptions() {
-	for sub := range a.subs {
+	for _, sub := range a.sys.hub.take(a.id) {
 		sub.Ended(a.id)
-		delete(a.subs, sub)
 	}
 }
 
@@ -220,12 +218,17 @@ func (a *conversationActor) commit(ctx actor.Context, events []engine.Event, tev
 }
 
 func (a *conversationActor) publish(ctx actor.Context, events []engine.Event, row *engine.TicketRow) {
-	for _, e := range events {
-		for sub := range a.subs {
-			if !sub.Deliver(a.id, e) {
-				delete(a.subs, sub)
+	if len(events) > 0 {
+		a.buf = a.sys.hub.snapshot(a.id, a.buf[:0])
+		for _, sub := range a.buf {
+			for _, e := range events {
+				if !sub.Deliver(a.id, e) {
+					a.sys.hub.remove(a.id, sub)
+					break
+				}
 			}
 		}
+		clear(a.buf)
 	}
 	if row != nil {
 		ctx.Send(a.sys.inbox, &rowChanged{Row: *row})
@@ -256,7 +259,7 @@ func (a *conversationActor) subscribe(ctx actor.Context, m *subscribeCmd) {
 			return
 		}
 	}
-	a.subs[m.Sub] = struct{}{}
+	a.sys.hub.add(a.id, m.Sub)
 	ctx.Respond(&result{Posted: Posted{Conversation: a.id, Seq: a.conv.LastSeq}})
 }
 

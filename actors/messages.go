@@ -35,9 +35,6 @@ type (
 		After uint64
 		Sub   Subscriber
 	}
-	unsubscribeCmd struct {
-		Sub Subscriber
-	}
 	viewQuery   struct{}
 	eventsQuery struct {
 		Owner string

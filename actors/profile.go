@@ -26,7 +26,7 @@ func newProfileActor(sys *System, id string) actor.Actor {
 func (a *profileActor) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
-		ctx.SetReceiveTimeout(a.sys.cfg.PassivateAfter)
+		ctx.SetReceiveTimeout(a.sys.cfg.ProfileIdleAfter)
 	case *actor.ReceiveTimeout:
 		ctx.Request(ctx.Parent(), &passivate{ID: a.id})
 	case *envelope:

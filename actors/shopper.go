@@ -96,8 +96,5 @@ func (s *System) ShopperEvents(ctx context.Context, v engine.Visitor, conversati
 
 // Unsubscribe stops delivery to sub. It does not wait.
 func (s *System) Unsubscribe(conversation string, sub Subscriber) {
-	if s.closed.Load() || !engine.ValidID(conversation) {
-		return
-	}
-	s.actors.Root.Send(s.conversations, &envelope{ID: conversation, Msg: &unsubscribeCmd{Sub: sub}})
+	s.hub.remove(conversation, sub)
 }

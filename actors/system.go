@@ -24,6 +24,7 @@ type System struct {
 	log     *slog.Logger
 	metrics *metrics
 	conf    *config
+	hub     hub
 
 	actors        *actor.ActorSystem
 	conversations *actor.PID

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
 	"github.com/parley-chat/parley/engine"
@@ -443,5 +444,34 @@ func TestShutdownRefusesRequests(t *testing.T) {
 	var e *engine.Error
 	if !errors.As(err, &e) || e.Code != engine.CodeUnavailable {
 		t.Fatalf("start after shutdown: %v", err)
+	}
+}
+
+// An idle conversation passivates even while a socket follows it; the next
+// event reactivates it and still reaches the socket, in order (memory is
+// bounded by active conversations, not by connected shoppers).
+func TestFollowedConversationPassivates(t *testing.T) {
+	h := start(t, Config{PassivateAfter: 30 * time.Millisecond, ProfileIdleAfter: 30 * time.Millisecond})
+	ctx := context.Background()
+	conv := h.startChat(ada)
+	rec := newRecorder()
+	if err := h.sys.Subscribe(ctx, ada, conv, 0, rec); err != nil {
+		t.Fatal(err)
+	}
+	h.post(ada, conv, "c1", "hello")
+	live := h.sys.metrics.actors.WithLabelValues("conversation")
+	deadline := time.Now().Add(5 * time.Second)
+	for testutil.ToFloat64(live) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v conversation actors still live", testutil.ToFloat64(live))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := h.sys.Reply(ctx, conv, ana, "Hi Ada", nil, "a1"); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "the reply after passivation", func(r *recorder) bool { return len(r.events) == 4 })
+	if got := rec.seqs(); got[0] != 1 || got[3] != 4 {
+		t.Fatalf("seqs %v", got)
 	}
 }
