@@ -1,9 +1,12 @@
 package transport
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -67,7 +70,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &engine.Error{Code: engine.CodeForbidden, Message: "origin not allowed"})
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
 		OriginPatterns:  s.cfg.AllowedOrigins,
 		CompressionMode: websocket.CompressionDisabled, // a deflate context costs tens of KB per socket
 	})
@@ -94,6 +97,42 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(2)
 	go c.writeLoop()
 	go c.run()
+}
+
+// smallBuffers hands coder/websocket the hijacked connection with small
+// buffers. net/http's are 4 KiB each, and an idle socket would hold both for
+// its whole life; frames of any size still pass (bufio only batches syscalls).
+type smallBuffers struct{ http.ResponseWriter }
+
+const socketBufferBytes = 1024
+
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if n := brw.Reader.Buffered(); n > 0 { // bytes the client sent right after its request
+		b, _ := brw.Reader.Peek(n)
+		conn = &prefixedConn{Conn: conn, prefix: bytes.Clone(b)}
+	}
+	return conn, bufio.NewReadWriter(bufio.NewReaderSize(conn, socketBufferBytes), bufio.NewWriterSize(conn, socketBufferBytes)), nil
+}
+
+// prefixedConn reads prefix before the connection itself. The prefix lives
+// in the conn, not in a reader wrapped around it, because coder/websocket
+// re-targets the buffered reader at the conn it is given.
+type prefixedConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *prefixedConn) Read(p []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(p, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
 }
 
 // run is the socket's reader goroutine: it reads frames until the socket

@@ -1,6 +1,11 @@
 package transport
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -156,5 +161,53 @@ func TestRateLimit(t *testing.T) {
 	}
 	if !limited {
 		t.Fatal("no rate_limited error before the close")
+	}
+}
+
+// A client may send its first frame in the same packet as the upgrade
+// request; those bytes arrive buffered by net/http and must not be lost when
+// the socket moves to its own small buffers.
+func TestFrameRightAfterUpgradeRequest(t *testing.T) {
+	h := start(t, Config{})
+	addr := strings.TrimPrefix(h.ts.URL, "http://")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	payload := []byte(`{"type":"hello"}`)
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
+	buf.Write([]byte{0x81, 0x80 | byte(len(payload)), 1, 2, 3, 4}) // FIN text, masked
+	for i, b := range payload {
+		buf.WriteByte(b ^ byte(i%4+1))
+	}
+	if _, err := conn.Write(buf.Bytes()); err != nil { // one write: request and frame together
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("handshake: %v %v", err, resp)
+	}
+	hdr := make([]byte, 4)
+	if _, err := io.ReadFull(br, hdr[:2]); err != nil {
+		t.Fatal(err)
+	}
+	n := int(hdr[1] & 0x7f)
+	if n == 126 {
+		if _, err := io.ReadFull(br, hdr[2:4]); err != nil {
+			t.Fatal(err)
+		}
+		n = int(hdr[2])<<8 | int(hdr[3])
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(br, body); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(body), `"type":"welcome"`) {
+		t.Fatalf("first frame %q, want the welcome", body)
 	}
 }
