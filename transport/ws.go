@@ -47,9 +47,12 @@ type wsConn struct {
 
 	qmu       sync.Mutex
 	queue     [][]byte
-	queued    int // bytes in queue
-	replaying int // >0 while a Subscribe call replays a log: no frame limit
-	wake      chan struct{}
+	queued    int  // bytes in queue
+	replaying int  // >0 while a Subscribe call replays a log: no frame limit
+	writing   bool // a writer goroutine is draining the queue
+	stopped   bool // the socket is closing: no new writer starts
+	writer    sync.WaitGroup
+	active    sync.WaitGroup // writers and the closer: run waits for them
 
 	mu      sync.Mutex
 	subs    map[string]uint64 // conversation → last seq delivered
@@ -60,7 +63,6 @@ type wsConn struct {
 	code      websocket.StatusCode
 	reason    string
 	flush     bool
-	written   chan struct{} // closed when the writer has finished
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -80,8 +82,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(s.cfg.MaxFrameBytes)
 	c := &wsConn{
-		s: s, ws: ws, wake: make(chan struct{}, 1), subs: map[string]uint64{},
-		done: make(chan struct{}), written: make(chan struct{}),
+		s: s, ws: ws, subs: map[string]uint64{}, done: make(chan struct{}),
 	}
 	c.limiter = bucket{tokens: float64(s.cfg.RateBurst), last: s.cfg.Now()}
 	if !s.addConn(c) {
@@ -92,10 +93,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.m.wsConnections.Inc()
 	// The handler returns at once: net/http's connection state, its
 	// buffers and the handler's deep stack are freed, and the socket lives
-	// on two small goroutines of its own. The request still holds the wait
-	// group above zero here, so adding to it is safe.
-	s.wg.Add(2)
-	go c.writeLoop()
+	// on one small reader goroutine of its own (a writer runs only while
+	// there is something to write). The request still holds the wait group
+	// above zero here, so adding to it is safe.
+	s.wg.Add(1)
 	go c.run()
 }
 
@@ -145,7 +146,7 @@ func (c *wsConn) run() {
 	cancel()
 	hello.Stop()
 	c.close(websocket.StatusNormalClosure, "", false)
-	<-c.written
+	c.active.Wait()
 	c.unsubscribeAll()
 	c.s.removeConn(c)
 	c.s.m.wsConnections.Dec()
@@ -250,11 +251,24 @@ func (c *wsConn) readLoop(ctx context.Context) {
 			}
 			continue
 		}
-		c.receive(ctx, data)
+		c.handle(ctx, data)
 		if c.isDone() {
 			return
 		}
 	}
+}
+
+// handle runs one frame to completion on a short-lived goroutine. Frames
+// still run one at a time, in order; but the deep stack a frame needs
+// (decoding, actor requests) goes away with it instead of staying with the
+// reader, which then waits for the next frame on a small stack.
+func (c *wsConn) handle(ctx context.Context, data []byte) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.receive(ctx, data)
+	}()
+	<-done
 }
 
 // admit applies the socket's rate limit to one frame.
@@ -286,7 +300,29 @@ func (c *wsConn) close(code websocket.StatusCode, reason string, flush bool) {
 	c.closeOnce.Do(func() {
 		c.code, c.reason, c.flush = code, reason, flush
 		close(c.done)
+		// The first close happens while run is alive and before it waits
+		// for active, so this Add never races that Wait.
+		c.active.Add(1)
+		go c.finish()
 	})
+}
+
+// finish waits for the writer, writes what is queued when the close asked
+// for it, and closes the socket (which also ends the reader's Read).
+func (c *wsConn) finish() {
+	defer c.active.Done()
+	c.qmu.Lock()
+	c.stopped = true
+	c.qmu.Unlock()
+	c.writer.Wait()
+	if c.flush {
+		for b := c.pop(); b != nil; b = c.pop() {
+			if c.write(b) != nil {
+				break
+			}
+		}
+	}
+	_ = c.ws.Close(c.code, c.reason)
 }
 
 func (c *wsConn) isDone() bool {
@@ -298,17 +334,25 @@ func (c *wsConn) isDone() bool {
 	}
 }
 
-// send queues one frame without blocking. A socket whose queue is full is
-// too slow for its conversation: it is closed, and the client resumes.
+// send queues one frame without blocking, and starts a writer if none is
+// running. A socket whose queue is full is too slow for its conversation: it
+// is closed, and the client resumes.
 func (c *wsConn) send(b []byte) bool {
-	if c.isDone() {
+	c.qmu.Lock()
+	if c.stopped || c.isDone() {
+		c.qmu.Unlock()
 		return false
 	}
-	c.qmu.Lock()
 	full := len(c.queue) >= c.s.cfg.SendQueue && (c.replaying == 0 || c.queued+len(b) > maxReplayBacklog)
+	start := false
 	if !full {
 		c.queue = append(c.queue, b)
 		c.queued += len(b)
+		if !c.writing {
+			c.writing, start = true, true
+			c.writer.Add(1)
+			c.active.Add(1)
+		}
 	}
 	c.qmu.Unlock()
 	if full {
@@ -316,9 +360,8 @@ func (c *wsConn) send(b []byte) bool {
 		c.close(closeTryLater, "too slow", false)
 		return false
 	}
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	if start {
+		go c.writeLoop()
 	}
 	return true
 }
@@ -326,6 +369,10 @@ func (c *wsConn) send(b []byte) bool {
 func (c *wsConn) pop() []byte {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
+	return c.popLocked()
+}
+
+func (c *wsConn) popLocked() []byte {
 	if len(c.queue) == 0 {
 		c.queue = nil // let an idle socket hold no backlog array
 		return nil
@@ -337,29 +384,29 @@ func (c *wsConn) pop() []byte {
 	return b
 }
 
-// writeLoop is the socket's writer goroutine.
+// next is the writer's next frame, or nil when the queue is empty or the
+// socket is closing; then the writer is marked gone under the same lock, so
+// a frame queued later starts a new one.
+func (c *wsConn) next() []byte {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if !c.isDone() {
+		if b := c.popLocked(); b != nil {
+			return b
+		}
+	}
+	c.writing = false
+	return nil
+}
+
+// writeLoop drains the queue and exits: an idle socket holds no writer
+// goroutine. The closer, not the writer, writes the last frames of a close.
 func (c *wsConn) writeLoop() {
-	defer c.s.wg.Done()
-	defer close(c.written)
-	for {
-		select {
-		case <-c.wake:
-			for b := c.pop(); b != nil; b = c.pop() {
-				if err := c.write(b); err != nil {
-					c.close(closeInternal, "", false)
-					break
-				}
-			}
-		case <-c.done:
-			if c.flush {
-				for b := c.pop(); b != nil; b = c.pop() {
-					if c.write(b) != nil {
-						break
-					}
-				}
-			}
-			_ = c.ws.Close(c.code, c.reason)
-			return
+	defer c.active.Done()
+	defer c.writer.Done()
+	for b := c.next(); b != nil; b = c.next() {
+		if err := c.write(b); err != nil {
+			c.close(closeInternal, "", false)
 		}
 	}
 }
