@@ -123,6 +123,7 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 			cpuOK = false
 		}
 	}
+	tool0 := benchSelfCPU()
 	r.phase.Store("load")
 	loadCtx, cancel := context.WithTimeout(ctx, c.Duration)
 	defer cancel()
@@ -188,11 +189,13 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 	l.AgentRepliesPerSec = benchRound(float64(repliesInLoad) / loadWall.Seconds())
 	l.AgentRepliesReceived = r.agents.received.Load()
 	l.AgentReplyToShopper = r.agents.lat.latency()
+	r.rep.Tool.CPUSeconds = benchRound((benchSelfCPU() - tool0).Seconds())
 	if cpuOK {
 		if cpu1, err := benchProcCPU(r.pid); err == nil && total > 0 {
 			cpu := (cpu1 - cpu0).Seconds()
 			r.rep.Server.CPUSeconds = benchRound(cpu)
 			r.rep.Server.CPUSecondsPer1000Msgs = benchRound(cpu / float64(total) * 1000)
+			r.rep.Server.CPUSecondsPer1000All = benchRound(cpu / float64(total+l.AgentReplies) * 1000)
 		}
 	}
 	r.logf("load: %d acknowledged in %v (%d more in a %v drain), %d agent replies", ackedInLoad, loadWall.Round(time.Millisecond),

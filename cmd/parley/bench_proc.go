@@ -316,3 +316,12 @@ func (r *benchRun) sampleMem(ctx context.Context) benchMemSample {
 	}
 	return s
 }
+
+// benchSelfCPU is the user+system CPU time this process has used.
+func benchSelfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
