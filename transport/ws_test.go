@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -145,7 +146,14 @@ func TestRateLimit(t *testing.T) {
 	c, _ := h.hello("") // the hello takes one token
 	limited := false
 	for i := 0; i < 10; i++ {
-		c.send(frame{"type": "typing", "conversation": "x"})
+		// The server may close the socket before the last of these: a
+		// write after that fails, which is what the test is after.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := c.ws.Write(ctx, websocket.MessageText, []byte(`{"type":"typing","conversation":"x"}`))
+		cancel()
+		if err != nil {
+			break
+		}
 	}
 	for {
 		f, err := c.next(5 * time.Second)
