@@ -22,6 +22,7 @@ type conversationActor struct {
 	snapSeq uint64 // conversation seq of the newest snapshot written or loaded
 	broken  error  // storage could not be read: refuse everything, claim nothing
 	buf     []Subscriber
+	reply   chan any // where the request being handled wants its answer
 }
 
 func newConversationActor(sys *System, id string) actor.Actor {
@@ -39,13 +40,15 @@ func (a *conversationActor) Receive(ctx actor.Context) {
 	case *actor.ReceiveTimeout:
 		a.idle(ctx)
 	case *envelope:
+		a.reply = msg.Reply
 		a.handle(ctx, msg.Msg)
+		a.reply = nil
 	}
 }
 
 func (a *conversationActor) handle(ctx actor.Context, msg any) {
 	if a.broken != nil {
-		ctx.Respond(&result{Err: a.broken})
+		a.respond(ctx, &result{Err: a.broken})
 		return
 	}
 	start := time.Now()
@@ -113,30 +116,30 @@ func (a *conversationActor) authorize(owner string, asAgent bool) error {
 
 func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 	if err := a.authorize(m.Owner, m.AsAgent); err != nil {
-		ctx.Respond(&result{Err: err})
+		a.respond(ctx, &result{Err: err})
 		return
 	}
 	events, err := a.conv.Decide(m.Cmd)
 	var dup *engine.Duplicate
 	if errors.As(err, &dup) {
-		ctx.Respond(&result{Posted: Posted{Conversation: a.id, Seq: dup.Seq, Duplicate: true}})
+		a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Seq: dup.Seq, Duplicate: true}})
 		return
 	}
 	if err != nil {
-		ctx.Respond(&result{Err: err})
+		a.respond(ctx, &result{Err: err})
 		return
 	}
 	if err := a.commit(ctx, events, nil); err != nil {
 		var stored *persist.DuplicateError
 		if errors.As(err, &stored) { // the state was stale; storage knows the message
-			ctx.Respond(&result{Posted: Posted{Conversation: a.id, Seq: stored.Seq, Duplicate: true}})
+			a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Seq: stored.Seq, Duplicate: true}})
 			return
 		}
-		ctx.Respond(&result{Err: err})
+		a.respond(ctx, &result{Err: err})
 		return
 	}
 	a.sys.metrics.messages.WithLabelValues(string(a.conv.Channel), string(m.Cmd.From)).Inc()
-	ctx.Respond(&result{Posted: Posted{Conversation: a.id, Seq: events[0].Seq}, Row: a.row()})
+	a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Seq: events[0].Seq}, Row: a.row()})
 }
 
 func (a *conversationActor) seen(ctx actor.Context, m *seenCmd) {
@@ -154,26 +157,26 @@ func (a *conversationActor) end(ctx actor.Context, m *endCmd) {
 // decideAndCommit runs a command that answers with the ticket row.
 func (a *conversationActor) decideAndCommit(ctx actor.Context, denied error, cmd engine.Command) {
 	if denied != nil {
-		ctx.Respond(&result{Err: denied})
+		a.respond(ctx, &result{Err: denied})
 		return
 	}
 	events, err := a.conv.Decide(cmd)
 	if err == nil && len(events) > 0 {
 		err = a.commit(ctx, events, nil)
 	}
-	ctx.Respond(&result{Row: a.row(), Err: err})
+	a.respond(ctx, &result{Row: a.row(), Err: err})
 }
 
 func (a *conversationActor) snooze(ctx actor.Context, m *snoozeCmd) {
 	if err := a.authorize("", true); err != nil {
-		ctx.Respond(&result{Err: err})
+		a.respond(ctx, &result{Err: err})
 		return
 	}
 	tevents, err := a.ticket.DecideSnooze(a.conv, m.Cmd)
 	if err == nil {
 		err = a.commit(ctx, nil, tevents)
 	}
-	ctx.Respond(&result{Row: a.row(), Err: err})
+	a.respond(ctx, &result{Row: a.row(), Err: err})
 }
 
 // commit applies events to the state, persists them durably in one batch
@@ -244,7 +247,7 @@ func (a *conversationActor) row() engine.TicketRow {
 // fall between the replay and the first live one.
 func (a *conversationActor) subscribe(ctx actor.Context, m *subscribeCmd) {
 	if err := a.authorize(m.Owner, false); err != nil {
-		ctx.Respond(&result{Err: err})
+		a.respond(ctx, &result{Err: err})
 		return
 	}
 	if m.After < a.conv.LastSeq {
@@ -255,12 +258,12 @@ func (a *conversationActor) subscribe(ctx actor.Context, m *subscribeCmd) {
 			return nil
 		})
 		if err != nil {
-			ctx.Respond(&result{Err: replayError(err)})
+			a.respond(ctx, &result{Err: replayError(err)})
 			return
 		}
 	}
 	a.sys.hub.add(a.id, m.Sub)
-	ctx.Respond(&result{Posted: Posted{Conversation: a.id, Seq: a.conv.LastSeq}})
+	a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Seq: a.conv.LastSeq}})
 }
 
 var errSubscriberGone = errors.New("actors: subscriber gone")
@@ -274,7 +277,7 @@ func replayError(err error) error {
 
 func (a *conversationActor) view(ctx actor.Context) {
 	if err := a.authorize("", true); err != nil {
-		ctx.Respond(&result{Err: err})
+		a.respond(ctx, &result{Err: err})
 		return
 	}
 	events := make([]engine.Event, 0, a.conv.LastSeq)
@@ -283,15 +286,15 @@ func (a *conversationActor) view(ctx actor.Context) {
 		return nil
 	})
 	if err != nil {
-		ctx.Respond(&result{Err: replayError(err)})
+		a.respond(ctx, &result{Err: replayError(err)})
 		return
 	}
-	ctx.Respond(&result{View: TicketView{Row: a.row(), Events: events}})
+	a.respond(ctx, &result{View: TicketView{Row: a.row(), Events: events}})
 }
 
 func (a *conversationActor) events(ctx actor.Context, m *eventsQuery) {
 	if err := a.authorize(m.Owner, false); err != nil {
-		ctx.Respond(&result{Err: err})
+		a.respond(ctx, &result{Err: err})
 		return
 	}
 	var events []engine.Event
@@ -300,8 +303,10 @@ func (a *conversationActor) events(ctx actor.Context, m *eventsQuery) {
 		return nil
 	})
 	if err != nil {
-		ctx.Respond(&result{Err: replayError(err)})
+		a.respond(ctx, &result{Err: replayError(err)})
 		return
 	}
-	ctx.Respond(&result{View: TicketView{Events: events}})
+	a.respond(ctx, &result{View: TicketView{Events: events}})
 }
+
+func (a *conversationActor) respond(ctx actor.Context, r *result) { answer(ctx, a.reply, r) }

@@ -5,10 +5,22 @@ import (
 )
 
 // envelope addresses a message to the actor with the given id. The directory
-// forwards it with its sender, so the actor answers the original requester.
+// forwards it as it is; the actor answers on Reply, a channel with room for
+// the one answer, so a request costs no future and no registry entry.
 type envelope struct {
-	ID  string
-	Msg any
+	ID    string
+	Msg   any
+	Reply chan any
+}
+
+// answer replies to a request: on its channel, else (a request from another
+// actor) to its sender.
+func answer(ctx actor.Context, reply chan any, v any) {
+	if reply != nil {
+		reply <- v // never blocks: one answer, room for one
+		return
+	}
+	ctx.Respond(v)
 }
 
 // passivate is sent by an idle child to ask the directory to stop it.

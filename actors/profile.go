@@ -32,10 +32,10 @@ func (a *profileActor) Receive(ctx actor.Context) {
 	case *envelope:
 		switch m := msg.Msg.(type) {
 		case *startChatCmd:
-			ctx.Respond(a.start(m))
+			answer(ctx, msg.Reply, a.start(m))
 		case *openQuery:
 			info, err := a.open()
-			ctx.Respond(&profileInfo{Info: info, Err: err})
+			answer(ctx, msg.Reply, &profileInfo{Info: info, Err: err})
 		}
 	}
 }

@@ -113,21 +113,55 @@ func (s *System) ask(ctx context.Context, pid *actor.PID, msg any) (any, error) 
 	if s.closed.Load() {
 		return nil, errUnavailable
 	}
+	timeout, err := s.timeout(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.actors.Root.RequestFuture(pid, msg, timeout).Result()
+	if err != nil {
+		if errors.Is(err, actor.ErrTimeout) {
+			return nil, errTimeout
+		}
+		return nil, engine.Errorf(engine.CodeUnavailable, "actor unavailable")
+	}
+	return res, nil
+}
+
+var errTimeout = engine.Errorf(engine.CodeUnavailable, "timed out")
+
+func (s *System) timeout(ctx context.Context) (time.Duration, error) {
 	timeout := s.cfg.RequestTimeout
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
 		timeout = time.Until(dl)
 	}
 	if timeout <= 0 {
-		return nil, engine.Errorf(engine.CodeUnavailable, "request expired")
+		return 0, engine.Errorf(engine.CodeUnavailable, "request expired")
 	}
-	res, err := s.actors.Root.RequestFuture(pid, msg, timeout).Result()
+	return timeout, nil
+}
+
+// send delivers an envelope through a directory and waits for its answer on
+// the envelope's own channel: the hot path of every shopper and agent request.
+func (s *System) send(ctx context.Context, dir *actor.PID, env *envelope) (any, error) {
+	if s.closed.Load() {
+		return nil, errUnavailable
+	}
+	timeout, err := s.timeout(ctx)
 	if err != nil {
-		if errors.Is(err, actor.ErrTimeout) {
-			return nil, engine.Errorf(engine.CodeUnavailable, "timed out")
-		}
-		return nil, engine.Errorf(engine.CodeUnavailable, "actor unavailable")
+		return nil, err
 	}
-	return res, nil
+	env.Reply = make(chan any, 1)
+	s.actors.Root.Send(dir, env)
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case res := <-env.Reply:
+		return res, nil
+	case <-timer.C:
+		return nil, errTimeout
+	case <-ctx.Done():
+		return nil, engine.Errorf(engine.CodeUnavailable, "request cancelled")
+	}
 }
 
 // conversation sends msg to conversation id and returns its result.
@@ -135,7 +169,7 @@ func (s *System) conversation(ctx context.Context, id string, msg any) (*result,
 	if !engine.ValidID(id) {
 		return nil, engine.ErrNotFound
 	}
-	res, err := s.ask(ctx, s.conversations, &envelope{ID: id, Msg: msg})
+	res, err := s.send(ctx, s.conversations, &envelope{ID: id, Msg: msg})
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +184,7 @@ func (s *System) profile(ctx context.Context, id string, msg any) (*profileInfo,
 	if !engine.ValidID(id) {
 		return nil, engine.Invalid("sub", "is not a valid profile id")
 	}
-	res, err := s.ask(ctx, s.profiles, &envelope{ID: id, Msg: msg})
+	res, err := s.send(ctx, s.profiles, &envelope{ID: id, Msg: msg})
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,9 @@
 package transport
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -37,8 +34,9 @@ const (
 // goroutine that drains a bounded queue with a write timeout. It is the
 // actors.Subscriber of every conversation the socket follows.
 type wsConn struct {
-	s  *Server
-	ws *websocket.Conn
+	s    *Server
+	ws   *websocket.Conn
+	conn *socketConn // under ws: lets the writer send several frames in one write
 
 	// Written by the reader only (visitor before any subscription exists).
 	visitor engine.Visitor
@@ -72,7 +70,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &engine.Error{Code: engine.CodeForbidden, Message: "origin not allowed"})
 		return
 	}
-	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
+	hj := &hijacker{ResponseWriter: w}
+	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		OriginPatterns:  s.cfg.AllowedOrigins,
 		CompressionMode: websocket.CompressionDisabled, // a deflate context costs tens of KB per socket
 	})
@@ -82,7 +81,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(s.cfg.MaxFrameBytes)
 	c := &wsConn{
-		s: s, ws: ws, subs: map[string]uint64{}, done: make(chan struct{}),
+		s: s, ws: ws, conn: hj.conn, subs: map[string]uint64{}, done: make(chan struct{}),
 	}
 	c.limiter = bucket{tokens: float64(s.cfg.RateBurst), last: s.cfg.Now()}
 	if !s.addConn(c) {
@@ -98,42 +97,6 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// above zero here, so adding to it is safe.
 	s.wg.Add(1)
 	go c.run()
-}
-
-// smallBuffers hands coder/websocket the hijacked connection with small
-// buffers. net/http's are 4 KiB each, and an idle socket would hold both for
-// its whole life; frames of any size still pass (bufio only batches syscalls).
-type smallBuffers struct{ http.ResponseWriter }
-
-const socketBufferBytes = 1024
-
-func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	if n := brw.Reader.Buffered(); n > 0 { // bytes the client sent right after its request
-		b, _ := brw.Reader.Peek(n)
-		conn = &prefixedConn{Conn: conn, prefix: bytes.Clone(b)}
-	}
-	return conn, bufio.NewReadWriter(bufio.NewReaderSize(conn, socketBufferBytes), bufio.NewWriterSize(conn, socketBufferBytes)), nil
-}
-
-// prefixedConn reads prefix before the connection itself. The prefix lives
-// in the conn, not in a reader wrapped around it, because coder/websocket
-// re-targets the buffered reader at the conn it is given.
-type prefixedConn struct {
-	net.Conn
-	prefix []byte
-}
-
-func (c *prefixedConn) Read(p []byte) (int, error) {
-	if len(c.prefix) > 0 {
-		n := copy(p, c.prefix)
-		c.prefix = c.prefix[n:]
-		return n, nil
-	}
-	return c.Conn.Read(p)
 }
 
 // run is the socket's reader goroutine: it reads frames until the socket
@@ -384,28 +347,40 @@ func (c *wsConn) popLocked() []byte {
 	return b
 }
 
-// next is the writer's next frame, or nil when the queue is empty or the
-// socket is closing; then the writer is marked gone under the same lock, so
-// a frame queued later starts a new one.
-func (c *wsConn) next() []byte {
+// take hands the writer every queued frame, or nil when there is none or the
+// socket is closing; then the writer is marked gone under the same lock, so a
+// frame queued later starts a new one.
+func (c *wsConn) take() [][]byte {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
-	if !c.isDone() {
-		if b := c.popLocked(); b != nil {
-			return b
-		}
+	if c.isDone() || len(c.queue) == 0 {
+		c.writing = false
+		return nil
 	}
-	c.writing = false
-	return nil
+	batch := c.queue
+	c.queue, c.queued = nil, 0
+	return batch
 }
 
 // writeLoop drains the queue and exits: an idle socket holds no writer
-// goroutine. The closer, not the writer, writes the last frames of a close.
+// goroutine. Frames queued together (an echo and its ack, a burst of agent
+// messages) leave in one system call. The closer, not the writer, writes the
+// last frames of a close.
 func (c *wsConn) writeLoop() {
 	defer c.active.Done()
 	defer c.writer.Done()
-	for b := c.next(); b != nil; b = c.next() {
-		if err := c.write(b); err != nil {
+	for batch := c.take(); batch != nil; batch = c.take() {
+		c.conn.cork()
+		var err error
+		for _, b := range batch {
+			if err = c.write(b); err != nil {
+				break
+			}
+		}
+		if e := c.conn.uncork(c.s.cfg.WriteTimeout); err == nil {
+			err = e
+		}
+		if err != nil {
 			c.close(closeInternal, "", false)
 		}
 	}

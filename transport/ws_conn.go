@@ -1,0 +1,100 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// socketBufferBytes is the size of a socket's read and write buffers. Frames
+// of any size still pass (bufio only batches system calls); small buffers
+// keep an idle socket small.
+const socketBufferBytes = 1024
+
+// hijacker hands coder/websocket the connection under a socket with small
+// buffers, instead of net/http's two of 4 KiB that an idle socket would hold
+// for its whole life, and keeps that connection for the socket's writer.
+type hijacker struct {
+	http.ResponseWriter
+	conn *socketConn
+}
+
+func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.conn = &socketConn{Conn: conn}
+	if n := brw.Reader.Buffered(); n > 0 { // bytes the client sent right after its request
+		b, _ := brw.Reader.Peek(n)
+		h.conn.prefix = bytes.Clone(b)
+	}
+	rw := bufio.NewReadWriter(bufio.NewReaderSize(h.conn, socketBufferBytes), bufio.NewWriterSize(h.conn, socketBufferBytes))
+	return h.conn, rw, nil
+}
+
+// socketConn is the network connection under a shopper socket.
+//
+// Reading, it first returns prefix: bytes net/http had already buffered. The
+// prefix lives in the conn, not in a reader wrapped around it, because
+// coder/websocket re-targets its buffered reader at the conn it is given.
+//
+// Writing, it can be corked: the writer corks, writes every queued frame
+// (coder/websocket flushes each one), and uncorks, which sends them all in one
+// system call under the write timeout. Control frames that coder/websocket
+// writes meanwhile (a pong) join the batch; a net.Conn Write is never split,
+// so frames never interleave.
+type socketConn struct {
+	net.Conn
+	prefix []byte
+
+	mu     sync.Mutex
+	corked bool
+	out    []byte
+}
+
+func (c *socketConn) Read(p []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(p, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *socketConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.corked {
+		c.out = append(c.out, p...)
+		c.mu.Unlock()
+		return len(p), nil
+	}
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+func (c *socketConn) cork() {
+	c.mu.Lock()
+	c.corked = true
+	c.mu.Unlock()
+}
+
+// uncork sends what was written while corked, within timeout.
+func (c *socketConn) uncork(timeout time.Duration) error {
+	c.mu.Lock()
+	out := c.out
+	c.corked, c.out = false, nil // an idle socket keeps no batch buffer
+	c.mu.Unlock()
+	if len(out) == 0 {
+		return nil
+	}
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+		return err
+	}
+	_, err := c.Conn.Write(out)
+	_ = c.Conn.SetWriteDeadline(time.Time{})
+	return err
+}
