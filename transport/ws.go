@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -192,33 +193,47 @@ func (s *Server) visitorConns(profileID string) []*wsConn {
 // readLoop reads frames until the socket closes.
 func (c *wsConn) readLoop(ctx context.Context) {
 	for {
-		typ, data, err := c.ws.Read(context.Background())
+		buf := framePool.Get().(*bytes.Buffer)
+		typ, data, err := c.readFrame(buf)
+		if err == nil && typ == websocket.MessageText && utf8.Valid(data) && c.admit() {
+			c.handle(ctx, data) // frames decode into fresh values: nothing keeps data
+		}
+		buf.Reset()
+		framePool.Put(buf)
 		if err != nil {
 			if errors.Is(err, websocket.ErrMessageTooBig) {
 				c.s.m.wsRefused.WithLabelValues(refusedTooBig).Inc()
 			}
 			return
 		}
-		if typ != websocket.MessageText {
+		switch {
+		case typ != websocket.MessageText:
 			c.sendErr(engine.Errorf(engine.CodeInvalid, "frames must be JSON text frames"), "")
-			continue
-		}
-		if !utf8.Valid(data) {
+		case !utf8.Valid(data):
 			c.s.m.wsRefused.WithLabelValues(refusedUTF8).Inc()
 			c.close(closeBadUTF8, "invalid UTF-8", true)
-			return
 		}
-		if !c.admit() {
-			if c.isDone() {
-				return
-			}
-			continue
-		}
-		c.handle(ctx, data)
 		if c.isDone() {
 			return
 		}
 	}
+}
+
+// framePool holds read buffers: a frame is read into one, handled to the end,
+// and the buffer goes back, so neither reading allocates per frame nor does an
+// idle socket keep a buffer.
+var framePool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readFrame reads one message into buf; the frame size limit is coder/websocket's.
+func (c *wsConn) readFrame(buf *bytes.Buffer) (websocket.MessageType, []byte, error) {
+	typ, r, err := c.ws.Reader(context.Background())
+	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := buf.ReadFrom(r); err != nil {
+		return 0, nil, err
+	}
+	return typ, buf.Bytes(), nil
 }
 
 // handle runs one frame to completion on a short-lived goroutine. Frames
@@ -373,7 +388,7 @@ func (c *wsConn) writeLoop() {
 		c.conn.cork()
 		var err error
 		for _, b := range batch {
-			if err = c.write(b); err != nil {
+			if err = c.writeCorked(b); err != nil {
 				break
 			}
 		}
@@ -386,10 +401,17 @@ func (c *wsConn) writeLoop() {
 	}
 }
 
+// write writes one frame within the write timeout.
 func (c *wsConn) write(b []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.WriteTimeout)
 	defer cancel()
 	return c.ws.Write(ctx, websocket.MessageText, b)
+}
+
+// writeCorked writes one frame into the corked connection: it reaches only a
+// buffer, never the network, so it needs no timeout (uncork has one).
+func (c *wsConn) writeCorked(b []byte) error {
+	return c.ws.Write(context.Background(), websocket.MessageText, b)
 }
 
 // bucket is a token bucket: rate tokens a second, at most burst.

@@ -79,8 +79,13 @@ func (c *socketConn) Write(p []byte) (int, error) {
 func (c *socketConn) cork() {
 	c.mu.Lock()
 	c.corked = true
+	c.out = (*batchPool.Get().(*[]byte))[:0]
 	c.mu.Unlock()
 }
+
+// batchPool holds the buffers of corked writes: a socket holds one only
+// while its writer runs.
+var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*socketBufferBytes); return &b }}
 
 // uncork sends what was written while corked, within timeout.
 func (c *socketConn) uncork(timeout time.Duration) error {
@@ -88,6 +93,7 @@ func (c *socketConn) uncork(timeout time.Duration) error {
 	out := c.out
 	c.corked, c.out = false, nil // an idle socket keeps no batch buffer
 	c.mu.Unlock()
+	defer batchPool.Put(&out)
 	if len(out) == 0 {
 		return nil
 	}
