@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run build test bench bench-load vet fmt clean
+.PHONY: run build test bench bench-go bench-load bench-targets vet fmt clean
 
 ## run: start the zero-flag demo on ./data (prints the admin token and demo URL)
 run:
@@ -21,9 +21,18 @@ test: vet
 vet:
 	$(GO) vet $(PKGS)
 
-## bench: the benchmarks (storage, actors, WebSocket round trip)
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./persist ./actors ./transport
+## bench: every benchmark and the long load runs of docs/performance.md (about 6 minutes)
+bench: bench-go bench-targets
+
+## bench-go: the Go benchmarks (storage, actors incl. a 100k-ticket restart, WebSocket round trip, memory)
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s -timeout 30m ./persist ./actors ./transport
+
+## bench-targets: the load tool at the sizes the performance targets name
+bench-targets: build
+	./bin/parley bench --shoppers 10000 --duration 20s
+	./bin/parley bench --shoppers 10000 --rate 2000 --agent-rate 200 --duration 20s
+	./bin/parley bench --shoppers 1000 --duration 10s
 
 ## bench-load: the load tool against a spawned server (SHOPPERS=1000 DURATION=10s RATE=0 ARGS=...)
 SHOPPERS ?= 1000
