@@ -38,17 +38,17 @@ type pending struct {
 // handles everything already queued) and holds new messages for that id until
 // the child has terminated, so two incarnations of one id never run at once.
 type directory struct {
-	props    func(id string) *actor.Props
+	produce  func(id string) actor.Actor
 	children map[string]*actor.PID
 	ids      map[string]string // pid.Id → id
 	stopping map[string][]pending
 	onCount  func(n int)
 }
 
-func newDirectory(props func(id string) *actor.Props, onCount func(int)) actor.Producer {
+func newDirectory(produce func(id string) actor.Actor, onCount func(int)) actor.Producer {
 	return func() actor.Actor {
 		return &directory{
-			props:    props,
+			produce:  produce,
 			children: map[string]*actor.PID{},
 			ids:      map[string]string{},
 			stopping: map[string][]pending{},
@@ -81,7 +81,7 @@ func (d *directory) route(ctx actor.Context, env *envelope) {
 }
 
 func (d *directory) spawn(ctx actor.Context, id string) *actor.PID {
-	pid := ctx.SpawnPrefix(d.props(id), id)
+	pid := ctx.SpawnPrefix(actor.PropsFromProducer(func() actor.Actor { return d.produce(id) }), id)
 	d.children[id] = pid
 	d.ids[pid.Id] = id
 	d.report()

@@ -54,31 +54,28 @@ func Start(store *persist.Store, cfg Config, reg prometheus.Registerer, log *slo
 	s := &System{cfg: cfg, store: store, log: log, metrics: newMetrics(reg), conf: conf}
 	quiet := slog.New(minLevel{Handler: log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "protoactor"))
 	s.actors = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
-	root := s.actors.Root
-	s.inbox, err = root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newInboxActor(s, rows) }), "inbox")
+	s.inbox, err = s.actors.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newInboxActor(s, rows) }), "inbox")
 	if err != nil {
 		return nil, err
 	}
-	s.conversations, err = root.SpawnNamed(actor.PropsFromProducer(newDirectory(
-		func(id string) *actor.Props {
-			return actor.PropsFromProducer(func() actor.Actor { return newConversationActor(s, id) })
-		}, s.gauge("conversation"))), "conversations")
+	s.conversations, err = s.spawnDirectory("conversations", "conversation",
+		func(id string) actor.Actor { return newConversationActor(s, id) })
 	if err != nil {
 		return nil, err
 	}
-	s.profiles, err = root.SpawnNamed(actor.PropsFromProducer(newDirectory(
-		func(id string) *actor.Props {
-			return actor.PropsFromProducer(func() actor.Actor { return newProfileActor(s, id) })
-		}, s.gauge("profile"))), "profiles")
+	s.profiles, err = s.spawnDirectory("profiles", "profile",
+		func(id string) actor.Actor { return newProfileActor(s, id) })
 	if err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *System) gauge(kind string) func(int) {
-	g := s.metrics.actors.WithLabelValues(kind)
-	return func(n int) { g.Set(float64(n)) }
+// spawnDirectory starts the directory of one kind of actor.
+func (s *System) spawnDirectory(name, kind string, produce func(id string) actor.Actor) (*actor.PID, error) {
+	live := s.metrics.actors.WithLabelValues(kind)
+	count := func(n int) { live.Set(float64(n)) }
+	return s.actors.Root.SpawnNamed(actor.PropsFromProducer(newDirectory(produce, count)), name)
 }
 
 // Shutdown stops every actor and waits for them, or until ctx ends. Storage
