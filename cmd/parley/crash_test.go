@@ -398,6 +398,7 @@ func crashSig(e crashEventBody) string {
 // and hands the other frames (welcome, ack, error) to frames, which it
 // closes when the socket dies.
 type crashConn struct {
+	closed   atomic.Int32 // the close status the server sent, once the socket died
 	sh       *crashShopper
 	ws       *websocket.Conn
 	frames   chan crashFrame
@@ -425,6 +426,7 @@ func (c *crashConn) pump(ct *crashTest) {
 	for {
 		_, b, err := c.ws.Read(context.Background())
 		if err != nil {
+			c.closed.Store(int32(websocket.CloseStatus(err)))
 			return
 		}
 		var f crashFrame
@@ -568,6 +570,11 @@ func (ct *crashTest) setupShoppers() {
 
 // load runs the shoppers and agents until the child is killed after delay.
 func (ct *crashTest) load(round int, delay time.Duration, agentSeed uint64) {
+	ct.loadUntil(round, delay, agentSeed, "SIGKILL", ct.child.kill)
+}
+
+// loadUntil runs the load and, after delay, ends the server with stop.
+func (ct *crashTest) loadUntil(round int, delay time.Duration, agentSeed uint64, how string, stop func()) {
 	ctx, cancel := context.WithTimeout(context.Background(), delay+20*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -583,7 +590,7 @@ func (ct *crashTest) load(round int, delay time.Duration, agentSeed uint64) {
 	start := time.Now()
 	time.Sleep(delay)
 	killed := time.Now()
-	ct.child.kill()
+	stop()
 	killedAt := killed.Sub(start)
 
 	waited := make(chan struct{})
@@ -612,8 +619,8 @@ func (ct *crashTest) load(round int, delay time.Duration, agentSeed uint64) {
 	ct.amu.Lock()
 	agentPending := len(ct.agentUnknown)
 	ct.amu.Unlock()
-	ct.t.Logf("round %d: SIGKILL at %s, %v into the load (planned %v); acknowledged: %d shopper messages (%d rate_limited answers re-sent), %d+%d agent replies; in flight at the kill: %d shopper messages, %d agent replies",
-		round, killed.Format("15:04:05.000"), killedAt.Round(time.Millisecond), delay, shopperAcks, limited, agentAcks[0], agentAcks[1], inFlight, agentPending)
+	ct.t.Logf("round %d: %s at %s, %v into the load (planned %v); acknowledged: %d shopper messages (%d rate_limited answers re-sent), %d+%d agent replies; in flight at the kill: %d shopper messages, %d agent replies",
+		round, how, killed.Format("15:04:05.000"), killedAt.Round(time.Millisecond), delay, shopperAcks, limited, agentAcks[0], agentAcks[1], inFlight, agentPending)
 }
 
 // shopperLoad sends messages one at a time, each as soon as the previous
@@ -697,8 +704,8 @@ func (ct *crashTest) agentLoad(ctx context.Context, a, round int, rng *rand.Rand
 		ct.amu.Unlock()
 		status, raw, err := ct.api(ctx, "POST", "/api/v1/tickets/"+conv+"/messages", ct.agentTokens[a],
 			map[string]any{"client_id": cid, "text": text})
-		if err != nil {
-			return acks // the server died: cid's fate is unknown
+		if err != nil || status == http.StatusServiceUnavailable {
+			return acks // the server died or is shutting down: cid's fate is unknown
 		}
 		var out struct {
 			Seq uint64 `json:"seq"`
