@@ -23,6 +23,7 @@ const (
 	refusedAbuse       = "rate_limited"
 	refusedSlow        = "slow_client"
 	refusedTooBig      = "too_large"
+	refusedWrite       = "write_failed" // a write timed out or failed: the client stopped reading
 	refusedUTF8        = "invalid_utf8"
 )
 

@@ -300,6 +300,12 @@ func (c *wsConn) finish() {
 			}
 		}
 	}
+	if c.code == closeTryLater || c.code == closeInternal {
+		// The client is not reading: a close handshake would only wait
+		// for it. Drop the connection at once.
+		_ = c.ws.CloseNow()
+		return
+	}
 	_ = c.ws.Close(c.code, c.reason)
 }
 
@@ -396,6 +402,7 @@ func (c *wsConn) writeLoop() {
 			err = e
 		}
 		if err != nil {
+			c.s.m.wsRefused.WithLabelValues(refusedWrite).Inc()
 			c.close(closeInternal, "", false)
 		}
 	}
