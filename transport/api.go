@@ -46,6 +46,7 @@ func (s *Server) apiRoutes() {
 	s.api("POST /api/v1/agents", asAdmin, s.createAgent)
 	s.api("DELETE /api/v1/agents/{id}", asAdmin, s.disableAgent)
 	s.api("GET /api/v1/profiles/{id}", asStaff, s.getProfile)
+	s.api("POST /api/v1/backup", asAdmin, s.backup)
 }
 
 // api registers an endpoint that needs a bearer token of one of roles.

@@ -25,11 +25,13 @@ const usage = `usage:
   parley serve [--addr 127.0.0.1:8080] [--data ./data] [--identity-secret S] [--admin-token T]
                [--allowed-origins a,b] [--metrics-addr ADDR] [--log-level info]
                [--max-frame-bytes 65536] [--demo] [--pprof-addr ADDR]
-               [--ws-rate 10] [--ws-burst 20] [--passivate-after 2m]
+               [--ws-rate 10] [--ws-burst 20] [--passivate-after 2m] [--max-connections N]
+               [--ws-conn-rate 20] [--ws-conn-burst 100] [--api-rate 50] [--api-burst 100]
   parley token --secret S --sub ID [--name N] [--email E] [--ttl 1h]
   parley bench [--shoppers 1000] [--agents 4] [--duration 10s] [--rate 0] [--agent-rate 0]
                [--addr 127.0.0.1:PORT --secret S --admin-token T [--server-pid PID]]
                [--server-bin PATH] [--dial-concurrency 200] [--json] [--quiet] [--seed N]
+  parley backup --addr 127.0.0.1:8080 --admin-token T --to DIR   (DIR must not exist yet)
 Every serve flag also reads PARLEY_<NAME> from the environment (a flag wins).
 `
 
@@ -47,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = mintToken(args, stdout, stderr)
 	case "bench":
 		err = benchCmd(ctx, args, stdout, stderr)
+	case "backup":
+		err = backupCmd(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
