@@ -55,6 +55,24 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 
+	// MaxConnections caps the shopper sockets open at once; one more gets
+	// 503 unavailable before the upgrade. 0 means no cap (the server's
+	// command line sets one from its open-file limit).
+	MaxConnections int
+
+	// ConnRate is the sustained number of socket upgrades a second one
+	// client address may make, and ConnBurst its burst; over it, 429
+	// rate_limited with Retry-After. 0 means no limit. Many shoppers may
+	// share an address (an office, a mobile carrier): keep this generous.
+	ConnRate  float64
+	ConnBurst int
+
+	// APIRate is the sustained number of API requests a second per bearer
+	// token, and APIBurst its burst; over it, 429 rate_limited with
+	// Retry-After. 0 means no limit.
+	APIRate  float64
+	APIBurst int
+
 	// SSEHeartbeat is how often an idle inbox stream gets a comment line,
 	// which keeps proxies from closing it. Default 15 seconds.
 	SSEHeartbeat time.Duration

@@ -43,6 +43,8 @@ var (
 	errForbidden    = &engine.Error{Code: engine.CodeForbidden, Message: "your role may not do this"}
 	errInternal     = &engine.Error{Code: engine.CodeInternal, Message: "internal error"}
 	errRateLimited  = &engine.Error{Code: engine.CodeRateLimited, Message: "too many frames; slow down"}
+	errConnRate     = &engine.Error{Code: engine.CodeRateLimited, Message: "too many connections from this address; slow down"}
+	errAPIRate      = &engine.Error{Code: engine.CodeRateLimited, Message: "too many requests with this token; slow down"}
 )
 
 // public turns any error into what a client may see. Errors that are not an
@@ -80,7 +82,7 @@ type errorDetail struct {
 // writeError answers an HTTP request with err as {"error":{code,message}}.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := s.public(err, r.Method+" "+r.URL.Path)
-	if e.Code == engine.CodeRateLimited {
+	if e.Code == engine.CodeRateLimited && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, httpStatus(e.Code), errorBody{errorDetail{e.Code, e.Message, e.Field}})

@@ -24,6 +24,8 @@ const (
 	refusedSlow        = "slow_client"
 	refusedTooBig      = "too_large"
 	refusedWrite       = "write_failed" // a write timed out or failed: the client stopped reading
+	refusedConnRate    = "connect_rate" // too many upgrades from one address
+	refusedCapacity    = "capacity"     // MaxConnections reached
 	refusedUTF8        = "invalid_utf8"
 )
 

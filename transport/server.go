@@ -16,12 +16,14 @@ import (
 
 // Server serves Parley's sockets and HTTP API on top of an actor system.
 type Server struct {
-	sys     *actors.System
-	cfg     Config
-	log     *slog.Logger
-	m       *metrics
-	mux     *http.ServeMux
-	handler http.Handler
+	sys      *actors.System
+	cfg      Config
+	log      *slog.Logger
+	m        *metrics
+	mux      *http.ServeMux
+	handler  http.Handler
+	upgrades *keyedLimiter // socket upgrades per client address
+	calls    *keyedLimiter // API requests per bearer token
 
 	mu        sync.Mutex
 	closing   bool
@@ -40,6 +42,8 @@ func New(sys *actors.System, cfg Config, reg prometheus.Registerer) *Server {
 		sys: sys, cfg: cfg, log: cfg.Logger, m: newMetrics(reg), mux: http.NewServeMux(),
 		conns: map[*wsConn]struct{}{}, byProfile: map[string]map[*wsConn]struct{}{},
 		quit: make(chan struct{}), idle: make(chan struct{}),
+		upgrades: newKeyedLimiter(cfg.ConnRate, cfg.ConnBurst),
+		calls:    newKeyedLimiter(cfg.APIRate, cfg.APIBurst),
 	}
 	if s.cfg.Gatherer == nil {
 		if g, ok := reg.(prometheus.Gatherer); ok {

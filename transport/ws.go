@@ -71,6 +71,17 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &engine.Error{Code: engine.CodeForbidden, Message: "origin not allowed"})
 		return
 	}
+	if ok, wait := s.upgrades.allow(clientAddr(r), s.cfg.Now()); !ok {
+		s.m.wsRefused.WithLabelValues(refusedConnRate).Inc()
+		retryAfter(w, wait)
+		s.writeError(w, r, errConnRate)
+		return
+	}
+	if s.atCapacity() {
+		s.m.wsRefused.WithLabelValues(refusedCapacity).Inc()
+		s.writeError(w, r, errCapacity)
+		return
+	}
 	hj := &hijacker{ResponseWriter: w}
 	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		OriginPatterns:  s.cfg.AllowedOrigins,
@@ -140,6 +151,20 @@ func (s *Server) originAllowed(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+var errCapacity = engine.Errorf(engine.CodeUnavailable, "too many connections; try again later")
+
+// atCapacity reports whether another socket would pass MaxConnections. The
+// check is before the upgrade, so a refusal is a plain 503 the client can
+// read; sockets already open are never touched.
+func (s *Server) atCapacity() bool {
+	if s.cfg.MaxConnections <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns) >= s.cfg.MaxConnections
 }
 
 func (s *Server) addConn(c *wsConn) bool {

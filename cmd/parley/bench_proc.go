@@ -76,7 +76,7 @@ func benchSpawn(ctx context.Context, c benchConfig) (*benchChild, error) {
 	ch := &benchChild{logs: &benchLogTail{}, dir: dir, secret: randomHex(16), admin: randomHex(16), done: make(chan struct{})}
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", dir,
 		"--identity-secret", ch.secret, "--admin-token", ch.admin,
-		"--ws-rate", "1000", "--ws-burst", "2000", "--log-level", "info"}
+		"--ws-rate", "1000", "--ws-burst", "2000", "--ws-conn-rate", "0", "--api-rate", "0", "--log-level", "info"}
 	if c.PassivateAfter > 0 {
 		args = append(args, "--passivate-after", c.PassivateAfter.String())
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -30,6 +31,11 @@ type serveConfig struct {
 	WSRate         float64
 	WSBurst        int
 	PassivateAfter time.Duration
+	MaxConns       int
+	ConnRate       float64
+	ConnBurst      int
+	APIRate        float64
+	APIBurst       int
 }
 
 // parseServe reads flags, then PARLEY_<NAME> for every flag not given:
@@ -53,6 +59,11 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	fs.Float64Var(&c.WSRate, "ws-rate", 10, "frames per second a shopper socket may send, sustained")
 	fs.IntVar(&c.WSBurst, "ws-burst", 20, "frames a shopper socket may send in a burst")
 	fs.DurationVar(&c.PassivateAfter, "passivate-after", 2*time.Minute, "stop a conversation actor idle this long; it comes back from storage on demand")
+	fs.IntVar(&c.MaxConns, "max-connections", 0, "most shopper sockets open at once; more get 503 (default: the open-file limit less 512)")
+	fs.Float64Var(&c.ConnRate, "ws-conn-rate", 20, "socket upgrades per second one client address may make (0: no limit)")
+	fs.IntVar(&c.ConnBurst, "ws-conn-burst", 100, "socket upgrades one client address may make in a burst")
+	fs.Float64Var(&c.APIRate, "api-rate", 50, "API requests per second per bearer token (0: no limit)")
+	fs.IntVar(&c.APIBurst, "api-burst", 100, "API requests per bearer token in a burst")
 	if err := parseWithEnv(fs, args, env); err != nil {
 		return c, err
 	}
@@ -69,6 +80,12 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	}
 	if c.WSRate <= 0 || c.WSBurst < 1 {
 		return c, errors.New("--ws-rate must be positive and --ws-burst at least 1")
+	}
+	if c.ConnRate < 0 || c.APIRate < 0 || c.MaxConns < 0 {
+		return c, errors.New("--ws-conn-rate, --api-rate and --max-connections must not be negative")
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = defaultMaxConns()
 	}
 	if c.PassivateAfter <= 0 {
 		return c, errors.New("--passivate-after must be positive")
@@ -119,3 +136,13 @@ func envName(flagName string) string {
 
 // osEnv is os.Getenv, a variable so that tests can replace it.
 var osEnv = os.Getenv
+
+// defaultMaxConns leaves 512 descriptors of the process's open-file limit for
+// storage, the API and the listeners; the rest may be shopper sockets.
+func defaultMaxConns() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > 1<<20 {
+		return 100_000
+	}
+	return max(64, int(lim.Cur)-512)
+}

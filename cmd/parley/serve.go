@@ -53,7 +53,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	tr := transport.New(sys, transport.Config{
 		AllowedOrigins: c.AllowedOrigins, IdentitySecret: []byte(c.IdentitySecret), AdminToken: c.AdminToken,
-		MaxFrameBytes: c.MaxFrameBytes, Demo: c.Demo, RateLimit: c.WSRate, RateBurst: c.WSBurst, Gatherer: reg, NoMetricsRoute: c.MetricsAddr != "",
+		MaxFrameBytes: c.MaxFrameBytes, Demo: c.Demo, RateLimit: c.WSRate, RateBurst: c.WSBurst,
+		MaxConnections: c.MaxConns, ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, APIRate: c.APIRate, APIBurst: c.APIBurst, Gatherer: reg, NoMetricsRoute: c.MetricsAddr != "",
 		Logger: log.With(slog.String("component", "transport")),
 	}, reg)
 	return listenAndServe(ctx, c, tr, reg, log)

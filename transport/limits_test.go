@@ -1,0 +1,86 @@
+package transport
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// dialStatus tries to open a socket and returns the HTTP status of a refusal
+// (0 when the socket opened; it is then closed at cleanup).
+func (h *harness) dialStatus(t *testing.T) (int, http.Header, map[string]any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, resp, err := websocket.Dial(ctx, h.wsURL(), nil)
+	if err == nil {
+		t.Cleanup(func() { _ = ws.CloseNow() })
+		return 0, nil, nil
+	}
+	if resp == nil {
+		t.Fatalf("dial: %v", err)
+	}
+	var body map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(b, &body)
+	return resp.StatusCode, resp.Header, body
+}
+
+func retryAfterSeconds(t *testing.T, hdr http.Header) int {
+	t.Helper()
+	n, err := strconv.Atoi(hdr.Get("Retry-After"))
+	if err != nil || n < 1 {
+		t.Fatalf("Retry-After %q", hdr.Get("Retry-After"))
+	}
+	return n
+}
+
+func TestUpgradeRatePerAddress(t *testing.T) {
+	h := start(t, Config{ConnRate: 0.5, ConnBurst: 2})
+	for i := 0; i < 2; i++ {
+		if st, _, _ := h.dialStatus(t); st != 0 {
+			t.Fatalf("socket %d refused with %d", i, st)
+		}
+	}
+	st, hdr, body := h.dialStatus(t)
+	if st != http.StatusTooManyRequests {
+		t.Fatalf("third upgrade in a burst of 2: %d, want 429", st)
+	}
+	if code, _ := errCode(body); code != "rate_limited" {
+		t.Fatalf("body %v", body)
+	}
+	if n := retryAfterSeconds(t, hdr); n < 1 || n > 2 {
+		t.Fatalf("Retry-After %d at 0.5/s", n)
+	}
+}
+
+func TestMaxConnectionsRefusesCleanly(t *testing.T) {
+	h := start(t, Config{MaxConnections: 2})
+	a, _ := h.hello("")
+	_, _ = h.hello("")
+	st, _, body := h.dialStatus(t)
+	if st != http.StatusServiceUnavailable {
+		t.Fatalf("socket over the cap: %d, want 503", st)
+	}
+	if code, _ := errCode(body); code != "unavailable" {
+		t.Fatalf("body %v", body)
+	}
+	// The sockets already open are untouched, and a freed place is reused.
+	a.send(frame{"type": "faq.pick", "faq": "nope"})
+	a.expectError("not_found")
+	_ = a.ws.Close(websocket.StatusNormalClosure, "")
+	for deadline := time.Now().Add(5 * time.Second); h.sockets() != 1; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sockets after a close", h.sockets())
+		}
+	}
+	if st, _, _ := h.dialStatus(t); st != 0 {
+		t.Fatalf("socket after a place freed: %d", st)
+	}
+}
