@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run build test bench bench-go bench-load bench-targets vet fmt clean
+.PHONY: run build test bench bench-go bench-load bench-targets vet fmt clean fuzz
 
 ## run: start the zero-flag demo on ./data (prints the admin token and demo URL)
 run:
@@ -40,6 +40,19 @@ DURATION ?= 10s
 RATE ?= 0
 bench-load:
 	$(GO) run ./cmd/parley bench --shoppers $(SHOPPERS) --duration $(DURATION) --rate $(RATE) $(ARGS)
+
+## fuzz: every fuzz target for FUZZTIME each, one after another (not part of CI)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEvent$$' -fuzztime $(FUZZTIME) ./persist
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTicketEvent$$' -fuzztime $(FUZZTIME) ./persist
+	$(GO) test -run '^$$' -fuzz '^FuzzRecordDecode$$' -fuzztime $(FUZZTIME) ./persist
+	$(GO) test -run '^$$' -fuzz '^FuzzSettingsValidate$$' -fuzztime $(FUZZTIME) ./engine
+	$(GO) test -run '^$$' -fuzz '^FuzzDuration$$' -fuzztime $(FUZZTIME) ./engine
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./transport/identity
+	$(GO) test -run '^$$' -fuzz '^FuzzSettingsSections$$' -fuzztime $(FUZZTIME) ./transport
+	$(GO) test -run '^$$' -fuzz '^FuzzAPIBodies$$' -fuzztime $(FUZZTIME) ./transport
+	$(GO) test -run '^$$' -fuzz '^FuzzFrame$$' -fuzztime $(FUZZTIME) ./transport
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
