@@ -67,6 +67,11 @@ func (s *Server) api(pattern string, roles []engine.Role, h apiHandler) {
 			s.writeError(w, r, errForbidden)
 			return
 		}
+		if ok, wait := s.calls.allow(p.ID, s.cfg.Now()); !ok {
+			retryAfter(w, wait)
+			s.writeError(w, r, errAPIRate)
+			return
+		}
 		if id := r.PathValue("id"); id != "" && !engine.ValidID(id) {
 			s.writeError(w, r, engine.ErrNotFound)
 			return

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley/engine"
 )
 
 // dialStatus tries to open a socket and returns the HTTP status of a refusal
@@ -82,5 +84,30 @@ func TestMaxConnectionsRefusesCleanly(t *testing.T) {
 	}
 	if st, _, _ := h.dialStatus(t); st != 0 {
 		t.Fatalf("socket after a place freed: %d", st)
+	}
+}
+
+func TestAPIRatePerToken(t *testing.T) {
+	h := start(t, Config{APIRate: 0.5, APIBurst: 3})
+	for i := 0; i < 3; i++ {
+		if code, body, _ := h.do("GET", "/api/v1/inbox/badge", adminToken, nil); code != 200 {
+			t.Fatalf("request %d: %d %v", i, code, body)
+		}
+	}
+	code, body, hdr := h.do("GET", "/api/v1/inbox/badge", adminToken, nil)
+	if code != http.StatusTooManyRequests {
+		t.Fatalf("fourth request in a burst of 3: %d, want 429", code)
+	}
+	if c, _ := errCode(body); c != "rate_limited" {
+		t.Fatalf("body %v", body)
+	}
+	retryAfterSeconds(t, hdr)
+	// Another token has its own budget.
+	_, agentTok, err := h.sys.CreateAgent(context.Background(), engine.Agent{Name: "Ana", Role: engine.RoleAgent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := h.do("GET", "/api/v1/inbox/badge", agentTok, nil); code != 200 {
+		t.Fatalf("another token: %d %v", code, body)
 	}
 }

@@ -220,21 +220,22 @@ func (c *wsConn) readLoop(ctx context.Context) {
 	for {
 		buf := framePool.Get().(*bytes.Buffer)
 		typ, data, err := c.readFrame(buf)
-		if err == nil && typ == websocket.MessageText && utf8.Valid(data) && c.admit() {
+		text := err == nil && typ == websocket.MessageText
+		valid := text && utf8.Valid(data)
+		if valid && c.admit() {
 			c.handle(ctx, data) // frames decode into fresh values: nothing keeps data
 		}
 		buf.Reset()
-		framePool.Put(buf)
-		if err != nil {
+		framePool.Put(buf) // data is not to be touched from here on
+		switch {
+		case err != nil:
 			if errors.Is(err, websocket.ErrMessageTooBig) {
 				c.s.m.wsRefused.WithLabelValues(refusedTooBig).Inc()
 			}
 			return
-		}
-		switch {
-		case typ != websocket.MessageText:
+		case !text:
 			c.sendErr(engine.Errorf(engine.CodeInvalid, "frames must be JSON text frames"), "")
-		case !utf8.Valid(data):
+		case !valid:
 			c.s.m.wsRefused.WithLabelValues(refusedUTF8).Inc()
 			c.close(closeBadUTF8, "invalid UTF-8", true)
 		}
