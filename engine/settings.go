@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -190,7 +192,7 @@ func (o OfficeHours) validate() error {
 	if _, err := time.LoadLocation(o.TimeZone); err != nil || o.TimeZone == "" || o.TimeZone == "Local" {
 		return Invalid("office_hours.time_zone", "unknown time zone %q", o.TimeZone)
 	}
-	for day := range o.Weekly {
+	for _, day := range slices.Sorted(maps.Keys(o.Weekly)) { // sorted: the same input, the same message
 		if !contains(weekdays, day) {
 			return Invalid("office_hours.weekly", "unknown day %q (use mon..sun)", day)
 		}
