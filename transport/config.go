@@ -22,6 +22,12 @@ type Config struct {
 	// secret every token is refused and only anonymous visitors get in.
 	IdentitySecret []byte
 
+	// PreviousIdentitySecret is the secret being rotated out: tokens signed
+	// with it are still accepted until PreviousSecretUntil, then refused, so
+	// a store can change its secret without logging every shopper out.
+	PreviousIdentitySecret []byte
+	PreviousSecretUntil    time.Time
+
 	// AdminToken is the bootstrap admin bearer token. Empty disables it.
 	AdminToken string
 

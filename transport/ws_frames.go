@@ -7,7 +7,6 @@ import (
 
 	"github.com/parley-chat/parley/actors"
 	"github.com/parley-chat/parley/engine"
-	"github.com/parley-chat/parley/transport/identity"
 )
 
 // inFrame is every client frame of PROTOCOL §2; which fields count depends on Type.
@@ -119,7 +118,7 @@ func (c *wsConn) hello(ctx context.Context, f inFrame) {
 	var v engine.Visitor
 	if f.Token != nil && *f.Token != "" {
 		var err error
-		v, err = identity.Verify(c.s.cfg.IdentitySecret, *f.Token, c.s.cfg.Now())
+		v, err = c.s.verifyIdentity(*f.Token)
 		if err != nil {
 			c.s.m.wsRefused.WithLabelValues(refusedToken).Inc()
 			c.s.log.Info("identity token refused", slog.Any("reason", err))

@@ -32,6 +32,9 @@ type serveConfig struct {
 	WSBurst        int
 	PassivateAfter time.Duration
 	MaxConns       int
+	PrevSecret     string
+	PrevGrace      time.Duration
+	HeaderTimeout  time.Duration
 	ConnRate       float64
 	ConnBurst      int
 	APIRate        float64
@@ -59,6 +62,9 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	fs.Float64Var(&c.WSRate, "ws-rate", 10, "frames per second a shopper socket may send, sustained")
 	fs.IntVar(&c.WSBurst, "ws-burst", 20, "frames a shopper socket may send in a burst")
 	fs.DurationVar(&c.PassivateAfter, "passivate-after", 2*time.Minute, "stop a conversation actor idle this long; it comes back from storage on demand")
+	fs.StringVar(&c.PrevSecret, "identity-secret-previous", "", "the identity secret being rotated out: its tokens still work for --identity-secret-grace")
+	fs.DurationVar(&c.PrevGrace, "identity-secret-grace", 24*time.Hour, "how long after start tokens signed with --identity-secret-previous are accepted")
+	fs.DurationVar(&c.HeaderTimeout, "read-header-timeout", 5*time.Second, "a client must send its request headers within this (cuts off header dribbling)")
 	fs.IntVar(&c.MaxConns, "max-connections", 0, "most shopper sockets open at once; more get 503 (default: the open-file limit less 512)")
 	fs.Float64Var(&c.ConnRate, "ws-conn-rate", 20, "socket upgrades per second one client address may make (0: no limit)")
 	fs.IntVar(&c.ConnBurst, "ws-conn-burst", 100, "socket upgrades one client address may make in a burst")
@@ -86,6 +92,9 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	}
 	if c.MaxConns == 0 {
 		c.MaxConns = defaultMaxConns()
+	}
+	if c.HeaderTimeout <= 0 {
+		return c, errors.New("--read-header-timeout must be positive")
 	}
 	if c.PassivateAfter <= 0 {
 		return c, errors.New("--passivate-after must be positive")

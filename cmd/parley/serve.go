@@ -54,6 +54,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	tr := transport.New(sys, transport.Config{
 		AllowedOrigins: c.AllowedOrigins, IdentitySecret: []byte(c.IdentitySecret), AdminToken: c.AdminToken,
 		MaxFrameBytes: c.MaxFrameBytes, Demo: c.Demo, RateLimit: c.WSRate, RateBurst: c.WSBurst,
+		PreviousIdentitySecret: []byte(c.PrevSecret), PreviousSecretUntil: time.Now().Add(c.PrevGrace),
 		MaxConnections: c.MaxConns, ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, APIRate: c.APIRate, APIBurst: c.APIBurst, Gatherer: reg, NoMetricsRoute: c.MetricsAddr != "",
 		Logger: log.With(slog.String("component", "transport")),
 	}, reg)
@@ -61,15 +62,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 func listenAndServe(ctx context.Context, c serveConfig, tr *transport.Server, reg *prometheus.Registry, log *slog.Logger) error {
-	servers := []*http.Server{newHTTPServer(tr.Handler())}
+	servers := []*http.Server{newHTTPServer(tr.Handler(), c.HeaderTimeout)}
 	addrs := []string{c.Addr}
 	if c.MetricsAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		servers, addrs = append(servers, newHTTPServer(mux)), append(addrs, c.MetricsAddr)
+		servers, addrs = append(servers, newHTTPServer(mux, c.HeaderTimeout)), append(addrs, c.MetricsAddr)
 	}
 	if c.PprofAddr != "" {
-		servers, addrs = append(servers, newHTTPServer(pprofMux())), append(addrs, c.PprofAddr)
+		servers, addrs = append(servers, newHTTPServer(pprofMux(), c.HeaderTimeout)), append(addrs, c.PprofAddr)
 	}
 	errs := make(chan error, len(servers))
 	for i, srv := range servers {
@@ -116,10 +117,10 @@ func listenAndServe(ctx context.Context, c serveConfig, tr *transport.Server, re
 	return err
 }
 
-func newHTTPServer(h http.Handler) *http.Server {
+func newHTTPServer(h http.Handler, headerTimeout time.Duration) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: headerTimeout,
 		MaxHeaderBytes:    16 << 10,
 		IdleTimeout:       2 * time.Minute,
 	}
