@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run build test bench bench-go bench-load bench-targets vet fmt clean fuzz
+.PHONY: run build test chaos bench bench-go bench-load bench-targets vet fmt clean fuzz
 
 ## run: start the zero-flag demo on ./data (prints the admin token and demo URL)
 run:
@@ -20,6 +20,11 @@ test: vet
 
 vet:
 	$(GO) vet $(PKGS)
+
+## chaos: the crash test at length — SIGKILL under load, ROUNDS times (default 20), every ack checked
+ROUNDS ?= 20
+chaos:
+	PARLEY_CRASH_ROUNDS=$(ROUNDS) $(GO) test -count=1 -timeout 30m -run 'TestCrashKillUnderLoad' -v ./cmd/parley
 
 ## bench: every benchmark and the long load runs of docs/performance.md (about 6 minutes)
 bench: bench-go bench-targets
