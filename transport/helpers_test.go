@@ -78,7 +78,9 @@ func start(t testing.TB, cfg Config) *harness {
 	if cfg.AdminToken == "" {
 		cfg.AdminToken = adminToken
 	}
-	cfg.Logger = log
+	if cfg.Logger == nil {
+		cfg.Logger = log
+	}
 	reg := prometheus.NewRegistry()
 	srv := New(sys, cfg, reg)
 	ts := httptest.NewServer(srv.Handler())
