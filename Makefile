@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run build test chaos bench bench-go bench-load bench-targets vet fmt clean fuzz
+.PHONY: run build test chaos soak bench bench-go bench-load bench-targets vet fmt clean fuzz
 
 ## run: start the zero-flag demo on ./data (prints the admin token and demo URL)
 run:
@@ -25,6 +25,10 @@ vet:
 ROUNDS ?= 20
 chaos:
 	PARLEY_CRASH_ROUNDS=$(ROUNDS) $(GO) test -count=1 -timeout 30m -run 'TestCrashKillUnderLoad' -v ./cmd/parley
+
+## soak: an hour at moderate load, sampling the server's memory and goroutines every minute
+soak: build
+	./bin/parley bench --shoppers 2000 --rate 400 --agent-rate 40 --duration 1h --sample-every 1m
 
 ## bench: every benchmark and the long load runs of docs/performance.md (about 6 minutes)
 bench: bench-go bench-targets

@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -42,6 +43,7 @@ type benchConfig struct {
 	Quiet           bool
 	Seed            uint64
 	PassivateAfter  time.Duration // passed to a spawned server when set
+	SampleEvery     time.Duration // sample the server's memory and goroutines this often during the load
 }
 
 // Bounds that keep one run finite whatever the flags say.
@@ -75,6 +77,7 @@ func parseBench(args []string, env func(string) string, stderr io.Writer) (bench
 	fs.BoolVar(&c.JSON, "json", false, "print the report as one JSON object on stdout")
 	fs.BoolVar(&c.Quiet, "quiet", false, "no progress lines on stderr")
 	fs.Uint64Var(&c.Seed, "seed", 0, "random seed (0: random)")
+	fs.DurationVar(&c.SampleEvery, "sample-every", 0, "during the load, sample the server's memory and goroutines this often (a soak)")
 	fs.DurationVar(&c.PassivateAfter, "passivate-after", 0, "--passivate-after for the spawned server (0: its default)")
 	if err := parseWithEnv(fs, args, env); err != nil {
 		return c, err
@@ -142,6 +145,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // benchRun is one run of the tool: its target, its clients and its figures.
 type benchRun struct {
 	cfg            benchConfig
+	samplesMu      sync.Mutex // guards rep.Samples while the load runs
 	stdout, stderr io.Writer
 	addr           string // host:port, loopback
 	secret, admin  string

@@ -144,6 +144,7 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 	// Agents reply to conversations whose first message is acknowledged:
 	// before it, a conversation is no ticket.
 	r.agents.run(loadCtx, &wg)
+	r.sampleDuring(loadCtx, &wg)
 	<-loadCtx.Done()
 	loadWall := time.Since(start)
 	ackedInLoad := r.acked.Load()

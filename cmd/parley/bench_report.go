@@ -185,6 +185,7 @@ type benchReport struct {
 	Errors     map[string]int64    `json:"errors"`
 	Examples   map[string][]string `json:"error_examples,omitempty"`
 	Violations int64               `json:"violations"`
+	Samples    []benchSample       `json:"samples,omitempty"` // with --sample-every
 	Server     struct {
 		Addr                  string  `json:"addr"`
 		PID                   int     `json:"pid,omitempty"`
@@ -273,6 +274,7 @@ func (rep *benchReport) writeTable(w io.Writer) {
 		rep.Load.AckedInDrain, rep.Load.DrainSeconds, rep.Load.AgentReplies)
 	fmt.Fprintf(w, "resume storm: %d of %d sockets resumed in %.2fs, %d events replayed (%d agent replies posted while they were away)\n",
 		rep.Resume.Resumed, rep.Resume.Shoppers, rep.Resume.WallSeconds, rep.Resume.ReplayedEvents, rep.Resume.MissedReplies)
+	rep.writeSoak(w)
 	fmt.Fprintf(w, "server memory: RSS %d → %d KB = %.1f KB per connection; Go heap+stack %.0f → %.0f KB = %.1f KB per connection\n",
 		s.RSSBeforeKB, s.RSSAfterKB, s.RSSPerConnKB, s.HeapStackBeforeKB, s.HeapStackAfterKB, s.HeapStackPerConnKB)
 	fmt.Fprintf(w, "server CPU: %.2f s during the load = %.3f CPU-seconds per 1,000 acknowledged shopper messages (%.3f per 1,000 stored, agent replies included); the tool used %.2f s\n",
