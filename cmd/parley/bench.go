@@ -49,7 +49,7 @@ type benchConfig struct {
 // Bounds that keep one run finite whatever the flags say.
 const (
 	benchMaxShoppers   = 100_000
-	benchMaxDuration   = 10 * time.Minute
+	benchMaxDuration   = 2 * time.Hour
 	benchDialTimeout   = 20 * time.Second // one socket: dial → started / resumed
 	benchWriteTimeout  = 5 * time.Second  // one frame write
 	benchDrainTimeout  = 10 * time.Second // outstanding acks and replies after the load
