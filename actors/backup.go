@@ -6,18 +6,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/persist"
 )
-
-// backupMu lets one checkpoint run at a time in the process. Pebble checks
-// that the directory does not exist before it creates it; two calls naming
-// the same new directory at once would otherwise both pass that check and
-// write into one directory.
-var backupMu sync.Mutex
 
 // Backup writes an online, consistent checkpoint of the whole store into
 // dir, on the server's own file system, while the system keeps serving (O6).
@@ -43,8 +36,8 @@ func (s *System) Backup(ctx context.Context, dir string) error {
 	if s.closed.Load() {
 		return errUnavailable
 	}
-	backupMu.Lock()
-	defer backupMu.Unlock()
+	s.backupMu.Lock()
+	defer s.backupMu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return engine.Errorf(engine.CodeUnavailable, "request cancelled")
 	}

@@ -33,6 +33,11 @@ type System struct {
 
 	closed   atomic.Bool
 	shutdown sync.Once
+
+	// backupMu lets one checkpoint run at a time. Pebble checks that the
+	// directory does not exist before it creates it; two calls naming the
+	// same new directory at once would otherwise both pass that check.
+	backupMu sync.Mutex
 }
 
 // Start starts the actor system on an open store and registers its metrics
