@@ -77,15 +77,3 @@ func (h *hub) take(conv string) []Subscriber {
 	delete(sh.subs, conv)
 	return list
 }
-
-// count is the number of conversations followed by at least one subscriber.
-func (h *hub) count() int {
-	n := 0
-	for i := range h.shards {
-		sh := &h.shards[i]
-		sh.mu.Lock()
-		n += len(sh.subs)
-		sh.mu.Unlock()
-	}
-	return n
-}

@@ -301,8 +301,6 @@ func (sh *benchShopper) await(ctx context.Context, d time.Duration, cond func() 
 	}
 }
 
-var benchErrStopped = errors.New("stopped")
-
 // send sends one new message and records it as in flight.
 func (sh *benchShopper) send(closedLoop bool) (string, error) {
 	sh.msgN++
