@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -473,5 +474,32 @@ func TestFollowedConversationPassivates(t *testing.T) {
 	rec.waitFor(t, "the reply after passivation", func(r *recorder) bool { return len(r.events) == 4 })
 	if got := rec.seqs(); got[0] != 1 || got[3] != 4 {
 		t.Fatalf("seqs %v", got)
+	}
+}
+
+// A repeat of a client_id the conversation's state has forgotten (it keeps
+// only recent ones) is still acknowledged with its original seq, from
+// storage's idempotency index, and stored once.
+func TestOldRepeatIsAnsweredFromStorage(t *testing.T) {
+	h := start(t, Config{})
+	ctx := context.Background()
+	conv := h.startChat(ada)
+	for i := 0; i < engine.RecentClientIDs+10; i++ {
+		h.post(ada, conv, fmt.Sprintf("m%d", i), "message")
+	}
+	last, _ := h.store.LastSeq(conv)
+	again := h.post(ada, conv, "m0", "message")
+	if !again.Duplicate || again.Seq != 2 {
+		t.Fatalf("old repeat: %+v, want the original seq 2", again)
+	}
+	if now, _ := h.store.LastSeq(conv); now != last {
+		t.Fatalf("the repeat was stored: last seq %d → %d", last, now)
+	}
+	next := h.post(ada, conv, "fresh", "message") // the state is still right
+	if next.Duplicate || next.Seq != last+1 {
+		t.Fatalf("next message %+v, want seq %d", next, last+1)
+	}
+	if _, err := h.sys.Ticket(ctx, conv); err != nil {
+		t.Fatal(err)
 	}
 }

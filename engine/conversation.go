@@ -9,10 +9,12 @@ import (
 // Limits on what a message may carry. They keep one client from filling the
 // log, the inbox and every socket with a single frame.
 const (
-	MaxTextRunes    = 4000
-	MaxAttachments  = 10
-	MaxClientIDLen  = 128
-	PreviewRunes    = 140
+	MaxTextRunes   = 4000
+	MaxAttachments = 10
+	MaxClientIDLen = 128
+	PreviewRunes   = 140
+	// RecentClientIDs is how many client_ids a conversation's state keeps.
+	RecentClientIDs = 256
 	MaxNameRunes    = 200
 	MaxWelcomeRunes = 1000
 )
@@ -30,9 +32,13 @@ type Conversation struct {
 	StartedAt   time.Time `json:"started_at"`
 	Ended       bool      `json:"ended"`
 
-	// ClientIDs maps each stored message's client_id to its seq, per sender
-	// side, so that a repeated send is acknowledged again but stored once.
-	ClientIDs map[string]uint64 `json:"client_ids"`
+	// ClientIDs maps the client_ids of the latest RecentClientIDs messages
+	// to their seqs, per sender side, so that a repeated send is answered
+	// without a storage read. Older ones are forgotten here, so a long chat
+	// does not grow its state; storage's idempotency index still refuses
+	// them. ClientIDOrder is the order they were added, oldest first.
+	ClientIDs     map[string]uint64 `json:"client_ids"`
+	ClientIDOrder []string          `json:"client_id_order"`
 
 	ShopperSeen    uint64 `json:"shopper_seen"`     // the shopper has seen up to here (S11)
 	AgentSeen      uint64 `json:"agent_seen"`       // an agent has seen up to here (H7)
@@ -64,7 +70,8 @@ func clientKey(from Party, clientID string) string {
 }
 
 // Decide turns a command into the events it causes, or refuses it. It never
-// changes c. A repeated message returns *Duplicate.
+// changes c. A message repeating one of the recent client_ids returns
+// *Duplicate; an older repeat is refused by storage's idempotency index.
 func (c *Conversation) Decide(cmd Command) ([]Event, error) {
 	switch cmd := cmd.(type) {
 	case StartConversation:
@@ -247,7 +254,7 @@ func (c *Conversation) applyMessage(e Event) {
 		c.ClientIDs = map[string]uint64{}
 	}
 	if e.ClientID != "" {
-		c.ClientIDs[clientKey(e.From, e.ClientID)] = e.Seq
+		c.remember(clientKey(e.From, e.ClientID), e.Seq)
 	}
 	c.Preview = preview(e)
 	c.ActivityAt = e.At
@@ -260,6 +267,20 @@ func (c *Conversation) applyMessage(e Event) {
 	case PartyAgent, PartyAI:
 		c.LastAgentMsg = e.Seq
 		c.WaitingSince = time.Time{}
+	}
+}
+
+// remember records a client_id's seq, forgetting the oldest beyond
+// RecentClientIDs.
+func (c *Conversation) remember(key string, seq uint64) {
+	if _, ok := c.ClientIDs[key]; !ok {
+		c.ClientIDOrder = append(c.ClientIDOrder, key)
+	}
+	c.ClientIDs[key] = seq
+	if len(c.ClientIDOrder) > RecentClientIDs {
+		delete(c.ClientIDs, c.ClientIDOrder[0])
+		c.ClientIDOrder[0] = ""
+		c.ClientIDOrder = c.ClientIDOrder[1:]
 	}
 }
 
