@@ -226,7 +226,7 @@ func (s *Store) checkAndApply(ctx context.Context, b *pebble.Batch, c *Commit) e
 	}
 	conv.last, tick.last = convLast, tickLast
 	for _, h := range added {
-		conv.cids[h] = struct{}{}
+		conv.cids.add(h)
 	}
 	return nil
 }
@@ -253,8 +253,8 @@ func (s *Store) checkDuplicates(conv *streamState, c *Commit) ([]uint64, error) 
 			}
 		}
 		added, from = append(added, h), append(from, i)
-		if _, maybe := conv.cids[h]; !maybe {
-			continue // the set is exact for absence: no read needed
+		if !conv.cids.mayContain(h) {
+			continue // the filter is exact for absence: no read needed
 		}
 		v, found, err := s.get(k)
 		if err != nil {

@@ -286,6 +286,6 @@ func TestClientIDHashCollision(t *testing.T) {
 	mustAppend(t, s, Commit{Conversation: "c1", Events: []engine.Event{started("p1"), message(2, engine.PartyShopper, "m1", "hi")}})
 	sh := &s.streams[partition("c1")]
 	st := sh.streams[streamID{kindConv, "c1"}]
-	st.cids[s.cidHash(cidKey("c1", engine.PartyShopper, "m9"), len(st.cidPrefix))] = struct{}{}
+	st.cids.add(s.cidHash(cidKey("c1", engine.PartyShopper, "m9"), len(st.cidPrefix)))
 	mustAppend(t, s, Commit{Conversation: "c1", Events: []engine.Event{message(3, engine.PartyShopper, "m9", "new")}})
 }

@@ -36,11 +36,11 @@ type streamShard struct {
 type streamState struct {
 	id   streamID
 	last uint64
-	// cids holds a hash of every stored (party, client id) of a
+	// cids holds the hash of every stored (party, client id) of a
 	// conversation, loaded on first need: a hash that is absent proves the
-	// client id new without a read; one that is present is confirmed by a
-	// read, so a hash collision costs a read, never a false duplicate.
-	cids      map[uint64]struct{}
+	// client id new without a read; one that may be present is confirmed by
+	// a read, so a collision costs a read, never a false duplicate.
+	cids      *cidFilter
 	cidPrefix []byte
 }
 
@@ -85,21 +85,26 @@ func (s *Store) streamLocked(sh *streamShard, id streamID) (*streamState, error)
 	return st, nil
 }
 
-// loadClientIDs fills st.cids from the conversation's idempotency keys, once.
+// loadClientIDs fills st.cids from the conversation's idempotency keys on
+// first need, and again, bigger, once the filter has filled.
 func (s *Store) loadClientIDs(st *streamState) error {
-	if st.cids != nil {
+	if st.cids != nil && !st.cids.full() {
 		return nil
 	}
 	prefix := key(cidPrefix, st.id.id)
-	cids := map[uint64]struct{}{}
+	var hashes []uint64
 	err := s.scan(prefix, nil, false, func(k, _ []byte) (bool, error) {
-		cids[s.cidHash(k, len(prefix))] = struct{}{}
+		hashes = append(hashes, s.cidHash(k, len(prefix)))
 		return true, nil
 	})
 	if err != nil {
 		return err
 	}
-	st.cids, st.cidPrefix = cids, prefix
+	f := newCIDFilter(len(hashes))
+	for _, h := range hashes {
+		f.add(h)
+	}
+	st.cids, st.cidPrefix = f, prefix
 	return nil
 }
 
