@@ -1,11 +1,15 @@
 package actors
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -501,5 +505,48 @@ func TestOldRepeatIsAnsweredFromStorage(t *testing.T) {
 	}
 	if _, err := h.sys.Ticket(ctx, conv); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Agents' API tokens are stored only as hashes (C8): no file of the data
+// directory holds a token, yet it authenticates after a restart, and a
+// disabled agent's token stops working at once.
+func TestAgentTokensAreStoredHashed(t *testing.T) {
+	h := start(t, Config{})
+	ctx := context.Background()
+	a, token, err := h.sys.CreateAgent(ctx, engine.Agent{Name: "Ana", Email: "ana@example.com", Role: engine.RoleAgent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := h.sys.Authenticate(token); !ok || got.ID != a.ID {
+		t.Fatalf("a new token does not authenticate: %+v %v", got, ok)
+	}
+	h.restart()
+	if got, ok := h.sys.Authenticate(token); !ok || got.ID != a.ID {
+		t.Fatalf("after a restart: %+v %v", got, ok)
+	}
+	h.close()
+	err = filepath.WalkDir(h.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(token)) {
+			t.Errorf("%s holds the token in clear", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.open()
+	if err := h.sys.DisableAgent(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.sys.Authenticate(token); ok {
+		t.Fatal("a disabled agent's token still authenticates")
 	}
 }
