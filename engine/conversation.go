@@ -13,8 +13,10 @@ const (
 	MaxAttachments = 10
 	MaxClientIDLen = 128
 	PreviewRunes   = 140
-	// RecentClientIDs is how many client_ids a conversation's state keeps.
-	RecentClientIDs = 256
+	// RecentClientIDs is how many client_ids a conversation's state keeps:
+	// a client re-sends only what was in flight when its connection broke,
+	// so the recent ones answer nearly every repeat without a read.
+	RecentClientIDs = 64
 	MaxNameRunes    = 200
 	MaxWelcomeRunes = 1000
 )
