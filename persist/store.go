@@ -50,6 +50,9 @@ type Options struct {
 	SnapshotEvery int
 	// CacheBytes is the size of Pebble's block cache; 0 means 64 MiB.
 	CacheBytes int64
+	// MemTableBytes is the size of one Pebble memtable; 0 means Pebble's
+	// default.
+	MemTableBytes uint64
 }
 
 // EnsureDefaults fills in the zero fields.
@@ -104,6 +107,7 @@ func Open(opts Options) (*Store, error) {
 		Cache:              cache,
 		Logger:             pebbleLogger{opts.Logger},
 		FormatMajorVersion: pebble.FormatNewest,
+		MemTableSize:       opts.MemTableBytes,
 	}
 	// Every append looks up idempotency keys that are almost never there:
 	// bloom filters answer those misses without reading data blocks.
