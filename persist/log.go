@@ -162,7 +162,8 @@ func (c *Commit) write(b *pebble.Batch) error {
 		}
 	}
 	if c.Row != nil {
-		if err := setRecord(b, rowKey(c.Conversation), rowRecord{*c.Row, c.Row.Version}); err != nil {
+		buf = appendRow(buf[:0], c.Row)
+		if err := b.Set(rowKey(c.Conversation), buf, nil); err != nil {
 			return err
 		}
 	}

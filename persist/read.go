@@ -118,12 +118,11 @@ func (s *Store) Rows(fn func(engine.TicketRow) error) error {
 	}
 	defer s.leave()
 	return s.scan([]byte(rowPrefix), nil, false, func(k, v []byte) (bool, error) {
-		var r rowRecord
-		if err := decodeRecord(v, &r); err != nil {
+		r, err := decodeRow(v)
+		if err != nil {
 			return false, fmt.Errorf("persist: row %q: %w", k, err)
 		}
-		r.TicketRow.Version = r.V
-		return true, fn(r.TicketRow)
+		return true, fn(r)
 	})
 }
 
