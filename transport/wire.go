@@ -2,6 +2,7 @@ package transport
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/parley-chat/parley/engine"
@@ -112,7 +113,27 @@ type eventFrame struct {
 }
 
 // eventFrameBytes marshals the `event` frame of e in conversation.
+// A message without attachments, nearly every frame a socket sends, is
+// written by hand; the bytes are exactly encoding/json's.
 func eventFrameBytes(conversation string, e engine.Event) []byte {
+	if e.Kind == engine.KindMessage && len(e.Attachments) == 0 {
+		b := make([]byte, 0, 192+len(e.Text)+len(e.Author))
+		b = append(b, `{"type":"event","conversation":`...)
+		b = appendJSONString(b, conversation)
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, e.Seq, 10)
+		b = append(b, `,"at":"`...)
+		b = e.At.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `","event":{"kind":"message","from":`...)
+		b = appendJSONString(b, string(e.From))
+		b = append(b, `,"author":`...)
+		b = appendJSONString(b, e.Author)
+		b = append(b, `,"text":`...)
+		b = appendJSONString(b, e.Text)
+		b = append(b, `,"attachments":[],"client_id":`...)
+		b = appendJSONString(b, e.ClientID)
+		return append(b, "}}"...)
+	}
 	b, err := json.Marshal(eventFrame{"event", conversation, e.Seq, wireTime(e.At), eventBody(e)})
 	if err != nil { // only plain strings and numbers: cannot happen
 		panic(err)
@@ -151,4 +172,31 @@ func rows(rs []engine.TicketRow, now time.Time) []rowJSON {
 		out = append(out, row(r, now))
 	}
 	return out
+}
+
+// ackFrameBytes is the `ack` frame, written by hand like eventFrameBytes.
+func ackFrameBytes(clientID, conversation string, seq uint64) []byte {
+	b := make([]byte, 0, 64+len(clientID)+len(conversation))
+	b = append(b, `{"type":"ack","client_id":`...)
+	b = appendJSONString(b, clientID)
+	b = append(b, `,"conversation":`...)
+	b = appendJSONString(b, conversation)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	return append(b, '}')
+}
+
+// appendJSONString appends s as encoding/json writes it. Plain printable
+// ASCII is copied; anything that needs escaping (quotes, controls, HTML
+// characters, non-ASCII) goes through encoding/json itself.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

@@ -91,13 +91,6 @@ func (c *wsConn) sendJSON(v any) {
 	c.send(b)
 }
 
-type ackFrame struct {
-	Type         string `json:"type"`
-	ClientID     string `json:"client_id"`
-	Conversation string `json:"conversation"`
-	Seq          uint64 `json:"seq"`
-}
-
 type faqAnswerFrame struct {
 	Type     string `json:"type"`
 	FAQ      string `json:"faq"`
@@ -234,7 +227,7 @@ func (c *wsConn) messageSend(ctx context.Context, f inFrame) {
 	if err := c.subscribe(ctx, p.Conversation, 0); err != nil { // no-op when following it already
 		c.s.log.Warn("subscribe after post", slog.Any("err", err))
 	}
-	c.sendJSON(ackFrame{Type: "ack", ClientID: f.ClientID, Conversation: p.Conversation, Seq: p.Seq})
+	c.send(ackFrameBytes(f.ClientID, p.Conversation, p.Seq))
 }
 
 // target is the conversation a frame means: the one it names, else the
