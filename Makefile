@@ -21,10 +21,13 @@ test: vet
 vet:
 	$(GO) vet $(PKGS)
 
-## chaos: the crash test at length — SIGKILL under load, ROUNDS times (default 20), every ack checked
+## chaos: SIGKILL under load, every ack checked: the crash test at length (ROUNDS rounds, default 20),
+##        then the load tool killing and restarting its server KILLS times (default 20) in a 2-minute run
 ROUNDS ?= 20
-chaos:
+KILLS ?= 20
+chaos: build
 	PARLEY_CRASH_ROUNDS=$(ROUNDS) $(GO) test -count=1 -timeout 30m -run 'TestCrashKillUnderLoad' -v ./cmd/parley
+	./bin/parley bench --shoppers 1000 --agents 4 --rate 1000 --agent-rate 100 --duration 2m --kills $(KILLS)
 
 ## soak: an hour at moderate load, sampling the server's memory and goroutines every minute
 soak: build
@@ -63,6 +66,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzSettingsSections$$' -fuzztime $(FUZZTIME) ./transport
 	$(GO) test -run '^$$' -fuzz '^FuzzAPIBodies$$' -fuzztime $(FUZZTIME) ./transport
 	$(GO) test -run '^$$' -fuzz '^FuzzFrame$$' -fuzztime $(FUZZTIME) ./transport
+	$(GO) test -run '^$$' -fuzz '^FuzzAppendJSONString$$' -fuzztime $(FUZZTIME) ./transport
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

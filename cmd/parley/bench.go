@@ -5,7 +5,10 @@ package main
 // given by --addr on loopback) and measures what a user would feel — connect
 // latency, send→ack latency, agent reply → shopper latency, a resume storm —
 // and what the server pays for it: memory per connection and CPU per 1,000
-// acknowledged messages. Every phase is bounded in count and time.
+// acknowledged messages. Every phase is bounded in count and time. With
+// --kills it also SIGKILLs and restarts the server it spawned during the
+// load, and then checks every acknowledged message in the stored logs
+// (bench_chaos.go).
 //
 // It is a local load generator, not a tool to point at someone else's
 // server: it only ever targets loopback addresses.
@@ -44,6 +47,7 @@ type benchConfig struct {
 	Seed            uint64
 	PassivateAfter  time.Duration // passed to a spawned server when set
 	SampleEvery     time.Duration // sample the server's memory and goroutines this often during the load
+	Kills           int           // SIGKILL and restart the spawned server this many times during the load
 }
 
 // Bounds that keep one run finite whatever the flags say.
@@ -79,6 +83,7 @@ func parseBench(args []string, env func(string) string, stderr io.Writer) (bench
 	fs.Uint64Var(&c.Seed, "seed", 0, "random seed (0: random)")
 	fs.DurationVar(&c.SampleEvery, "sample-every", 0, "during the load, sample the server's memory and goroutines this often (a soak)")
 	fs.DurationVar(&c.PassivateAfter, "passivate-after", 0, "--passivate-after for the spawned server (0: its default)")
+	fs.IntVar(&c.Kills, "kills", 0, "SIGKILL the spawned server this many times during the load, restart it, and verify every acknowledged message (0: none)")
 	if err := parseWithEnv(fs, args, env); err != nil {
 		return c, err
 	}
@@ -97,6 +102,9 @@ func parseBench(args []string, env func(string) string, stderr io.Writer) (bench
 		return c, errors.New("--addr needs --secret and --admin-token")
 	case c.Addr == "" && (c.Secret != "" || c.AdminToken != "" || c.ServerPID != 0):
 		return c, errors.New("--secret, --admin-token and --server-pid go with --addr")
+	}
+	if err := benchChaosCheck(c); err != nil {
+		return c, err
 	}
 	if c.Seed == 0 {
 		c.Seed = benchRandomSeed()
@@ -149,7 +157,7 @@ type benchRun struct {
 	stdout, stderr io.Writer
 	addr           string // host:port, loopback
 	secret, admin  string
-	pid            int // the server's, 0 when unknown
+	pid            atomic.Int64 // the server's, 0 when unknown; a restart (--kills) changes it
 	child          *benchChild
 	api            *http.Client // agents and /metrics
 	apiTr          *http.Transport
@@ -161,6 +169,7 @@ type benchRun struct {
 	rep            benchReport
 	prog           *benchProgress
 	agents         *benchAgents
+	chaos          *benchChaos // with --kills; nil otherwise
 
 	phase     atomic.Value // string, for the progress line
 	connected atomic.Int64 // sockets in their conversation now
@@ -177,6 +186,9 @@ func (r *benchRun) run(ctx context.Context) (err error) {
 	r.rep.init(c)
 	r.connect, r.sendAck, r.resume = newBenchHist(), newBenchHist(), newBenchHist()
 	r.agents = newBenchAgents(r)
+	if c.Kills > 0 {
+		r.chaos = newBenchChaos(r)
+	}
 	r.phase.Store("start")
 	start := time.Now()
 
@@ -219,6 +231,11 @@ func (r *benchRun) run(ctx context.Context) (err error) {
 	if err := r.loadPhase(ctx); err != nil {
 		return err
 	}
+	if r.chaos != nil {
+		if err := r.chaos.verify(ctx); err != nil {
+			return err
+		}
+	}
 	if err := r.resumePhase(ctx); err != nil {
 		return err
 	}
@@ -247,21 +264,26 @@ func (r *benchRun) target(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		r.child, r.addr, r.secret, r.admin, r.pid = child, child.addr, child.secret, child.admin, child.cmd.Process.Pid
+		r.child, r.addr, r.secret, r.admin = child, child.addr, child.secret, child.admin
+		r.pid.Store(int64(child.proc.cmd.Process.Pid))
 		r.rep.Server.Spawned = true
 	} else {
 		addr, err := benchLoopback(ctx, c.Addr)
 		if err != nil {
 			return err
 		}
-		r.addr, r.secret, r.admin, r.pid = addr, c.Secret, c.AdminToken, c.ServerPID
+		r.addr, r.secret, r.admin = addr, c.Secret, c.AdminToken
+		r.pid.Store(int64(c.ServerPID))
 	}
-	r.rep.Server.Addr, r.rep.Server.PID = r.addr, r.pid
-	if r.pid > 0 {
-		r.rep.Server.MaxOpenFiles = benchProcMaxOpenFiles(r.pid)
+	r.rep.Server.Addr, r.rep.Server.PID = r.addr, r.serverPID()
+	if pid := r.serverPID(); pid > 0 {
+		r.rep.Server.MaxOpenFiles = benchProcMaxOpenFiles(pid)
 	}
 	return r.waitReady(ctx)
 }
+
+// serverPID is the server's process id now, 0 when unknown.
+func (r *benchRun) serverPID() int { return int(r.pid.Load()) }
 
 // waitReady polls /readyz until the server answers 200.
 func (r *benchRun) waitReady(ctx context.Context) error {

@@ -121,7 +121,12 @@ func (a *benchAgents) run(ctx context.Context, wg *sync.WaitGroup) {
 					case <-tick:
 					}
 				}
-				a.reply(ctx, tok, sh, fmt.Sprintf("a%d-%s-%d", i, a.r.runID, n), true)
+				cid := fmt.Sprintf("a%d-%s-%d", i, a.r.runID, n)
+				if a.r.chaos != nil {
+					a.r.chaos.reply(tok, sh, cid)
+				} else {
+					a.reply(ctx, tok, sh, cid, true)
+				}
 				n++
 			}
 		})

@@ -59,7 +59,11 @@ type benchShopper struct {
 	inflight    string           // closed loop: the message waited for
 	inflightRes int              // 0 waiting, 1 acknowledged, 2 refused for the rate limit
 	ticketed    bool
-	closing     bool // the tool is closing the socket: its end is expected
+	closing     bool              // the tool is closing the socket: its end is expected
+	epoch       uint64            // with --kills: the server's life in which this socket was dialed
+	acks        map[string]uint64 // with --kills: client_id → the seq its ack named; nil otherwise
+	lastAck     string            // with --kills: the client_id acknowledged last
+	probes      map[string]uint64 // with --kills: acknowledged client_ids sent again → their seq
 	buf         bytes.Buffer
 }
 
@@ -69,7 +73,11 @@ func newBenchShopper(r *benchRun, idx int) (*benchShopper, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &benchShopper{r: r, idx: idx, profile: profile, token: tok, notify: make(chan struct{}, 1), pending: map[string]int64{}}, nil
+	sh := &benchShopper{r: r, idx: idx, profile: profile, token: tok, notify: make(chan struct{}, 1), pending: map[string]int64{}}
+	if r.chaos != nil {
+		sh.acks, sh.probes = map[string]uint64{}, map[string]uint64{}
+	}
+	return sh, nil
 }
 
 func (sh *benchShopper) poke() {
@@ -81,6 +89,7 @@ func (sh *benchShopper) poke() {
 
 // dial opens a socket and starts its reader.
 func (sh *benchShopper) dial(ctx context.Context) error {
+	epoch := sh.r.chaosEpoch() // before the dial: a kill during it ends this socket
 	ws, _, err := websocket.Dial(ctx, "ws://"+sh.r.addr+"/ws", &websocket.DialOptions{
 		HTTPClient:      sh.r.wsHTTP,
 		CompressionMode: websocket.CompressionDisabled,
@@ -90,7 +99,7 @@ func (sh *benchShopper) dial(ctx context.Context) error {
 	}
 	ws.SetReadLimit(1 << 20)
 	sh.mu.Lock()
-	sh.ws, sh.dead, sh.closing, sh.welcomed = ws, make(chan struct{}), false, false
+	sh.ws, sh.dead, sh.closing, sh.welcomed, sh.epoch = ws, make(chan struct{}), false, false, epoch
 	dead := sh.dead
 	sh.mu.Unlock()
 	sh.readers.Add(1)
@@ -136,7 +145,7 @@ func (sh *benchShopper) read(ws *websocket.Conn, dead chan struct{}) {
 		}
 		if err != nil {
 			sh.mu.Lock()
-			expected := sh.closing
+			expected := sh.closing || sh.r.chaosKilledSince(sh.epoch)
 			sh.mu.Unlock()
 			if !expected {
 				sh.r.errs.add("unexpected_close", fmt.Sprintf("shopper %d: %v", sh.idx, err))
@@ -229,10 +238,16 @@ func (sh *benchShopper) onAck(f *benchFrame, now time.Time) {
 	if ok && f.ClientID == sh.inflight {
 		sh.inflightRes = 1
 	}
+	if ok && sh.acks != nil {
+		sh.acks[f.ClientID], sh.lastAck = f.Seq, f.ClientID
+	}
 	convOK := bytes.Equal(f.Conversation, sh.convQuoted)
 	sh.mu.Unlock()
 	switch {
 	case !ok:
+		if r.chaos != nil && r.chaos.probeAcked(sh, f) {
+			return
+		}
 		r.errs.add("unexpected_ack", fmt.Sprintf("shopper %d: ack of %q, not in flight", sh.idx, f.ClientID))
 		return
 	case !convOK:
@@ -308,13 +323,20 @@ func (sh *benchShopper) send(closedLoop bool) (string, error) {
 	return cid, sh.sendID(cid, closedLoop)
 }
 
-func (sh *benchShopper) sendID(cid string, closedLoop bool) error {
+// benchSendFrame is the message.send frame of client_id cid; its text is
+// derived from cid, so that a re-sent message is the same message.
+func benchSendFrame(cid string) []byte {
 	b := make([]byte, 0, 96)
 	b = append(b, `{"type":"message.send","client_id":"`...)
 	b = append(b, cid...)
 	b = append(b, `","text":"load message `...)
 	b = append(b, cid...)
 	b = append(b, `"}`...)
+	return b
+}
+
+func (sh *benchShopper) sendID(cid string, closedLoop bool) error {
+	b := benchSendFrame(cid)
 	sh.mu.Lock()
 	sh.pending[cid] = time.Now().UnixNano()
 	if closedLoop {

@@ -115,29 +115,46 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 	}
 	live := r.live()
 	var cpu0 time.Duration
-	cpuOK := r.pid > 0
+	// CPU is read from /proc of one process: with --kills the load spans
+	// several, so it is not measured.
+	pid := r.serverPID()
+	cpuOK := pid > 0 && r.chaos == nil
 	if cpuOK {
 		var err error
-		if cpu0, err = benchProcCPU(r.pid); err != nil {
+		if cpu0, err = benchProcCPU(pid); err != nil {
 			r.logf("reading the server's CPU: %v", err)
 			cpuOK = false
 		}
 	}
 	tool0 := benchSelfCPU()
 	r.phase.Store("load")
-	loadCtx, cancel := context.WithTimeout(ctx, c.Duration)
+	var wg sync.WaitGroup
+	var loadCtx context.Context
+	var cancel context.CancelFunc
+	if r.chaos != nil {
+		// The load runs through the kills: it ends after --duration and
+		// after the last restarted server has served a while.
+		loadCtx, cancel = r.chaos.start(ctx, &wg)
+	} else {
+		loadCtx, cancel = context.WithTimeout(ctx, c.Duration)
+	}
 	defer cancel()
 	start := time.Now()
-	var wg sync.WaitGroup
 	rng := rand.New(rand.NewPCG(c.Seed, 0))
 	for _, sh := range live {
+		var interval, phase time.Duration
 		if c.Rate > 0 {
 			// Each shopper's share of the total rate, with a random phase so
 			// that the sends spread evenly over each interval.
-			interval := time.Duration(float64(len(live)) / c.Rate * float64(time.Second))
-			phase := time.Duration(rng.Int64N(int64(interval) + 1))
+			interval = time.Duration(float64(len(live)) / c.Rate * float64(time.Second))
+			phase = time.Duration(rng.Int64N(int64(interval) + 1))
+		}
+		switch {
+		case r.chaos != nil:
+			wg.Go(func() { r.chaos.shopper(loadCtx, sh, interval, phase) })
+		case c.Rate > 0:
 			wg.Go(func() { sh.openLoop(loadCtx, interval, phase) })
-		} else {
+		default:
 			wg.Go(func() { sh.closedLoop(loadCtx) })
 		}
 	}
@@ -152,6 +169,11 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if r.chaos != nil {
+		if err := r.chaos.failed(); err != nil {
+			return err
+		}
 	}
 
 	r.phase.Store("drain")
@@ -192,7 +214,7 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 	l.AgentReplyToShopper = r.agents.lat.latency()
 	r.rep.Tool.CPUSeconds = benchRound((benchSelfCPU() - tool0).Seconds())
 	if cpuOK {
-		if cpu1, err := benchProcCPU(r.pid); err == nil && total > 0 {
+		if cpu1, err := benchProcCPU(pid); err == nil && total > 0 {
 			cpu := (cpu1 - cpu0).Seconds()
 			r.rep.Server.CPUSeconds = benchRound(cpu)
 			r.rep.Server.CPUSecondsPer1000Msgs = benchRound(cpu / float64(total) * 1000)
@@ -262,8 +284,8 @@ func (r *benchRun) resumePhase(ctx context.Context) error {
 	rs.Shoppers, rs.Resumed, rs.ReplayedEvents = len(live), int(r.connected.Load()), replayed.Load()
 	rs.WallSeconds, rs.PerSecond = benchRound(wall.Seconds()), benchRound(float64(rs.Resumed)/wall.Seconds())
 	rs.benchLatency = r.resume.latency()
-	if r.pid > 0 {
-		if v, err := benchProcRSS(r.pid); err == nil {
+	if pid := r.serverPID(); pid > 0 {
+		if v, err := benchProcRSS(pid); err == nil {
 			r.rep.Server.RSSEndKB = v
 		}
 	}

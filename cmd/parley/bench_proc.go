@@ -45,17 +45,32 @@ func benchRaiseNoFile() (uint64, error) {
 
 var benchListenRe = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
-// benchChild is a `parley serve` the tool started and must stop.
+// benchChild is a `parley serve` the tool started and must stop. With
+// --kills it is one data directory and address served by a succession of
+// processes: proc is the current one.
 type benchChild struct {
-	cmd           *exec.Cmd
-	logs          *benchLogTail
+	bin           string
 	dir           string
 	addr          string
 	secret, admin string
-	done          chan struct{} // closed once Wait has returned
-	waitErr       error
+	passivate     time.Duration
+	proc          *benchProc
 	stopOnce      sync.Once
 	stopErr       error
+}
+
+// benchProc is one process of a benchChild.
+type benchProc struct {
+	cmd     *exec.Cmd
+	logs    *benchLogTail
+	done    chan struct{} // closed once Wait has returned
+	waitErr error         // set before done is closed
+}
+
+// kill ends the process with SIGKILL and waits for it.
+func (p *benchProc) kill() {
+	_ = p.cmd.Process.Kill() // an error only says it has already exited
+	<-p.done
 }
 
 // benchSpawn starts `serve` on a fresh data directory and waits for its
@@ -73,45 +88,54 @@ func benchSpawn(ctx context.Context, c benchConfig) (*benchChild, error) {
 	if err != nil {
 		return nil, err
 	}
-	ch := &benchChild{logs: &benchLogTail{}, dir: dir, secret: randomHex(16), admin: randomHex(16), done: make(chan struct{})}
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", dir,
+	ch := &benchChild{bin: bin, dir: dir, secret: randomHex(16), admin: randomHex(16), passivate: c.PassivateAfter}
+	p, addr, err := ch.start(ctx, "127.0.0.1:0")
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	ch.proc, ch.addr = p, addr
+	return ch, nil
+}
+
+// start runs `serve` on the child's data directory at addr and waits for
+// its listening line, which names the address it got.
+func (ch *benchChild) start(ctx context.Context, addr string) (*benchProc, string, error) {
+	args := []string{"serve", "--addr", addr, "--data", ch.dir,
 		"--identity-secret", ch.secret, "--admin-token", ch.admin,
 		"--ws-rate", "1000", "--ws-burst", "2000", "--ws-conn-rate", "0", "--api-rate", "0", "--log-level", "info"}
-	if c.PassivateAfter > 0 {
-		args = append(args, "--passivate-after", c.PassivateAfter.String())
+	if ch.passivate > 0 {
+		args = append(args, "--passivate-after", ch.passivate.String())
 	}
+	p := &benchProc{logs: &benchLogTail{}, done: make(chan struct{})}
 	// Not CommandContext: the child is stopped with SIGTERM and waited for,
 	// so that its graceful shutdown is part of the run.
-	ch.cmd = exec.Command(bin, args...)
-	ch.cmd.Env = benchChildEnv()
-	ch.cmd.Stdout, ch.cmd.Stderr = ch.logs, ch.logs
+	p.cmd = exec.Command(ch.bin, args...)
+	p.cmd.Env = benchChildEnv()
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	// If the tool dies without stopping it, the kernel does.
-	ch.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := ch.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		return nil, "", fmt.Errorf("starting %s: %w", ch.bin, err)
 	}
 	go func() {
-		ch.waitErr = ch.cmd.Wait()
-		close(ch.done)
+		p.waitErr = p.cmd.Wait()
+		close(p.done)
 	}()
 	deadline := time.After(30 * time.Second)
 	for {
-		if m := benchListenRe.FindStringSubmatch(ch.logs.head()); m != nil {
-			ch.addr = m[1]
-			return ch, nil
+		if m := benchListenRe.FindStringSubmatch(p.logs.head()); m != nil {
+			return p, m[1], nil
 		}
 		select {
-		case <-ch.done:
-			err := fmt.Errorf("%s serve exited (%v) before listening:\n%s", bin, ch.waitErr, ch.logs.String())
-			os.RemoveAll(dir)
-			return nil, err
+		case <-p.done:
+			return nil, "", fmt.Errorf("%s serve exited (%v) before listening:\n%s", ch.bin, p.waitErr, p.logs.String())
 		case <-deadline:
-			_ = ch.stop()
-			return nil, fmt.Errorf("%s serve: no listening line in 30s:\n%s", bin, ch.logs.String())
+			p.kill()
+			return nil, "", fmt.Errorf("%s serve: no listening line in 30s:\n%s", ch.bin, p.logs.String())
 		case <-ctx.Done():
-			_ = ch.stop()
-			return nil, ctx.Err()
+			p.kill()
+			return nil, "", ctx.Err()
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -121,16 +145,16 @@ func benchSpawn(ctx context.Context, c benchConfig) (*benchChild, error) {
 // removes its data directory. It is idempotent.
 func (ch *benchChild) stop() error {
 	ch.stopOnce.Do(func() {
-		_ = ch.cmd.Process.Signal(syscall.SIGTERM)
+		p := ch.proc
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-ch.done:
+		case <-p.done:
 		case <-time.After(30 * time.Second):
-			_ = ch.cmd.Process.Kill()
-			<-ch.done
-			ch.stopErr = fmt.Errorf("server did not exit 30s after SIGTERM; killed:\n%s", ch.logs.String())
+			p.kill()
+			ch.stopErr = fmt.Errorf("server did not exit 30s after SIGTERM; killed:\n%s", p.logs.String())
 		}
-		if ch.stopErr == nil && ch.waitErr != nil {
-			ch.stopErr = fmt.Errorf("server exited with %v:\n%s", ch.waitErr, ch.logs.String())
+		if ch.stopErr == nil && p.waitErr != nil {
+			ch.stopErr = fmt.Errorf("server exited with %v:\n%s", p.waitErr, p.logs.String())
 		}
 		if err := os.RemoveAll(ch.dir); err != nil && ch.stopErr == nil {
 			ch.stopErr = err
@@ -302,8 +326,8 @@ type benchMemSample struct {
 
 func (r *benchRun) sampleMem(ctx context.Context) benchMemSample {
 	var s benchMemSample
-	if r.pid > 0 {
-		if v, err := benchProcRSS(r.pid); err == nil {
+	if pid := r.serverPID(); pid > 0 {
+		if v, err := benchProcRSS(pid); err == nil {
 			s.rssKB, s.okRSS = v, true
 		} else {
 			r.logf("reading the server's RSS: %v", err)

@@ -186,6 +186,7 @@ type benchReport struct {
 	Examples   map[string][]string `json:"error_examples,omitempty"`
 	Violations int64               `json:"violations"`
 	Samples    []benchSample       `json:"samples,omitempty"` // with --sample-every
+	Chaos      *benchChaosReport   `json:"chaos,omitempty"`   // with --kills
 	Server     struct {
 		Addr                  string  `json:"addr"`
 		PID                   int     `json:"pid,omitempty"`
@@ -217,6 +218,9 @@ type benchReport struct {
 func (rep *benchReport) init(c benchConfig) {
 	rep.Shoppers, rep.Agents, rep.Rate, rep.AgentRate, rep.Seed = c.Shoppers, c.Agents, c.Rate, c.AgentRate, c.Seed
 	rep.Machine.CPUs, rep.Machine.Go, rep.Machine.OS, rep.Machine.Arch = runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH
+	if c.Kills > 0 {
+		rep.Chaos = &benchChaosReport{}
+	}
 }
 
 func (rep *benchReport) finish(e *benchErrors) {
@@ -275,10 +279,15 @@ func (rep *benchReport) writeTable(w io.Writer) {
 	fmt.Fprintf(w, "resume storm: %d of %d sockets resumed in %.2fs, %d events replayed (%d agent replies posted while they were away)\n",
 		rep.Resume.Resumed, rep.Resume.Shoppers, rep.Resume.WallSeconds, rep.Resume.ReplayedEvents, rep.Resume.MissedReplies)
 	rep.writeSoak(w)
+	rep.writeChaos(w)
 	fmt.Fprintf(w, "server memory: RSS %d → %d KB = %.1f KB per connection; Go heap+stack %.0f → %.0f KB = %.1f KB per connection\n",
 		s.RSSBeforeKB, s.RSSAfterKB, s.RSSPerConnKB, s.HeapStackBeforeKB, s.HeapStackAfterKB, s.HeapStackPerConnKB)
-	fmt.Fprintf(w, "server CPU: %.2f s during the load = %.3f CPU-seconds per 1,000 acknowledged shopper messages (%.3f per 1,000 stored, agent replies included); the tool used %.2f s\n",
-		s.CPUSeconds, s.CPUSecondsPer1000Msgs, s.CPUSecondsPer1000All, rep.Tool.CPUSeconds)
+	if rep.Chaos != nil {
+		fmt.Fprintf(w, "server CPU: %s; the tool used %.2f s\n", rep.Chaos.ServerCPU, rep.Tool.CPUSeconds)
+	} else {
+		fmt.Fprintf(w, "server CPU: %.2f s during the load = %.3f CPU-seconds per 1,000 acknowledged shopper messages (%.3f per 1,000 stored, agent replies included); the tool used %.2f s\n",
+			s.CPUSeconds, s.CPUSecondsPer1000Msgs, s.CPUSecondsPer1000All, rep.Tool.CPUSeconds)
+	}
 	fmt.Fprintf(w, "limits: RLIMIT_NOFILE %d (tool)", rep.Limits.NoFile)
 	if s.MaxOpenFiles > 0 {
 		fmt.Fprintf(w, ", %d (server)", s.MaxOpenFiles)

@@ -32,6 +32,7 @@ const usage = `usage:
   parley bench [--shoppers 1000] [--agents 4] [--duration 10s] [--rate 0] [--agent-rate 0]
                [--addr 127.0.0.1:PORT --secret S --admin-token T [--server-pid PID]]
                [--server-bin PATH] [--dial-concurrency 200] [--json] [--quiet] [--seed N]
+               [--sample-every 1m] [--passivate-after D] [--kills N]
   parley backup --addr 127.0.0.1:8080 --admin-token T --to DIR   (DIR must not exist yet)
 Every serve flag also reads PARLEY_<NAME> from the environment (a flag wins).
 `
