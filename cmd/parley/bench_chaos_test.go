@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"strings"
 	"testing"
@@ -18,30 +17,17 @@ func TestBenchChaosRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds, spawns and kills the real binary")
 	}
-	bin := crashBuild(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	var out, errb bytes.Buffer
-	start := time.Now()
-	code := run(ctx, []string{"bench", "--server-bin", bin, "--shoppers", "40", "--agents", "2", "--duration", "6s",
-		"--kills", "2", "--rate", "200", "--agent-rate", "50", "--json", "--quiet"}, &out, &errb)
-	t.Logf("bench --kills 2 ran in %v", time.Since(start).Round(time.Millisecond))
-	if code != 0 {
-		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
-	}
-	var rep benchReport
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatalf("report is not one JSON object: %v\n%s", err, out.String())
-	}
+	rep, out := benchRunJSON(t, 3*time.Minute, "--shoppers", "40", "--agents", "2", "--duration", "6s",
+		"--kills", "2", "--rate", "200", "--agent-rate", "50")
 	for _, key := range []string{`"chaos"`, `"kills"`, `"restarts"`, `"downtime_seconds"`, `"mean_ready_seconds"`, `"resent"`,
 		`"acked_verified"`, `"agent_replies_verified"`, `"conversations_verified"`, `"server_cpu"`} {
-		if !strings.Contains(out.String(), key) {
+		if !strings.Contains(out, key) {
 			t.Errorf("report lacks %s", key)
 		}
 	}
 	cr := rep.Chaos
 	if cr == nil {
-		t.Fatalf("no chaos section:\n%s", out.String())
+		t.Fatalf("no chaos section:\n%s", out)
 	}
 	t.Logf("chaos: %+v", *cr)
 	if cr.Kills != 2 || cr.Restarts != 2 || len(cr.KillAtSeconds) != 2 || len(cr.ServerPIDs) != 3 {

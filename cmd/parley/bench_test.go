@@ -17,24 +17,11 @@ func TestBenchSmallRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and spawns the real binary")
 	}
-	bin := crashBuild(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var out, errb bytes.Buffer
-	start := time.Now()
-	code := run(ctx, []string{"bench", "--server-bin", bin, "--shoppers", "50", "--agents", "2", "--duration", "2s", "--json", "--quiet"}, &out, &errb)
-	t.Logf("bench ran in %v", time.Since(start).Round(time.Millisecond))
-	if code != 0 {
-		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
-	}
-	var rep benchReport
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatalf("report is not one JSON object: %v\n%s", err, out.String())
-	}
+	rep, out := benchRunJSON(t, time.Minute, "--shoppers", "50", "--agents", "2", "--duration", "2s")
 	// The field names are the tool's contract with scripts: check them raw too.
 	for _, key := range []string{`"shoppers"`, `"acked_per_second"`, `"send_ack"`, `"p999_ms"`, `"agent_reply_to_shopper"`,
 		`"rss_per_conn_kb"`, `"heap_stack_per_conn_kb"`, `"cpu_seconds_per_1000_msgs"`, `"machine"`, `"errors"`} {
-		if !strings.Contains(out.String(), key) {
+		if !strings.Contains(out, key) {
 			t.Errorf("report lacks %s", key)
 		}
 	}
@@ -129,4 +116,26 @@ func TestBenchHistogram(t *testing.T) {
 	if empty := newBenchHist().latency(); empty.Count != 0 || empty.P99 != 0 {
 		t.Errorf("empty %+v", empty)
 	}
+}
+
+// benchRunJSON runs `parley bench --json --quiet` with args against a server
+// it spawns from the real binary, requires exit 0 and returns the report and
+// its raw text.
+func benchRunJSON(t *testing.T, timeout time.Duration, args ...string) (benchReport, string) {
+	t.Helper()
+	bin := crashBuild(t)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var out, errb bytes.Buffer
+	start := time.Now()
+	code := run(ctx, append([]string{"bench", "--server-bin", bin, "--json", "--quiet"}, args...), &out, &errb)
+	t.Logf("bench %v ran in %v", args, time.Since(start).Round(time.Millisecond))
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
+	}
+	var rep benchReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("report is not one JSON object: %v\n%s", err, out.String())
+	}
+	return rep, out.String()
 }

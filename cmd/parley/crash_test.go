@@ -99,17 +99,35 @@ func TestCrashKillUnderLoad(t *testing.T) {
 		rounds, time.Since(started).Round(time.Millisecond), total, len(ct.agentKnown))
 }
 
-// crashBuild builds the real binary from this package's directory.
+// The real binary, built once for every test of the package that runs it
+// and removed by TestMain.
+var testBinary struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// crashBuild builds the real binary from this package's directory, once.
 func crashBuild(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "parley")
-	start := time.Now()
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	b := &testBinary
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "parley-test-bin-"); b.err != nil {
+			return
+		}
+		b.bin = filepath.Join(b.dir, "parley")
+		start := time.Now()
+		if out, err := exec.Command("go", "build", "-o", b.bin, ".").CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		t.Logf("built %s in %v", b.bin, time.Since(start).Round(time.Millisecond))
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	t.Logf("built %s in %v", bin, time.Since(start).Round(time.Millisecond))
-	return bin
+	return b.bin
 }
 
 // crashLogBuffer collects a child's log while the test reads it.

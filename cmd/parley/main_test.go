@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,7 +19,18 @@ import (
 	"github.com/parley-chat/parley/transport/identity"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(removingBinary{m}) }
+
+// removingBinary runs the tests, then removes the binary crashBuild made.
+type removingBinary struct{ m *testing.M }
+
+func (r removingBinary) Run() int {
+	code := r.m.Run()
+	if testBinary.dir != "" {
+		os.RemoveAll(testBinary.dir)
+	}
+	return code
+}
 
 func TestParseServePrecedence(t *testing.T) {
 	env := map[string]string{"PARLEY_ADDR": "127.0.0.1:9999", "PARLEY_DATA": "/env/data", "PARLEY_ALLOWED_ORIGINS": "a.example, b.example"}
