@@ -23,6 +23,7 @@ type conversationActor struct {
 	broken  error  // storage could not be read: refuse everything, claim nothing
 	buf     []Subscriber
 	reply   chan any // where the request being handled wants its answer
+	idleT   idleTimer
 }
 
 func newConversationActor(sys *System, id string) actor.Actor {
@@ -32,14 +33,21 @@ func newConversationActor(sys *System, id string) actor.Actor {
 func (a *conversationActor) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
+		a.idleT.start(ctx, a.sys.cfg.PassivateAfter)
 		a.load(ctx)
 	case *actor.Restarting:
 		// A panic may have come between a commit and its publication: the
 		// subscribers resubscribe after the last seq they got, missing nothing.
+		a.idleT.stop()
 		a.endSubscriptions()
-	case *actor.ReceiveTimeout:
-		a.idle(ctx)
+	case *actor.Stopping:
+		a.idleT.stop()
+	case idleCheck:
+		if a.idleT.idle() {
+			a.idle(ctx)
+		}
 	case *envelope:
+		a.idleT.touch()
 		a.reply = msg.Reply
 		a.handle(ctx, msg.Msg)
 		a.reply = nil
@@ -74,7 +82,6 @@ func (a *conversationActor) handle(ctx actor.Context, msg any) {
 }
 
 func (a *conversationActor) load(ctx actor.Context) {
-	ctx.SetReceiveTimeout(a.sys.cfg.PassivateAfter)
 	conv, ticket, err := a.sys.store.Load(a.id)
 	switch {
 	case errors.Is(err, persist.ErrNotFound):

@@ -1,6 +1,9 @@
 package actors
 
 import (
+	"hash/maphash"
+	"sync"
+
 	"github.com/asynkron/protoactor-go/actor"
 )
 
@@ -37,18 +40,26 @@ type pending struct {
 // idle child asks to passivate; the directory then poisons it (the child first
 // handles everything already queued) and holds new messages for that id until
 // the child has terminated, so two incarnations of one id never run at once.
+//
+// A request for a running child does not pass through the directory: the
+// directory publishes its running children in routes, and senders enqueue
+// straight into the child's mailbox (see routes). Only a request for an id
+// with no running child, or one that is stopping, takes the directory's own
+// mailbox.
 type directory struct {
 	produce  func(id string) actor.Actor
+	routes   *routes
 	children map[string]*actor.PID
 	ids      map[string]string // pid.Id → id
 	stopping map[string][]pending
 	onCount  func(n int)
 }
 
-func newDirectory(produce func(id string) actor.Actor, onCount func(int)) actor.Producer {
+func newDirectory(produce func(id string) actor.Actor, rt *routes, onCount func(int)) actor.Producer {
 	return func() actor.Actor {
 		return &directory{
 			produce:  produce,
+			routes:   rt,
 			children: map[string]*actor.PID{},
 			ids:      map[string]string{},
 			stopping: map[string][]pending{},
@@ -65,6 +76,8 @@ func (d *directory) Receive(ctx actor.Context) {
 		d.passivate(ctx, msg.ID)
 	case *actor.Terminated:
 		d.terminated(ctx, msg.Who)
+	case *actor.Stopping:
+		d.routes.clear() // the children stop with the directory: requests go to it, and fail there
 	}
 }
 
@@ -84,6 +97,7 @@ func (d *directory) spawn(ctx actor.Context, id string) *actor.PID {
 	pid := ctx.SpawnPrefix(actor.PropsFromProducer(func() actor.Actor { return d.produce(id) }), id)
 	d.children[id] = pid
 	d.ids[pid.Id] = id
+	d.routes.set(id, pid)
 	d.report()
 	return pid
 }
@@ -97,6 +111,7 @@ func (d *directory) passivate(ctx actor.Context, id string) {
 		return
 	}
 	d.stopping[id] = nil
+	d.routes.remove(id, pid) // before the poison: see routes
 	ctx.Poison(pid)
 }
 
@@ -107,6 +122,7 @@ func (d *directory) terminated(ctx actor.Context, who *actor.PID) {
 	}
 	delete(d.ids, who.Id)
 	delete(d.children, id)
+	d.routes.remove(id, who)
 	held, wasStopping := d.stopping[id]
 	delete(d.stopping, id)
 	d.report()
@@ -122,5 +138,76 @@ func (d *directory) terminated(ctx actor.Context, who *actor.PID) {
 func (d *directory) report() {
 	if d.onCount != nil {
 		d.onCount(len(d.children))
+	}
+}
+
+// routes is a directory's table of its running children, which senders read
+// to enqueue a request straight into the child's mailbox: one mailbox hop,
+// not two, and no single mailbox that every request of a kind must pass.
+//
+// It is safe against passivation because a child leaves the table, under
+// its shard's write lock, before the directory poisons it, and a sender
+// enqueues under the read lock. So whatever a sender put straight into a
+// child's mailbox is there before the poison and is handled; a sender that
+// comes later finds no route and goes through the directory, which holds
+// the request for the next incarnation.
+type routes struct {
+	seed   maphash.Seed
+	shards [64]routeShard
+}
+
+type routeShard struct {
+	mu sync.RWMutex
+	m  map[string]*actor.PID
+}
+
+func newRoutes() *routes {
+	r := &routes{seed: maphash.MakeSeed()}
+	for i := range r.shards {
+		r.shards[i].m = map[string]*actor.PID{}
+	}
+	return r
+}
+
+func (r *routes) shard(id string) *routeShard {
+	return &r.shards[maphash.String(r.seed, id)%uint64(len(r.shards))]
+}
+
+// send enqueues env in its running child's mailbox with root and reports
+// whether there was one.
+func (r *routes) send(root *actor.RootContext, env *envelope) bool {
+	sh := r.shard(env.ID)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	pid, ok := sh.m[env.ID]
+	if ok {
+		root.Send(pid, env)
+	}
+	return ok
+}
+
+func (r *routes) set(id string, pid *actor.PID) {
+	sh := r.shard(id)
+	sh.mu.Lock()
+	sh.m[id] = pid
+	sh.mu.Unlock()
+}
+
+// remove drops id's route if it still leads to pid.
+func (r *routes) remove(id string, pid *actor.PID) {
+	sh := r.shard(id)
+	sh.mu.Lock()
+	if cur, ok := sh.m[id]; ok && cur.Equal(pid) {
+		delete(sh.m, id)
+	}
+	sh.mu.Unlock()
+}
+
+func (r *routes) clear() {
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		clear(sh.m)
+		sh.mu.Unlock()
 	}
 }

@@ -15,8 +15,9 @@ import (
 // The open pointer lives in storage and is cleared in the same batch as the
 // conversation's end, so the actor keeps no state of its own.
 type profileActor struct {
-	id  string
-	sys *System
+	id    string
+	sys   *System
+	idleT idleTimer
 }
 
 func newProfileActor(sys *System, id string) actor.Actor {
@@ -26,10 +27,15 @@ func newProfileActor(sys *System, id string) actor.Actor {
 func (a *profileActor) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
-		ctx.SetReceiveTimeout(a.sys.cfg.ProfileIdleAfter)
-	case *actor.ReceiveTimeout:
-		ctx.Request(ctx.Parent(), &passivate{ID: a.id})
+		a.idleT.start(ctx, a.sys.cfg.ProfileIdleAfter)
+	case *actor.Stopping, *actor.Restarting:
+		a.idleT.stop()
+	case idleCheck:
+		if a.idleT.idle() {
+			ctx.Request(ctx.Parent(), &passivate{ID: a.id})
+		}
 	case *envelope:
+		a.idleT.touch()
 		switch m := msg.Msg.(type) {
 		case *startChatCmd:
 			answer(ctx, msg.Reply, a.start(m))

@@ -27,8 +27,8 @@ type System struct {
 	hub     hub
 
 	actors        *actor.ActorSystem
-	conversations *actor.PID
-	profiles      *actor.PID
+	conversations directoryRef
+	profiles      directoryRef
 	inbox         *actor.PID
 
 	closed   atomic.Bool
@@ -76,11 +76,19 @@ func Start(store *persist.Store, cfg Config, reg prometheus.Registerer, log *slo
 	return s, nil
 }
 
+// directoryRef is a directory and the routes it publishes.
+type directoryRef struct {
+	pid    *actor.PID
+	routes *routes
+}
+
 // spawnDirectory starts the directory of one kind of actor.
-func (s *System) spawnDirectory(name, kind string, produce func(id string) actor.Actor) (*actor.PID, error) {
+func (s *System) spawnDirectory(name, kind string, produce func(id string) actor.Actor) (directoryRef, error) {
 	live := s.metrics.actors.WithLabelValues(kind)
 	count := func(n int) { live.Set(float64(n)) }
-	return s.actors.Root.SpawnNamed(actor.PropsFromProducer(newDirectory(produce, count)), name)
+	rt := newRoutes()
+	pid, err := s.actors.Root.SpawnNamed(actor.PropsFromProducer(newDirectory(produce, rt, count)), name)
+	return directoryRef{pid: pid, routes: rt}, err
 }
 
 // Shutdown stops every actor and waits for them, or until ctx ends. Storage
@@ -89,7 +97,7 @@ func (s *System) Shutdown(ctx context.Context) error {
 	var err error
 	s.shutdown.Do(func() {
 		s.closed.Store(true)
-		for _, pid := range []*actor.PID{s.conversations, s.profiles, s.inbox} {
+		for _, pid := range []*actor.PID{s.conversations.pid, s.profiles.pid, s.inbox} {
 			f := s.actors.Root.StopFuture(pid)
 			done := make(chan struct{})
 			go func() { _, _ = f.Result(); close(done) }()
@@ -144,7 +152,7 @@ func (s *System) timeout(ctx context.Context) (time.Duration, error) {
 
 // send delivers an envelope through a directory and waits for its answer on
 // the envelope's own channel: the hot path of every shopper and agent request.
-func (s *System) send(ctx context.Context, dir *actor.PID, env *envelope) (any, error) {
+func (s *System) send(ctx context.Context, dir directoryRef, env *envelope) (any, error) {
 	if s.closed.Load() {
 		return nil, errUnavailable
 	}
@@ -153,7 +161,9 @@ func (s *System) send(ctx context.Context, dir *actor.PID, env *envelope) (any, 
 		return nil, err
 	}
 	env.Reply = make(chan any, 1)
-	s.actors.Root.Send(dir, env)
+	if !dir.routes.send(s.actors.Root, env) {
+		s.actors.Root.Send(dir.pid, env)
+	}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
