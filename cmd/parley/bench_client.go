@@ -153,7 +153,7 @@ func (sh *benchShopper) read(ws *websocket.Conn, dead chan struct{}) {
 			return
 		}
 		var f benchFrame
-		if err := json.Unmarshal(sh.buf.Bytes(), &f); err != nil {
+		if err := benchDecodeFrame(sh.buf.Bytes(), &f); err != nil {
 			sh.r.errs.add("malformed_frame", fmt.Sprintf("shopper %d: %q: %v", sh.idx, benchTrim(sh.buf.String(), 200), err))
 			continue
 		}
