@@ -37,8 +37,10 @@ func TestCIDFilter(t *testing.T) {
 	}
 }
 
-// A conversation far longer than one filter's first size still refuses every
-// repeat and accepts every new id: the filter is rebuilt bigger as it fills.
+// A conversation far longer than one filter's first size, and longer than
+// any filter, still refuses every repeat and accepts every new id: the
+// filter is rebuilt bigger as it fills, then saturates and the index
+// answers; the cache entry stays small.
 func TestClientIDsOfALongConversation(t *testing.T) {
 	s := memStore(t)
 	mustAppend(t, s, Commit{Conversation: "c1", Events: []engine.Event{started("p1")}})
@@ -56,7 +58,22 @@ func TestClientIDsOfALongConversation(t *testing.T) {
 		}
 	}
 	st := s.streams[partition("c1")].streams[streamID{kindConv, "c1"}]
-	if bytes := len(st.cids.bits) * 8; bytes > n*cidBitsPerID*2/8+64 {
-		t.Fatalf("filter of %d bytes for %d ids", bytes, n)
+	if !st.cids.saturated() || len(st.cids.bits) != 0 {
+		t.Fatalf("filter of %d words for %d ids, want saturated", len(st.cids.bits), n)
+	}
+	mustAppend(t, s, Commit{Conversation: "c1", Events: []engine.Event{message(n+2, engine.PartyShopper, "new", "hi")}})
+}
+
+// Up to its limit the filter keeps about 10 bits an id, with room to
+// double before the next rebuild.
+func TestCIDFilterSize(t *testing.T) {
+	for _, ids := range []int{0, 100, cidFilterMaxIDs - 1} {
+		f := newCIDFilter(ids)
+		if f.saturated() || len(f.bits)*64 < ids*cidBitsPerID || len(f.bits)*64 > max(ids*cidBitsPerID*4, cidFilterMinWords*64) || len(f.bits) > 128 {
+			t.Errorf("%d ids: %d bits", ids, len(f.bits)*64)
+		}
+	}
+	if f := newCIDFilter(cidFilterMaxIDs); !f.saturated() || !f.mayContain(42) || f.full() {
+		t.Errorf("past the limit: %+v", f)
 	}
 }
