@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -275,46 +276,51 @@ func benchProcMaxOpenFiles(pid int) uint64 {
 
 // benchMetrics reads the Go heap and stack in use from the server's /metrics.
 func (r *benchRun) benchMetrics(ctx context.Context) (heap, stack float64, err error) {
+	m, err := r.benchReadMetrics(ctx, "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes")
+	if err != nil {
+		return 0, 0, err
+	}
+	return m["go_memstats_heap_inuse_bytes"], m["go_memstats_stack_inuse_bytes"], nil
+}
+
+// benchReadMetrics reads the server's /metrics once and returns the values
+// of the named unlabelled metrics, failing if one is missing.
+func (r *benchRun) benchReadMetrics(ctx context.Context, names ...string) (map[string]float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+r.addr+"/metrics", nil)
 	resp, err := r.api.Do(req)
 	if err != nil {
-		return 0, 0, fmt.Errorf("GET /metrics: %w", err)
+		return nil, fmt.Errorf("GET /metrics: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, resp.Body)
-		return 0, 0, fmt.Errorf("GET /metrics: %s", resp.Status)
+		return nil, fmt.Errorf("GET /metrics: %s", resp.Status)
 	}
-	found := 0
-	sc := bufio.NewScanner(resp.Body)
+	out := make(map[string]float64, len(names))
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 8<<20))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		line := sc.Text()
-		var dst *float64
-		switch {
-		case strings.HasPrefix(line, "go_memstats_heap_inuse_bytes "):
-			dst = &heap
-		case strings.HasPrefix(line, "go_memstats_stack_inuse_bytes "):
-			dst = &stack
-		default:
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !slices.Contains(names, name) {
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(line[strings.IndexByte(line, ' '):]), 64)
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("/metrics: %q: %w", line, err)
+			return nil, fmt.Errorf("/metrics: %s %q: %w", name, value, err)
 		}
-		*dst = v
-		found++
+		out[name] = v
 	}
 	if err := sc.Err(); err != nil {
-		return 0, 0, fmt.Errorf("/metrics: %w", err)
+		return nil, fmt.Errorf("/metrics: %w", err)
 	}
-	if found < 2 {
-		return 0, 0, errors.New("/metrics lacks go_memstats_heap_inuse_bytes or go_memstats_stack_inuse_bytes")
+	for _, name := range names {
+		if _, ok := out[name]; !ok {
+			return nil, fmt.Errorf("/metrics lacks %s", name)
+		}
 	}
-	return heap, stack, nil
+	return out, nil
 }
 
 // benchMemSample is the server's memory at one moment.

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -19,8 +15,14 @@ type benchSample struct {
 	Acked       int64   `json:"acked"`
 	RSSKB       uint64  `json:"rss_kb,omitempty"`
 	HeapStackKB float64 `json:"heap_stack_kb"`
+	HeapLiveKB  float64 `json:"heap_live_kb"` // marked live by the server's last GC: garbage left out
+	StorageKB   float64 `json:"storage_kb"`   // block cache and memtables, outside the Go heap
 	Goroutines  float64 `json:"goroutines"`
 }
+
+// The soak's figures from the server's /metrics.
+var benchSoakMetrics = []string{"go_goroutines", "go_gc_heap_live_bytes",
+	"parley_storage_block_cache_bytes", "parley_storage_memtable_bytes"}
 
 // sampleDuring records a sample every c.SampleEvery until ctx ends.
 func (r *benchRun) sampleDuring(ctx context.Context, wg *sync.WaitGroup) {
@@ -38,39 +40,22 @@ func (r *benchRun) sampleDuring(ctx context.Context, wg *sync.WaitGroup) {
 			case <-tick.C:
 			}
 			m := r.sampleMem(ctx)
-			g, err := r.benchGoroutines(ctx)
+			x, err := r.benchReadMetrics(ctx, benchSoakMetrics...)
 			if err != nil || !m.ok {
 				continue
 			}
 			s := benchSample{Seconds: benchRound(time.Since(start).Seconds()), Acked: r.acked.Load(),
-				RSSKB: m.rssKB, HeapStackKB: benchRound((m.heap + m.stack) / 1024), Goroutines: g}
+				RSSKB: m.rssKB, HeapStackKB: benchRound((m.heap + m.stack) / 1024),
+				HeapLiveKB: benchRound(x["go_gc_heap_live_bytes"] / 1024),
+				StorageKB:  benchRound((x["parley_storage_block_cache_bytes"] + x["parley_storage_memtable_bytes"]) / 1024),
+				Goroutines: x["go_goroutines"]}
 			r.samplesMu.Lock()
 			r.rep.Samples = append(r.rep.Samples, s)
 			r.samplesMu.Unlock()
-			r.logf("sample at %.0fs: %d acknowledged, RSS %d KB, heap+stack %.0f KB, %.0f goroutines",
-				s.Seconds, s.Acked, s.RSSKB, s.HeapStackKB, s.Goroutines)
+			r.logf("sample at %.0fs: %d acknowledged, RSS %d KB, heap+stack %.0f KB, live heap %.0f KB, storage %.0f KB, %.0f goroutines",
+				s.Seconds, s.Acked, s.RSSKB, s.HeapStackKB, s.HeapLiveKB, s.StorageKB, s.Goroutines)
 		}
 	})
-}
-
-// benchGoroutines reads go_goroutines from the server's /metrics.
-func (r *benchRun) benchGoroutines(ctx context.Context) (float64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+r.addr+"/metrics", nil)
-	resp, err := r.api.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(io.LimitReader(resp.Body, 8<<20))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
-		}
-	}
-	return 0, fmt.Errorf("/metrics lacks go_goroutines")
 }
 
 // writeSoak prints the first, last and largest sample of each figure.
@@ -81,11 +66,13 @@ func (rep *benchReport) writeSoak(w io.Writer) {
 	}
 	first, last := s[0], s[len(s)-1]
 	var maxRSS uint64
-	var maxHeap, maxG float64
+	var maxHeap, maxLive, maxG float64
 	for _, x := range s {
 		maxRSS, maxHeap, maxG = max(maxRSS, x.RSSKB), max(maxHeap, x.HeapStackKB), max(maxG, x.Goroutines)
+		maxLive = max(maxLive, x.HeapLiveKB)
 	}
-	fmt.Fprintf(w, "soak: %d samples over %.0fs; RSS %d → %d KB (max %d); heap+stack %.0f → %.0f KB (max %.0f); goroutines %.0f → %.0f (max %.0f)\n",
+	fmt.Fprintf(w, "soak: %d samples over %.0fs; RSS %d → %d KB (max %d); heap+stack %.0f → %.0f KB (max %.0f); live heap %.0f → %.0f KB (max %.0f); storage %.0f → %.0f KB; goroutines %.0f → %.0f (max %.0f)\n",
 		len(s), last.Seconds, first.RSSKB, last.RSSKB, maxRSS, first.HeapStackKB, last.HeapStackKB, maxHeap,
+		first.HeapLiveKB, last.HeapLiveKB, maxLive, first.StorageKB, last.StorageKB,
 		first.Goroutines, last.Goroutines, maxG)
 }

@@ -17,7 +17,7 @@ func TestBenchSmallRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and spawns the real binary")
 	}
-	rep, out := benchRunJSON(t, time.Minute, "--shoppers", "50", "--agents", "2", "--duration", "2s")
+	rep, out := benchRunJSON(t, time.Minute, "--shoppers", "50", "--agents", "2", "--duration", "2s", "--sample-every", "500ms")
 	// The field names are the tool's contract with scripts: check them raw too.
 	for _, key := range []string{`"shoppers"`, `"acked_per_second"`, `"send_ack"`, `"p999_ms"`, `"agent_reply_to_shopper"`,
 		`"rss_per_conn_kb"`, `"heap_stack_per_conn_kb"`, `"cpu_seconds_per_1000_msgs"`, `"machine"`, `"errors"`} {
@@ -43,6 +43,15 @@ func TestBenchSmallRun(t *testing.T) {
 	s := rep.Server
 	if s.RSSPerConnKB <= 0 || s.HeapStackPerConnKB <= 0 || s.CPUSeconds <= 0 || s.CPUSecondsPer1000Msgs <= 0 {
 		t.Errorf("server figures: %+v", s)
+	}
+	// A soak's samples: the server's memory, split, and its goroutines.
+	if len(rep.Samples) == 0 {
+		t.Errorf("no samples with --sample-every")
+	}
+	for _, x := range rep.Samples {
+		if x.RSSKB == 0 || x.HeapStackKB <= 0 || x.HeapLiveKB <= 0 || x.StorageKB <= 0 || x.Goroutines < 50 {
+			t.Errorf("sample %+v", x)
+		}
 	}
 	if rep.Machine.CPUs <= 0 || rep.Machine.Go == "" || rep.Limits.NoFile < 150 {
 		t.Errorf("machine %+v limits %+v", rep.Machine, rep.Limits)
