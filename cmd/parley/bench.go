@@ -146,7 +146,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	r := &benchRun{cfg: c, stdout: stdout, stderr: stderr, errs: newBenchErrors()}
+	r := &benchRun{cfg: c, stdout: stdout, stderr: stderr, errs: newBenchErrors(), stopWatch: func() {}}
 	return r.run(ctx)
 }
 
@@ -170,6 +170,8 @@ type benchRun struct {
 	prog           *benchProgress
 	agents         *benchAgents
 	chaos          *benchChaos // with --kills; nil otherwise
+
+	stopWatch func() // ends watchWrites; a no-op until it starts
 
 	phase     atomic.Value // string, for the progress line
 	connected atomic.Int64 // sockets in their conversation now
@@ -224,6 +226,7 @@ func (r *benchRun) run(ctx context.Context) (err error) {
 	r.prog = startBenchProgress(r)
 	defer r.prog.stop()
 	defer r.closeShoppers()
+	defer func() { r.stopWatch() }() // the watch starts during connect
 
 	if err := r.connectPhase(ctx); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -61,6 +62,7 @@ type benchShopper struct {
 	ticketed    bool
 	closing     bool              // the tool is closing the socket: its end is expected
 	epoch       uint64            // with --kills: the server's life in which this socket was dialed
+	writeStart  atomic.Int64      // unix ns when the write in progress began; 0 when none is
 	acks        map[string]uint64 // with --kills: client_id → the seq its ack named; nil otherwise
 	lastAck     string            // with --kills: the client_id acknowledged last
 	probes      map[string]uint64 // with --kills: acknowledged client_ids sent again → their seq
@@ -119,16 +121,42 @@ func (sh *benchShopper) closeNow() {
 	sh.readers.Wait()
 }
 
-// write sends one frame. Its context is its own short timeout, never a
-// phase's: coder/websocket closes the socket when a write's context ends
-// mid-write, and the end of a phase must not do that.
+// write sends one frame. It passes no context that can end (coder/websocket
+// closes the socket when a write's context ends mid-write, and the end of a
+// phase must not do that; a cancellable context also costs a timer per
+// write): a write stuck for benchWriteTimeout is cut by the run's watchdog.
 func (sh *benchShopper) write(b []byte) error {
 	sh.mu.Lock()
 	ws := sh.ws
 	sh.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), benchWriteTimeout)
-	defer cancel()
-	return ws.Write(ctx, websocket.MessageText, b)
+	sh.writeStart.Store(time.Now().UnixNano())
+	err := ws.Write(context.Background(), websocket.MessageText, b)
+	sh.writeStart.Store(0)
+	return err
+}
+
+// watchWrites closes, once a second, every shopper socket whose write has
+// taken longer than benchWriteTimeout, until stop is closed.
+func (r *benchRun) watchWrites(stop <-chan struct{}) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		limit := time.Now().Add(-benchWriteTimeout).UnixNano()
+		for _, sh := range r.shoppers {
+			if t := sh.writeStart.Load(); t != 0 && t < limit && sh.writeStart.CompareAndSwap(t, 0) {
+				sh.mu.Lock()
+				ws := sh.ws
+				sh.mu.Unlock()
+				r.errs.add("write_timeout", fmt.Sprintf("shopper %d: a frame write took over %v", sh.idx, benchWriteTimeout))
+				_ = ws.CloseNow()
+			}
+		}
+	}
 }
 
 // read is the socket's only reader: it decodes each frame's few fields and

@@ -37,6 +37,9 @@ func (r *benchRun) connectPhase(ctx context.Context) error {
 		}
 		r.shoppers = append(r.shoppers, sh)
 	}
+	stop, watched := make(chan struct{}), make(chan struct{}) // the list is complete: watch its writes
+	go func() { defer close(watched); r.watchWrites(stop) }()
+	r.stopWatch = func() { close(stop); <-watched }
 	before := r.sampleMem(ctx)
 	r.phase.Store("connect")
 	start := time.Now()

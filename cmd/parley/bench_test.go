@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // TestBenchSmallRun runs the load tool end to end against a spawned server,
@@ -147,4 +151,42 @@ func benchRunJSON(t *testing.T, timeout time.Duration, args ...string) (benchRep
 		t.Fatalf("report is not one JSON object: %v\n%s", err, out.String())
 	}
 	return rep, out.String()
+}
+
+// A shopper whose frame write has hung past benchWriteTimeout (a server that
+// stopped reading) has its socket cut by the run's watchdog, and the run
+// counts a write_timeout: the tool reports it instead of hanging.
+func TestBenchWatchdogCutsAStuckWrite(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		c, err := websocket.Accept(w, req, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		_, _, _ = c.Read(req.Context()) // until the client goes
+	}))
+	defer srv.Close()
+	ws, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	r := &benchRun{errs: newBenchErrors()}
+	sh := &benchShopper{r: r, idx: 7, ws: ws}
+	r.shoppers = []*benchShopper{sh}
+	sh.writeStart.Store(time.Now().Add(-benchWriteTimeout - time.Second).UnixNano()) // a write begun long ago
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() { defer close(done); r.watchWrites(stop) }()
+	defer func() { close(stop); <-done }()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, _, err := ws.Read(ctx); err == nil || ctx.Err() != nil {
+		t.Fatalf("socket still open after the watchdog's tick: %v", err)
+	}
+	r.errs.mu.Lock()
+	n := r.errs.counts["write_timeout"]
+	r.errs.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("write_timeout counted %d times, want 1", n)
+	}
 }
