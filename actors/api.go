@@ -17,6 +17,7 @@ type ConversationInfo struct {
 // message already stored with the same client_id (then nothing was stored).
 type Posted struct {
 	Conversation string
+	Channel      engine.Channel // the conversation's (webchat today; e-mail and SMS tickets later)
 	Seq          uint64
 	Duplicate    bool
 }

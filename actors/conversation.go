@@ -129,7 +129,7 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 	events, err := a.conv.Decide(m.Cmd)
 	var dup *engine.Duplicate
 	if errors.As(err, &dup) {
-		a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Seq: dup.Seq, Duplicate: true}})
+		a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: dup.Seq, Duplicate: true}})
 		return
 	}
 	if err != nil {
@@ -139,14 +139,14 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 	if err := a.commit(ctx, events, nil); err != nil {
 		var stored *persist.DuplicateError
 		if errors.As(err, &stored) { // the state was stale; storage knows the message
-			a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Seq: stored.Seq, Duplicate: true}})
+			a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: stored.Seq, Duplicate: true}})
 			return
 		}
 		a.respond(ctx, &result{Err: err})
 		return
 	}
 	a.sys.metrics.messages.WithLabelValues(string(a.conv.Channel), string(m.Cmd.From)).Inc()
-	a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Seq: events[0].Seq}, Row: a.row()})
+	a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: events[0].Seq}, Row: a.row()})
 }
 
 func (a *conversationActor) seen(ctx actor.Context, m *seenCmd) {
@@ -270,7 +270,7 @@ func (a *conversationActor) subscribe(ctx actor.Context, m *subscribeCmd) {
 		}
 	}
 	a.sys.hub.add(a.id, m.Sub)
-	a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Seq: a.conv.LastSeq}})
+	a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: a.conv.LastSeq}})
 }
 
 var errSubscriberGone = errors.New("actors: subscriber gone")

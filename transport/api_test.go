@@ -360,3 +360,35 @@ func TestOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// parley_messages_total counts each stored message once, by its
+// conversation's channel and direction; a repeated client_id is not counted
+// again (O1).
+func TestMessagesCountedOncePerChannel(t *testing.T) {
+	h := start(t, Config{})
+	c, conv := ticketFromShopper(t, h, "p-count")
+	c.send(frame{"type": "message.send", "client_id": "first", "text": "I need help"}) // a repeat: acknowledged again, not stored
+	if ack := c.readType("ack"); ack["client_id"] != "first" {
+		t.Fatalf("repeat: %v", ack)
+	}
+	for range 2 { // the second is a repeat
+		if code, body, _ := h.do("POST", "/api/v1/tickets/"+conv+"/messages", adminToken, map[string]any{"client_id": "a1", "text": "On it"}); code != 201 && code != 200 {
+			t.Fatalf("reply: %d %v", code, body)
+		}
+	}
+	resp, err := http.Get(h.ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := new(strings.Builder)
+	_, _ = bufio.NewReader(resp.Body).WriteTo(b)
+	resp.Body.Close()
+	for _, want := range []string{
+		`parley_messages_total{channel="webchat",direction="in"} 1`,
+		`parley_messages_total{channel="webchat",direction="out"} 1`,
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

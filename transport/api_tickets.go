@@ -156,8 +156,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p engine.Ag
 	if posted.Duplicate {
 		status = http.StatusOK
 	} else {
-		// Agents reply on web chat only for now: SMS has no transport yet.
-		s.m.messages.WithLabelValues(string(engine.ChannelWebchat), "out").Inc()
+		s.m.messages.WithLabelValues(string(posted.Channel), "out").Inc()
 	}
 	writeJSON(w, status, struct {
 		Seq uint64 `json:"seq"`

@@ -219,7 +219,7 @@ func (c *wsConn) messageSend(ctx context.Context, f inFrame) {
 		return
 	}
 	if !p.Duplicate {
-		c.s.m.messages.WithLabelValues(string(engine.ChannelWebchat), "in").Inc()
+		c.s.m.messages.WithLabelValues(string(p.Channel), "in").Inc()
 	}
 	if p.Conversation == "" {
 		p.Conversation = conv
