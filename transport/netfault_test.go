@@ -491,7 +491,7 @@ func (s *faultShopper) write(ws *websocket.Conn, f frame) bool {
 // nothing for faultStall while a frame is due has lost it.
 func (s *faultShopper) read(ws *websocket.Conn, until uint64) (frame, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), faultStall)
-	_, b, err := ws.Read(ctx)
+	typ, b, err := ws.Read(ctx)
 	expired := ctx.Err() == context.DeadlineExceeded
 	cancel()
 	if err != nil {
@@ -504,7 +504,17 @@ func (s *faultShopper) read(ws *websocket.Conn, until uint64) (frame, bool) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&f); err != nil {
-		s.fail("non-JSON frame %q", b)
+		// coder/websocket (v1.8.15) hands out a frame cut short by the
+		// connection's end, when the cut falls before a read of its payload,
+		// as a whole message (msgReader.Read takes any io.EOF for the
+		// message's end). Such a socket is dead: its next read fails. A frame
+		// that is not JSON on a socket that lives on is the server's fault.
+		ctx, cancel := context.WithTimeout(context.Background(), faultStall)
+		_, _, next := ws.Read(ctx)
+		cancel()
+		if next == nil {
+			s.fail("non-JSON frame %q (%v) on a live socket: %v", b, typ, err)
+		}
 		return nil, false
 	}
 	return f, true
