@@ -208,3 +208,27 @@ func TestAgentCloseEndsTheSocketsConversation(t *testing.T) { // S8, H3
 	a.send(frame{"type": "chat.end"})
 	a.expectError("no_open_conversation")
 }
+
+// A socket that resumes a conversation which has ended meanwhile is welcomed
+// with the visitor's open one (a new chat started from another tab), then
+// gets what it missed of the ended one (S9).
+func TestResumeAnEndedConversation(t *testing.T) {
+	h := start(t, Config{})
+	tok := token(t, "p-ended", "Di")
+	a, _ := h.hello(tok)
+	old := startChat(t, a)
+	sendMessage(t, a, "e1", "one")
+	a.send(frame{"type": "chat.end", "conversation": old})
+	a.readType("event") // ended
+	next := startChat(t, a)
+
+	b := h.dial(nil)
+	b.send(frame{"type": "hello", "token": tok, "resume": frame{"conversation": old, "after": 2}})
+	w := b.readType("welcome")
+	if open, _ := w["conversation"].(frame); open == nil || open["id"] != next || num(open["last_seq"]) != 1 {
+		t.Fatalf("welcome %v, want the open conversation %s at seq 1", w, next)
+	}
+	if e := b.read(); e["type"] != "event" || e["conversation"] != old || num(e["seq"]) != 3 || e["event"].(frame)["kind"] != "ended" {
+		t.Fatalf("replay %v, want the ended event of %s", e, old)
+	}
+}
