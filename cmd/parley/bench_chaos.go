@@ -300,16 +300,10 @@ func (ch *benchChaos) closedStep(ctx context.Context, sh *benchShopper) {
 // resume sends it again under the same client_id.
 func (ch *benchChaos) send(sh *benchShopper, cid string, closedLoop bool) {
 	if cid == "" {
-		sh.msgN++
-		cid = "m" + strconv.Itoa(sh.msgN)
+		cid = sh.nextID()
 		ch.r.sent.Add(1)
 	}
-	sh.mu.Lock()
-	sh.pending[cid] = time.Now().UnixNano()
-	if closedLoop {
-		sh.inflight, sh.inflightRes = cid, 0
-	}
-	sh.mu.Unlock()
+	sh.track(cid, closedLoop)
 	_ = sh.write(benchSendFrame(cid))
 }
 

@@ -346,9 +346,25 @@ func (sh *benchShopper) await(ctx context.Context, d time.Duration, cond func() 
 
 // send sends one new message and records it as in flight.
 func (sh *benchShopper) send(closedLoop bool) (string, error) {
-	sh.msgN++
-	cid := "m" + strconv.Itoa(sh.msgN)
+	cid := sh.nextID()
 	return cid, sh.sendID(cid, closedLoop)
+}
+
+// nextID is the client_id of the shopper's next new message.
+func (sh *benchShopper) nextID() string {
+	sh.msgN++
+	return "m" + strconv.Itoa(sh.msgN)
+}
+
+// track records message cid as sent now and not yet answered; in the closed
+// loop it is also the one message waited for.
+func (sh *benchShopper) track(cid string, closedLoop bool) {
+	sh.mu.Lock()
+	sh.pending[cid] = time.Now().UnixNano()
+	if closedLoop {
+		sh.inflight, sh.inflightRes = cid, 0
+	}
+	sh.mu.Unlock()
 }
 
 // benchSendFrame is the message.send frame of client_id cid; its text is
@@ -365,12 +381,7 @@ func benchSendFrame(cid string) []byte {
 
 func (sh *benchShopper) sendID(cid string, closedLoop bool) error {
 	b := benchSendFrame(cid)
-	sh.mu.Lock()
-	sh.pending[cid] = time.Now().UnixNano()
-	if closedLoop {
-		sh.inflight, sh.inflightRes = cid, 0
-	}
-	sh.mu.Unlock()
+	sh.track(cid, closedLoop)
 	sh.r.sent.Add(1)
 	if err := sh.write(b); err != nil {
 		sh.mu.Lock()

@@ -20,9 +20,9 @@ type benchSample struct {
 	Goroutines  float64 `json:"goroutines"`
 }
 
-// The soak's figures from the server's /metrics.
-var benchSoakMetrics = []string{"go_goroutines", "go_gc_heap_live_bytes",
-	"parley_storage_block_cache_bytes", "parley_storage_memtable_bytes"}
+// The soak's figures from the server's /metrics, read in one request.
+var benchSoakMetrics = []string{"go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes",
+	"go_goroutines", "go_gc_heap_live_bytes", "parley_storage_block_cache_bytes", "parley_storage_memtable_bytes"}
 
 // sampleDuring records a sample every c.SampleEvery until ctx ends.
 func (r *benchRun) sampleDuring(ctx context.Context, wg *sync.WaitGroup) {
@@ -39,16 +39,19 @@ func (r *benchRun) sampleDuring(ctx context.Context, wg *sync.WaitGroup) {
 				return
 			case <-tick.C:
 			}
-			m := r.sampleMem(ctx)
 			x, err := r.benchReadMetrics(ctx, benchSoakMetrics...)
-			if err != nil || !m.ok {
+			if err != nil {
 				continue
 			}
-			s := benchSample{Seconds: benchRound(time.Since(start).Seconds()), Acked: r.acked.Load(),
-				RSSKB: m.rssKB, HeapStackKB: benchRound((m.heap + m.stack) / 1024),
-				HeapLiveKB: benchRound(x["go_gc_heap_live_bytes"] / 1024),
-				StorageKB:  benchRound((x["parley_storage_block_cache_bytes"] + x["parley_storage_memtable_bytes"]) / 1024),
-				Goroutines: x["go_goroutines"]}
+			var rss uint64
+			if pid := r.serverPID(); pid > 0 {
+				rss, _ = benchProcRSS(pid)
+			}
+			s := benchSample{Seconds: benchRound(time.Since(start).Seconds()), Acked: r.acked.Load(), RSSKB: rss,
+				HeapStackKB: benchRound((x["go_memstats_heap_inuse_bytes"] + x["go_memstats_stack_inuse_bytes"]) / 1024),
+				HeapLiveKB:  benchRound(x["go_gc_heap_live_bytes"] / 1024),
+				StorageKB:   benchRound((x["parley_storage_block_cache_bytes"] + x["parley_storage_memtable_bytes"]) / 1024),
+				Goroutines:  x["go_goroutines"]}
 			r.samplesMu.Lock()
 			r.rep.Samples = append(r.rep.Samples, s)
 			r.samplesMu.Unlock()
