@@ -316,4 +316,6 @@ func (a *conversationActor) events(ctx actor.Context, m *eventsQuery) {
 	a.respond(ctx, &result{View: TicketView{Events: events}})
 }
 
-func (a *conversationActor) respond(ctx actor.Context, r *result) { answer(ctx, a.reply, r) }
+// respond answers the request being handled; its channel has room for the
+// one answer, so this never blocks.
+func (a *conversationActor) respond(_ actor.Context, r *result) { a.reply <- r }

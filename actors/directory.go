@@ -8,33 +8,15 @@ import (
 )
 
 // envelope addresses a message to the actor with the given id. The directory
-// forwards it as it is; the actor answers on Reply, a channel with room for
-// the one answer, so a request costs no future and no registry entry.
+// forwards it as it is; the actor answers on Reply (see System.request).
 type envelope struct {
 	ID    string
 	Msg   any
 	Reply chan any
 }
 
-// answer replies to a request: on its channel, else (a request from another
-// actor) to its sender.
-func answer(ctx actor.Context, reply chan any, v any) {
-	if reply != nil {
-		reply <- v // never blocks: one answer, room for one
-		return
-	}
-	ctx.Respond(v)
-}
-
 // passivate is sent by an idle child to ask the directory to stop it.
 type passivate struct{ ID string }
-
-// pending is a message that arrived while its actor was stopping; it is
-// delivered, with its original sender, to the actor's next incarnation.
-type pending struct {
-	env    *envelope
-	sender *actor.PID
-}
 
 // directory spawns one child per id on demand and routes envelopes to it. An
 // idle child asks to passivate; the directory then poisons it (the child first
@@ -50,8 +32,8 @@ type directory struct {
 	produce  func(id string) actor.Actor
 	routes   *routes
 	children map[string]*actor.PID
-	ids      map[string]string // pid.Id → id
-	stopping map[string][]pending
+	ids      map[string]string      // pid.Id → id
+	stopping map[string][]*envelope // held while the id's actor stops, for its next incarnation
 	onCount  func(n int)
 }
 
@@ -62,7 +44,7 @@ func newDirectory(produce func(id string) actor.Actor, rt *routes, onCount func(
 			routes:   rt,
 			children: map[string]*actor.PID{},
 			ids:      map[string]string{},
-			stopping: map[string][]pending{},
+			stopping: map[string][]*envelope{},
 			onCount:  onCount,
 		}
 	}
@@ -83,21 +65,23 @@ func (d *directory) Receive(ctx actor.Context) {
 
 func (d *directory) route(ctx actor.Context, env *envelope) {
 	if held, ok := d.stopping[env.ID]; ok {
-		d.stopping[env.ID] = append(held, pending{env: env, sender: ctx.Sender()})
+		d.stopping[env.ID] = append(held, env)
 		return
 	}
 	pid, ok := d.children[env.ID]
-	if !ok {
-		pid = d.spawn(ctx, env.ID)
+	if ok {
+		ctx.Send(pid, env)
+		return
 	}
-	ctx.Forward(pid)
+	pid = d.spawn(ctx, env.ID)
+	ctx.Send(pid, env)
+	d.routes.set(env.ID, pid) // after the first message: nothing overtakes it
 }
 
 func (d *directory) spawn(ctx actor.Context, id string) *actor.PID {
 	pid := ctx.SpawnPrefix(actor.PropsFromProducer(func() actor.Actor { return d.produce(id) }), id)
 	d.children[id] = pid
 	d.ids[pid.Id] = id
-	d.routes.set(id, pid)
 	d.report()
 	return pid
 }
@@ -130,9 +114,10 @@ func (d *directory) terminated(ctx actor.Context, who *actor.PID) {
 		return
 	}
 	pid := d.spawn(ctx, id)
-	for _, p := range held {
-		ctx.RequestWithCustomSender(pid, p.env, p.sender)
+	for _, env := range held {
+		ctx.Send(pid, env)
 	}
+	d.routes.set(id, pid) // after the held messages: nothing overtakes them
 }
 
 func (d *directory) report() {

@@ -13,7 +13,8 @@ func (s *System) Tickets(ctx context.Context, q TicketQuery, me string) ([]engin
 	if q.Limit > 200 {
 		q.Limit = 200
 	}
-	res, err := s.ask(ctx, s.inbox, &listQuery{Q: q, Me: me})
+	query := &listQuery{Q: q, Me: me, Reply: make(chan any, 1)}
+	res, err := s.request(ctx, query.Reply, func() { s.actors.Root.Send(s.inbox, query) })
 	if err != nil {
 		return nil, "", err
 	}
@@ -82,7 +83,8 @@ func (s *System) Close(ctx context.Context, id string) (engine.TicketRow, error)
 
 // Badge is the number of open tickets with unread customer messages (H2).
 func (s *System) Badge(ctx context.Context) (int, error) {
-	res, err := s.ask(ctx, s.inbox, &badgeQuery{})
+	query := &badgeQuery{Reply: make(chan any, 1)}
+	res, err := s.request(ctx, query.Reply, func() { s.actors.Root.Send(s.inbox, query) })
 	if err != nil {
 		return 0, err
 	}

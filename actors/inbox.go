@@ -50,9 +50,9 @@ func (a *inboxActor) Receive(ctx actor.Context) {
 	case *rowChanged:
 		a.change(ctx, msg.Row)
 	case *listQuery:
-		ctx.Respond(a.list(msg.Q, msg.Me))
+		msg.Reply <- a.list(msg.Q, msg.Me)
 	case *badgeQuery:
-		ctx.Respond(a.badge)
+		msg.Reply <- a.badge
 	case *watchInbox:
 		if msg.Sink.Badge(a.badge) {
 			a.sinks[msg.Sink] = struct{}{}

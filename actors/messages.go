@@ -69,15 +69,16 @@ type (
 type (
 	rowChanged struct{ Row engine.TicketRow }
 	listQuery  struct {
-		Q  TicketQuery
-		Me string
+		Q     TicketQuery
+		Me    string
+		Reply chan any
 	}
 	listResult struct {
 		Rows []engine.TicketRow
 		Next string
 		Err  error
 	}
-	badgeQuery   struct{}
+	badgeQuery   struct{ Reply chan any }
 	watchInbox   struct{ Sink InboxSink }
 	unwatchInbox struct{ Sink InboxSink }
 	snoozeCheck  struct{}

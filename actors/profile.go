@@ -38,10 +38,10 @@ func (a *profileActor) Receive(ctx actor.Context) {
 		a.idleT.touch()
 		switch m := msg.Msg.(type) {
 		case *startChatCmd:
-			answer(ctx, msg.Reply, a.start(m))
+			msg.Reply <- a.start(m)
 		case *openQuery:
 			info, err := a.open()
-			answer(ctx, msg.Reply, &profileInfo{Info: info, Err: err})
+			msg.Reply <- &profileInfo{Info: info, Err: err}
 		}
 	}
 }

@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -117,26 +116,6 @@ func (s *System) Ready() bool { return !s.closed.Load() }
 
 var errUnavailable = engine.Errorf(engine.CodeUnavailable, "shutting down")
 
-// ask sends msg to pid and waits for the answer, at most until ctx's deadline
-// or the configured request timeout.
-func (s *System) ask(ctx context.Context, pid *actor.PID, msg any) (any, error) {
-	if s.closed.Load() {
-		return nil, errUnavailable
-	}
-	timeout, err := s.timeout(ctx)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.actors.Root.RequestFuture(pid, msg, timeout).Result()
-	if err != nil {
-		if errors.Is(err, actor.ErrTimeout) {
-			return nil, errTimeout
-		}
-		return nil, engine.Errorf(engine.CodeUnavailable, "actor unavailable")
-	}
-	return res, nil
-}
-
 var errTimeout = engine.Errorf(engine.CodeUnavailable, "timed out")
 
 func (s *System) timeout(ctx context.Context) (time.Duration, error) {
@@ -150,9 +129,11 @@ func (s *System) timeout(ctx context.Context) (time.Duration, error) {
 	return timeout, nil
 }
 
-// send delivers an envelope through a directory and waits for its answer on
-// the envelope's own channel: the hot path of every shopper and agent request.
-func (s *System) send(ctx context.Context, dir directoryRef, env *envelope) (any, error) {
+// request hands a request to deliver and waits for its answer on reply, a
+// channel with room for the one answer (so the actor answering never
+// blocks), at most until ctx's deadline or the configured request timeout.
+// A request costs no future and no registry entry.
+func (s *System) request(ctx context.Context, reply chan any, deliver func()) (any, error) {
 	if s.closed.Load() {
 		return nil, errUnavailable
 	}
@@ -160,20 +141,29 @@ func (s *System) send(ctx context.Context, dir directoryRef, env *envelope) (any
 	if err != nil {
 		return nil, err
 	}
-	env.Reply = make(chan any, 1)
-	if !dir.routes.send(s.actors.Root, env) {
-		s.actors.Root.Send(dir.pid, env)
-	}
+	deliver()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
-	case res := <-env.Reply:
+	case res := <-reply:
 		return res, nil
 	case <-timer.C:
 		return nil, errTimeout
 	case <-ctx.Done():
 		return nil, engine.Errorf(engine.CodeUnavailable, "request cancelled")
 	}
+}
+
+// send delivers an envelope straight to its running actor, or through the
+// directory, and waits for the answer: the hot path of every shopper and
+// agent request.
+func (s *System) send(ctx context.Context, dir directoryRef, env *envelope) (any, error) {
+	env.Reply = make(chan any, 1)
+	return s.request(ctx, env.Reply, func() {
+		if !dir.routes.send(s.actors.Root, env) {
+			s.actors.Root.Send(dir.pid, env)
+		}
+	})
 }
 
 // conversation sends msg to conversation id and returns its result.
