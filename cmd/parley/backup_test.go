@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -315,84 +313,6 @@ func backupVerify(t *testing.T, addr string, acked map[string]backupAck) int {
 	return len(byConv)
 }
 
-// backupChild is one `parley serve` process.
-type backupChild struct {
-	cmd  *exec.Cmd
-	logs *syncBuffer
-	addr string
-	done chan struct{} // closed once Wait has returned
-}
-
-// backupServe starts `parley serve` on data and waits until it is ready. The
-// shopper rate limit is raised: this test measures nothing but durability.
-func backupServe(t *testing.T, bin, data string) *backupChild {
-	t.Helper()
-	c := &backupChild{logs: &syncBuffer{}, done: make(chan struct{})}
-	c.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data,
-		"--identity-secret", backupSecret, "--admin-token", backupAdminToken,
-		"--ws-rate", "10000", "--ws-burst", "10000")
-	c.cmd.Env = crashEnv()
-	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		_ = c.cmd.Wait()
-		close(c.done)
-	}()
-	t.Cleanup(func() {
-		_ = c.cmd.Process.Kill() // an error only says it has already exited
-		<-c.done
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for c.addr == "" {
-		if m := addrRe.FindStringSubmatch(c.logs.String()); m != nil {
-			c.addr = m[1]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no listening line in 20s:\n%s", c.logs.String())
-		}
-		select {
-		case <-c.done:
-			t.Fatalf("parley serve exited (%v) before listening:\n%s", c.cmd.ProcessState, c.logs.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: time.Second}
-	for {
-		resp, err := client.Get("http://" + c.addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return c
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready in 20s (%v):\n%s", err, c.logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// stop ends the child with SIGTERM and checks that it exits 0.
-func (c *backupChild) stop(t *testing.T) {
-	t.Helper()
-	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("SIGTERM: %v", err)
-	}
-	select {
-	case <-c.done:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no exit 30s after SIGTERM:\n%s", c.logs.String())
-	}
-	if code := c.cmd.ProcessState.ExitCode(); code != 0 {
-		t.Fatalf("exit %d after SIGTERM:\n%s", code, c.logs.String())
-	}
-}
-
 // backupUntil waits for cond, failing the test after backupWait.
 func backupUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -403,4 +323,12 @@ func backupUntil(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// backupServe starts `parley serve` on data and waits until it is ready. The
+// shopper rate limit is raised: this test measures nothing but durability.
+func backupServe(t *testing.T, bin, data string) *serveChild {
+	t.Helper()
+	return startChild(t, bin, "--data", data, "--identity-secret", backupSecret, "--admin-token", backupAdminToken,
+		"--ws-rate", "10000", "--ws-burst", "10000")
 }

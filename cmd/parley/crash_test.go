@@ -11,12 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,8 +40,6 @@ const (
 	crashAdminToken   = "crash-test-admin-token"
 	crashMaxErrors    = 60 // errors reported before the rest are only counted
 )
-
-var crashAddrRe = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
 
 func TestCrashKillUnderLoad(t *testing.T) {
 	if testing.Short() {
@@ -130,37 +125,6 @@ func crashBuild(t *testing.T) string {
 	return b.bin
 }
 
-// crashLogBuffer collects a child's log while the test reads it.
-type crashLogBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *crashLogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *crashLogBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// crashChild is one run of `parley serve`.
-type crashChild struct {
-	cmd  *exec.Cmd
-	logs *crashLogBuffer
-	addr string
-	done chan struct{} // closed once Wait has returned
-}
-
-func (c *crashChild) kill() {
-	_ = c.cmd.Process.Kill() // an error only says it has already exited
-	<-c.done
-}
-
 // crashStored is a message whose outcome the test knows (seq > 0) or not yet.
 type crashStored struct {
 	conv, text string
@@ -175,7 +139,7 @@ type crashTest struct {
 	tr     *http.Transport
 	client *http.Client // API calls, bounded
 	wsHTTP *http.Client // WebSocket dials (coder/websocket wants no Timeout)
-	child  *crashChild
+	child  *serveChild
 	round  atomic.Int32
 	errs   atomic.Int32
 
@@ -260,82 +224,20 @@ func (ct *crashTest) errorf(format string, args ...any) {
 	}
 }
 
-// crashEnv is the test's environment without PARLEY_*, so that a
-// developer's settings do not change the child.
-func crashEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PARLEY_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
 // startChild starts `parley serve` on the data directory and waits until it
 // is ready.
 func (ct *crashTest) startChild() {
-	t := ct.t
-	t.Helper()
-	c := &crashChild{logs: &crashLogBuffer{}, done: make(chan struct{})}
-	c.cmd = exec.Command(ct.bin, "serve", "--addr", "127.0.0.1:0", "--data", ct.dir,
-		"--identity-secret", crashSecret, "--admin-token", crashAdminToken, "--log-level", "info",
-		"--api-rate", "0") // the agents post as fast as answers come
-	c.cmd.Env = crashEnv()
-	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
+	ct.t.Helper()
 	start := time.Now()
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		_ = c.cmd.Wait()
-		close(c.done)
-	}()
-	t.Cleanup(c.kill)
-	ct.child = c
-	deadline := time.Now().Add(20 * time.Second)
-	for c.addr == "" {
-		if m := crashAddrRe.FindStringSubmatch(c.logs.String()); m != nil {
-			c.addr = m[1]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no listening line in 20s:\n%s", c.logs.String())
-		}
-		select {
-		case <-c.done:
-			t.Fatalf("parley serve exited (%v) before listening:\n%s", c.cmd.ProcessState, c.logs.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	for {
-		status, _, err := ct.api(context.Background(), "GET", "/readyz", "", nil)
-		if err == nil && status == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready in 20s (%d %v):\n%s", status, err, c.logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Logf("round %d: server up on %s in %v", ct.round.Load(), c.addr, time.Since(start).Round(time.Millisecond))
+	ct.child = startChild(ct.t, ct.bin, "--data", ct.dir, "--identity-secret", crashSecret,
+		"--admin-token", crashAdminToken, "--log-level", "info",
+		"--api-rate", "0") // the agents post as fast as answers come
+	ct.t.Logf("round %d: server up on %s in %v", ct.round.Load(), ct.child.addr, time.Since(start).Round(time.Millisecond))
 }
 
 // stopChild ends the child with SIGTERM and checks that it exits 0.
 func (ct *crashTest) stopChild() {
-	t := ct.t
-	c := ct.child
-	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("SIGTERM: %v", err)
-	}
-	select {
-	case <-c.done:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no exit 30s after SIGTERM:\n%s", c.logs.String())
-	}
-	if code := c.cmd.ProcessState.ExitCode(); code != 0 {
-		t.Fatalf("exit %d after SIGTERM (%v):\n%s", code, c.cmd.ProcessState, c.logs.String())
-	}
+	ct.child.stop(ct.t)
 	ct.tr.CloseIdleConnections()
 }
 

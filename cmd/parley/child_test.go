@@ -1,0 +1,89 @@
+package main
+
+import (
+	"net/http"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// serveChild is one `parley serve` process that a test runs from the real
+// binary and kills, restarts or stops.
+type serveChild struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	addr string
+	done chan struct{} // closed once Wait has returned
+}
+
+// startChild starts `bin serve --addr 127.0.0.1:0 args...` and waits until
+// it listens and answers /readyz with 200. The test's cleanup kills it.
+func startChild(t *testing.T, bin string, args ...string) *serveChild {
+	t.Helper()
+	c := &serveChild{logs: &syncBuffer{}, done: make(chan struct{})}
+	c.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	c.cmd.Env = benchChildEnv() // without PARLEY_*: a developer's settings do not change the child
+	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = c.cmd.Wait()
+		close(c.done)
+	}()
+	t.Cleanup(c.kill)
+	deadline := time.Now().Add(20 * time.Second)
+	for c.addr == "" {
+		if m := addrRe.FindStringSubmatch(c.logs.String()); m != nil {
+			c.addr = m[1]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no listening line in 20s:\n%s", c.logs.String())
+		}
+		select {
+		case <-c.done:
+			t.Fatalf("parley serve exited (%v) before listening:\n%s", c.cmd.ProcessState, c.logs.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: time.Second}
+	for {
+		resp, err := client.Get("http://" + c.addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return c
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready in 20s (%v):\n%s", err, c.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// kill ends the child with SIGKILL and waits for it.
+func (c *serveChild) kill() {
+	_ = c.cmd.Process.Kill() // an error only says it has already exited
+	<-c.done
+}
+
+// stop ends the child with SIGTERM and checks that it exits 0.
+func (c *serveChild) stop(t *testing.T) {
+	t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	select {
+	case <-c.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no exit 30s after SIGTERM:\n%s", c.logs.String())
+	}
+	if code := c.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit %d after SIGTERM (%v):\n%s", code, c.cmd.ProcessState, c.logs.String())
+	}
+}
