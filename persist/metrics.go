@@ -1,7 +1,9 @@
 package persist
 
 import (
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // storageCollector exposes what the store holds in memory and on disk, read
@@ -9,8 +11,8 @@ import (
 // accounts for the server's memory: the block cache and the memtables live
 // outside the Go heap and are bounded by their own sizes.
 type storageCollector struct {
-	s                                       *Store
-	cache, memtables, disk, compactions, l0 *prometheus.Desc
+	s                                              *Store
+	cache, memtables, disk, compactions, l0, fsync *prometheus.Desc
 }
 
 // Collector returns a Prometheus collector of the store's figures.
@@ -27,6 +29,8 @@ func (s *Store) Collector() prometheus.Collector {
 			"Storage compactions run since start.", nil, nil),
 		l0: prometheus.NewDesc("parley_storage_l0_files",
 			"Tables in level 0 of the store; many mean writes outrun compactions.", nil, nil),
+		fsync: prometheus.NewDesc("parley_storage_wal_fsync_seconds",
+			"Time of each fsync of the write-ahead log: every acknowledged write waits for one.", nil, nil),
 	}
 }
 
@@ -36,6 +40,7 @@ func (c *storageCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.disk
 	ch <- c.compactions
 	ch <- c.l0
+	ch <- c.fsync
 }
 
 func (c *storageCollector) Collect(ch chan<- prometheus.Metric) {
@@ -49,4 +54,35 @@ func (c *storageCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.disk, prometheus.GaugeValue, float64(m.DiskSpaceUsage()))
 	ch <- prometheus.MustNewConstMetric(c.compactions, prometheus.CounterValue, float64(m.Compact.Count))
 	ch <- prometheus.MustNewConstMetric(c.l0, prometheus.GaugeValue, float64(m.Levels[0].TablesCount))
+	if h := m.LogWriter.FsyncLatency; h != nil {
+		var pb dto.Metric
+		if h.Write(&pb) == nil {
+			count, sum, buckets := fsyncBuckets(pb.GetHistogram())
+			ch <- prometheus.MustNewConstHistogram(c.fsync, count, sum, buckets)
+		}
+	}
+}
+
+// fsyncBuckets thins Pebble's 100 fsync-latency buckets to a readable dozen,
+// keeping only bounds of its own, so that every count stays exact.
+func fsyncBuckets(h *dto.Histogram) (count uint64, sum float64, buckets map[float64]uint64) {
+	keep := map[float64]bool{}
+	for i, le := range pebble.FsyncLatencyBuckets {
+		switch {
+		case le <= 0:
+		case le < 5e6: // the linear 0.1 ms steps below 5 ms: keep 0.5, 1, 2, 3, 4 ms
+			if ms := le / 1e6; ms == 0.5 || ms == 1 || ms == 2 || ms == 3 || ms == 4 {
+				keep[le] = true
+			}
+		case i%5 == 0: // the exponential steps from 5 ms to 10 s: every fifth
+			keep[le] = true
+		}
+	}
+	buckets = map[float64]uint64{}
+	for _, b := range h.GetBucket() {
+		if keep[b.GetUpperBound()] {
+			buckets[b.GetUpperBound()/1e9] = b.GetCumulativeCount()
+		}
+	}
+	return h.GetSampleCount(), h.GetSampleSum() / 1e9, buckets
 }

@@ -28,8 +28,8 @@ func TestStorageCollector(t *testing.T) {
 	}
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(s.Collector())
-	if n, err := testutil.GatherAndCount(reg); err != nil || n != 5 {
-		t.Fatalf("gathered %d metrics, err %v; want 5", n, err)
+	if n, err := testutil.GatherAndCount(reg); err != nil || n != 6 {
+		t.Fatalf("gathered %d metrics, err %v; want 6", n, err)
 	}
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -40,12 +40,20 @@ func TestStorageCollector(t *testing.T) {
 		m := mf.GetMetric()[0]
 		if g := m.GetGauge(); g != nil {
 			got[mf.GetName()] = g.GetValue()
+		} else if h := m.GetHistogram(); h != nil {
+			got[mf.GetName()] = float64(h.GetSampleCount())
+			if bs := h.GetBucket(); len(bs) < 10 || bs[len(bs)-1].GetCumulativeCount() > h.GetSampleCount() {
+				t.Errorf("%s buckets %v of %d samples", mf.GetName(), bs, h.GetSampleCount())
+			}
 		} else {
 			got[mf.GetName()] = m.GetCounter().GetValue()
 		}
 	}
 	if got["parley_storage_disk_bytes"] <= 0 || got["parley_storage_memtable_bytes"] <= 0 {
 		t.Errorf("after 50 appends and a flush: %v; want disk and memtable bytes above 0", got)
+	}
+	if got["parley_storage_wal_fsync_seconds"] < 50 { // every durable append waited for an fsync
+		t.Errorf("after 50 durable appends: %v WAL fsyncs; want at least 50", got["parley_storage_wal_fsync_seconds"])
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

@@ -222,7 +222,7 @@ func (c *wsConn) readLoop(ctx context.Context) {
 		typ, data, err := c.readFrame(buf)
 		text := err == nil && typ == websocket.MessageText
 		valid := text && utf8.Valid(data)
-		if valid && c.admit() {
+		if valid && c.admit(data) {
 			c.handle(ctx, data) // frames decode into fresh values: nothing keeps data
 		}
 		buf.Reset()
@@ -275,8 +275,9 @@ func (c *wsConn) handle(ctx context.Context, data []byte) {
 	<-done
 }
 
-// admit applies the socket's rate limit to one frame.
-func (c *wsConn) admit() bool {
+// admit applies the socket's rate limit to one frame. A refused
+// message.send echoes its client_id, as every refusal of one does.
+func (c *wsConn) admit(data []byte) bool {
 	cfg := &c.s.cfg
 	if c.limiter.take(cfg.Now(), cfg.RateLimit, float64(cfg.RateBurst)) {
 		return true
@@ -286,7 +287,7 @@ func (c *wsConn) admit() bool {
 		c.close(closePolicy, "rate limit exceeded", true)
 		return false
 	}
-	c.sendErr(errRateLimited, "")
+	c.sendErr(errRateLimited, clientIDOf(data))
 	return false
 }
 

@@ -172,6 +172,40 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+// A message.send refused by the socket's rate limit still echoes its
+// client_id (PROTOCOL §2: a refused message.send always does), so that the
+// client knows which message to send again; and the refused message is not
+// stored.
+func TestRateLimitedMessageEchoesClientID(t *testing.T) {
+	h := start(t, Config{RateLimit: 0.5, RateBurst: 3})
+	c, _ := h.hello(token(t, "p-limited", "Rita")) // one token
+	c.send(frame{"type": "chat.start"})
+	conv, _ := c.readType("event")["conversation"].(string) // started; a second token
+	c.send(frame{"type": "message.send", "client_id": "m1", "text": "one"})
+	c.send(frame{"type": "message.send", "client_id": "m2", "text": "two"})
+	got := map[string]string{} // client_id → ack or error code
+	for len(got) < 2 {
+		f, err := c.next(5 * time.Second)
+		if err != nil {
+			t.Fatalf("after %v: %v", got, err)
+		}
+		switch f["type"] {
+		case "ack":
+			got[f["client_id"].(string)] = "ack"
+		case "error":
+			id, _ := f["client_id"].(string)
+			got[id] = f["code"].(string)
+		}
+	}
+	if got["m1"] != "ack" || got["m2"] != "rate_limited" {
+		t.Fatalf("answers %v; want m1 acknowledged and m2 refused with rate_limited naming its client_id", got)
+	}
+	code, view, _ := h.do("GET", "/api/v1/tickets/"+conv, adminToken, nil)
+	if events, _ := view["events"].([]any); code != 200 || len(events) != 2 {
+		t.Fatalf("stored after one accepted and one refused message: %d %v; want started and m1", code, view)
+	}
+}
+
 // A client may send its first frame in the same packet as the upgrade
 // request; those bytes arrive buffered by net/http and must not be lost when
 // the socket moves to its own small buffers.

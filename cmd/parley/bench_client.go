@@ -47,6 +47,7 @@ type benchShopper struct {
 	ws      *websocket.Conn
 	readers sync.WaitGroup // the socket's read goroutine
 	notify  chan struct{}  // cap 1: something below changed
+	broken  chan struct{}  // cap 1: the closed loop's chain broke
 	dead    chan struct{}  // closed when the current socket's reader ends
 
 	mu          sync.Mutex
@@ -59,6 +60,8 @@ type benchShopper struct {
 	pending     map[string]int64 // client_id → send time (unix ns), sent and not acknowledged
 	inflight    string           // closed loop: the message waited for
 	inflightRes int              // 0 waiting, 1 acknowledged, 2 refused for the rate limit
+	chain       context.Context  // closed loop: the reader sends the next message until this ends
+	chainErr    error            // closed loop: the reader's send failed
 	ticketed    bool
 	closing     bool              // the tool is closing the socket: its end is expected
 	epoch       uint64            // with --kills: the server's life in which this socket was dialed
@@ -75,7 +78,7 @@ func newBenchShopper(r *benchRun, idx int) (*benchShopper, error) {
 	if err != nil {
 		return nil, err
 	}
-	sh := &benchShopper{r: r, idx: idx, profile: profile, token: tok, notify: make(chan struct{}, 1), pending: map[string]int64{}}
+	sh := &benchShopper{r: r, idx: idx, profile: profile, token: tok, notify: make(chan struct{}, 1), broken: make(chan struct{}, 1), pending: map[string]int64{}}
 	if r.chaos != nil {
 		sh.acks, sh.probes = map[string]uint64{}, map[string]uint64{}
 	}
@@ -288,7 +291,7 @@ func (sh *benchShopper) onAck(f *benchFrame, now time.Time) {
 	if first {
 		r.agents.ticketed(sh)
 	}
-	sh.poke()
+	sh.next()
 }
 
 func (sh *benchShopper) onError(f *benchFrame) {
@@ -300,10 +303,14 @@ func (sh *benchShopper) onError(f *benchFrame) {
 	sh.mu.Lock()
 	_, ok := sh.pending[f.ClientID]
 	delete(sh.pending, f.ClientID)
-	if ok && f.ClientID == sh.inflight {
+	refused := ok && f.ClientID == sh.inflight
+	if refused {
 		sh.inflightRes = 2
 	}
 	sh.mu.Unlock()
+	if refused {
+		sh.breakChain()
+	}
 	if code == "rate_limited" {
 		r.errs.add("rate_limited", "")
 	} else {
@@ -396,28 +403,76 @@ func (sh *benchShopper) sendID(cid string, closedLoop bool) error {
 // closedLoop keeps one message in flight until ctx ends: the next goes as
 // soon as the last is acknowledged; one refused for the rate limit goes
 // again, same client_id, a little later.
+//
+// The socket's reader sends the next message itself when it reads the ack:
+// handing each one to this goroutine cost the tool a wake-up per message,
+// CPU taken from the server it measures on the same cores. This goroutine
+// starts the chain and takes over only when it breaks.
 func (sh *benchShopper) closedLoop(ctx context.Context) {
+	sh.mu.Lock()
+	sh.chain, sh.chainErr = ctx, nil
+	dead := sh.dead
+	sh.mu.Unlock()
+	defer func() {
+		sh.mu.Lock()
+		sh.chain = nil
+		sh.mu.Unlock()
+	}()
 	cid, err := sh.send(true)
 	for err == nil && ctx.Err() == nil {
-		if err = sh.await(ctx, benchMaxDuration, func() bool { return sh.inflightRes != 0 }); err != nil {
-			break
+		select { // the chain broke: a refusal, a failed send, the socket's end or ctx
+		case <-sh.broken:
+		case <-dead:
+			err = errors.New("socket closed")
+			continue
+		case <-ctx.Done():
+			return
 		}
 		sh.mu.Lock()
 		res := sh.inflightRes
+		cid, err = sh.inflight, sh.chainErr
 		sh.mu.Unlock()
-		if res == 2 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-			err = sh.sendID(cid, true)
+		if err != nil || res != 2 {
 			continue
 		}
-		cid, err = sh.send(true)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		err = sh.sendID(cid, true)
 	}
 	if err != nil && ctx.Err() == nil {
 		sh.r.errs.add("send_failed", fmt.Sprintf("shopper %d: %v", sh.idx, err))
+	}
+}
+
+// next runs on the reader after an ack: in the closed loop it sends the next
+// message, or wakes the loop when the chain cannot go on.
+func (sh *benchShopper) next() {
+	sh.mu.Lock()
+	ctx := sh.chain
+	sh.mu.Unlock()
+	if ctx == nil {
+		sh.poke()
+		return
+	}
+	if ctx.Err() == nil {
+		_, err := sh.send(true)
+		if err == nil {
+			return
+		}
+		sh.mu.Lock()
+		sh.chainErr = err
+		sh.mu.Unlock()
+	}
+	sh.breakChain()
+}
+
+func (sh *benchShopper) breakChain() {
+	select {
+	case sh.broken <- struct{}{}:
+	default:
 	}
 }
 

@@ -190,3 +190,28 @@ func TestBenchWatchdogCutsAStuckWrite(t *testing.T) {
 		t.Fatalf("write_timeout counted %d times, want 1", n)
 	}
 }
+
+// In the closed loop the socket's reader sends each next message; a message
+// the server refuses for its rate limit breaks that chain, and the shopper's
+// loop sends it again, same client_id, and the chain goes on: the run ends
+// with every message acknowledged once and no violation.
+func TestBenchClosedLoopRetriesRefusals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and spawns the real binary")
+	}
+	srv := startChild(t, crashBuild(t), "--data", t.TempDir(), "--identity-secret", "closed-loop-secret",
+		"--admin-token", "closed-loop-admin", "--ws-rate", "20", "--ws-burst", "3", "--ws-conn-rate", "0", "--api-rate", "0")
+	rep, _ := benchRunJSON(t, time.Minute, "--addr", srv.addr, "--secret", "closed-loop-secret",
+		"--admin-token", "closed-loop-admin", "--shoppers", "4", "--agents", "1", "--duration", "2s")
+	if rep.Errors["rate_limited"] == 0 {
+		t.Errorf("no refusal at 20 frames/s in a closed loop: %v", rep.Errors)
+	}
+	// 20 frames a second per socket, for 2 s, less the pauses after refusals.
+	if rep.Load.Acked < 4*15 || rep.Load.Acked > 4*(20*2+3+2) {
+		t.Errorf("acknowledged %d messages from 4 sockets limited to 20/s for 2 s", rep.Load.Acked)
+	}
+	// Every send was answered: acknowledged, or refused and sent again.
+	if rep.Violations != 0 || rep.Load.Sent != rep.Load.Acked+rep.Errors["rate_limited"] {
+		t.Errorf("sent %d, acknowledged %d, errors %v %v", rep.Load.Sent, rep.Load.Acked, rep.Errors, rep.Examples)
+	}
+}
