@@ -26,9 +26,8 @@ var (
 
 // Defaults of Options.
 const (
-	DefaultSnapshotEvery       = 64
-	DefaultCacheBytes          = 64 << 20
-	DefaultBackgroundWriteRate = 32 << 20
+	DefaultSnapshotEvery = 64
+	DefaultCacheBytes    = 64 << 20
 )
 
 // shards is the number of stream locks; streams hash onto them with
@@ -54,12 +53,6 @@ type Options struct {
 	// MemTableBytes is the size of one Pebble memtable; 0 means Pebble's
 	// default.
 	MemTableBytes uint64
-	// BackgroundWriteRate paces the writes of flushes and compactions, in
-	// bytes a second, so that the WAL's fsync, which every acknowledgement
-	// waits for, does not queue behind them on the disk; 0 means 32 MiB/s, a
-	// negative value turns pacing off. Pacing is lifted while Pebble stalls
-	// writes. See pace.go.
-	BackgroundWriteRate int64
 }
 
 // EnsureDefaults fills in the zero fields.
@@ -75,9 +68,6 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.CacheBytes <= 0 {
 		o.CacheBytes = DefaultCacheBytes
-	}
-	if o.BackgroundWriteRate == 0 {
-		o.BackgroundWriteRate = DefaultBackgroundWriteRate
 	}
 }
 
@@ -112,14 +102,8 @@ func Open(opts Options) (*Store, error) {
 	}
 	cache := pebble.NewCache(opts.CacheBytes)
 	defer cache.Unref()
-	fs, listener := opts.FS, &pebble.EventListener{}
-	if p := newPacer(opts.BackgroundWriteRate); p != nil {
-		fs = pacedFS{FS: fs, p: p}
-		p.listen(listener)
-	}
 	popts := &pebble.Options{
-		FS:                 fs,
-		EventListener:      listener,
+		FS:                 opts.FS,
 		Cache:              cache,
 		Logger:             pebbleLogger{opts.Logger},
 		FormatMajorVersion: pebble.FormatNewest,
