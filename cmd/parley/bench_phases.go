@@ -142,6 +142,8 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 		loadCtx, cancel = context.WithTimeout(ctx, c.Duration)
 	}
 	defer cancel()
+	stalls := startBenchStallProbe()
+	defer stalls.stop()
 	start := time.Now()
 	rng := rand.New(rand.NewPCG(c.Seed, 0))
 	for _, sh := range live {
@@ -167,6 +169,7 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 	r.sampleDuring(loadCtx, &wg)
 	<-loadCtx.Done()
 	loadWall := time.Since(start)
+	stalls.stop()
 	ackedInLoad := r.acked.Load()
 	repliesInLoad := r.agents.replies.Load()
 	wg.Wait()
@@ -215,6 +218,7 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 	l.AgentRepliesPerSec = benchRound(float64(repliesInLoad) / loadWall.Seconds())
 	l.AgentRepliesReceived = r.agents.received.Load()
 	l.AgentReplyToShopper = r.agents.lat.latency()
+	l.Stalls = stalls.report()
 	r.rep.Tool.CPUSeconds = benchRound((benchSelfCPU() - tool0).Seconds())
 	if cpuOK {
 		if cpu1, err := benchProcCPU(pid); err == nil && total > 0 {

@@ -172,6 +172,7 @@ type benchReport struct {
 		AgentRepliesPerSec   float64      `json:"agent_replies_per_second"`
 		AgentRepliesReceived int64        `json:"agent_replies_received"`
 		AgentReplyToShopper  benchLatency `json:"agent_reply_to_shopper"`
+		Stalls               benchStalls  `json:"stalls"` // the machine's, not the server's
 	} `json:"load"`
 	Resume struct {
 		Shoppers       int     `json:"shoppers"`
@@ -272,6 +273,7 @@ func (rep *benchReport) writeTable(w io.Writer) {
 	row("agent→shopper", uint64(rep.Load.AgentRepliesReceived), rep.Load.AgentRepliesPerSec, rep.Load.AgentReplyToShopper, e["agent_reply_lost"]+e["agent_post_failed"])
 	row("resume", uint64(rep.Resume.Resumed), rep.Resume.PerSecond, rep.Resume.benchLatency, e["resume_failed"])
 	tw.Flush()
+	rep.writeStalls(w)
 	s := rep.Server
 	fmt.Fprintf(w, "\nconnect: %d sockets in %.2fs; load: %.1fs, %d sent, %d acknowledged (%d of them after the load, in a %.2fs drain), %d agent replies\n",
 		rep.Connect.Connected, rep.Connect.WallSeconds, rep.Load.DurationSeconds, rep.Load.Sent, rep.Load.Acked+rep.Load.AckedInDrain,

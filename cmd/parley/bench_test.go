@@ -24,7 +24,8 @@ func TestBenchSmallRun(t *testing.T) {
 	rep, out := benchRunJSON(t, time.Minute, "--shoppers", "50", "--agents", "2", "--duration", "2s", "--sample-every", "500ms")
 	// The field names are the tool's contract with scripts: check them raw too.
 	for _, key := range []string{`"shoppers"`, `"acked_per_second"`, `"send_ack"`, `"p999_ms"`, `"agent_reply_to_shopper"`,
-		`"rss_per_conn_kb"`, `"heap_stack_per_conn_kb"`, `"cpu_seconds_per_1000_msgs"`, `"machine"`, `"errors"`} {
+		`"rss_per_conn_kb"`, `"heap_stack_per_conn_kb"`, `"cpu_seconds_per_1000_msgs"`, `"machine"`, `"errors"`,
+		`"stalls"`, `"wakeups"`, `"stalled_ms"`, `"worst_ms"`} {
 		if !strings.Contains(out, key) {
 			t.Errorf("report lacks %s", key)
 		}
@@ -37,6 +38,12 @@ func TestBenchSmallRun(t *testing.T) {
 	}
 	if rep.Load.AgentReplies <= 0 || rep.Load.AgentRepliesReceived <= 0 || rep.Load.AgentReplyToShopper.Max <= 0 {
 		t.Errorf("agent replies: %d sent, %d received, %+v", rep.Load.AgentReplies, rep.Load.AgentRepliesReceived, rep.Load.AgentReplyToShopper)
+	}
+	// The stall probe sleeps 1 ms at a time through the 2 s load. Stalls
+	// themselves depend on the machine: only their bookkeeping is checked.
+	if st := rep.Load.Stalls; st.Wakeups <= 100 || uint64(st.Count) > st.Wakeups || st.P99Ms > st.WorstMs ||
+		(st.Count > 0) != (st.StalledMs > 0) || (st.Count > 0 && st.WorstMs < 10) {
+		t.Errorf("stalls: %+v", st)
 	}
 	if rep.Resume.Resumed != 50 || rep.Resume.Shoppers != 50 || rep.Resume.ReplayedEvents <= 0 {
 		t.Errorf("resume: %+v", rep.Resume)
