@@ -30,6 +30,7 @@ type passivate struct{ ID string }
 // mailbox.
 type directory struct {
 	produce  func(id string) actor.Actor
+	dispatch actor.Dispatcher // runs the children's mailboxes
 	routes   *routes
 	children map[string]*actor.PID
 	ids      map[string]string      // pid.Id → id
@@ -37,10 +38,11 @@ type directory struct {
 	onCount  func(n int)
 }
 
-func newDirectory(produce func(id string) actor.Actor, rt *routes, onCount func(int)) actor.Producer {
+func newDirectory(produce func(id string) actor.Actor, dispatch actor.Dispatcher, rt *routes, onCount func(int)) actor.Producer {
 	return func() actor.Actor {
 		return &directory{
 			produce:  produce,
+			dispatch: dispatch,
 			routes:   rt,
 			children: map[string]*actor.PID{},
 			ids:      map[string]string{},
@@ -79,7 +81,8 @@ func (d *directory) route(ctx actor.Context, env *envelope) {
 }
 
 func (d *directory) spawn(ctx actor.Context, id string) *actor.PID {
-	pid := ctx.SpawnPrefix(actor.PropsFromProducer(func() actor.Actor { return d.produce(id) }), id)
+	props := actor.PropsFromProducer(func() actor.Actor { return d.produce(id) }, actor.WithDispatcher(d.dispatch))
+	pid := ctx.SpawnPrefix(props, id)
 	d.children[id] = pid
 	d.ids[pid.Id] = id
 	d.report()

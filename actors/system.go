@@ -26,6 +26,7 @@ type System struct {
 	hub     hub
 
 	actors        *actor.ActorSystem
+	workers       *workers // runs every actor's mailbox
 	conversations directoryRef
 	profiles      directoryRef
 	inbox         *actor.PID
@@ -55,10 +56,11 @@ func Start(store *persist.Store, cfg Config, reg prometheus.Registerer, log *slo
 	if err := store.Rows(func(r engine.TicketRow) error { rows[r.ID] = r; return nil }); err != nil {
 		return nil, err
 	}
-	s := &System{cfg: cfg, store: store, log: log, metrics: newMetrics(reg), conf: conf}
+	s := &System{cfg: cfg, store: store, log: log, metrics: newMetrics(reg), conf: conf, workers: newWorkers(maxIdleWorkers)}
 	quiet := slog.New(minLevel{Handler: log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "protoactor"))
 	s.actors = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
-	s.inbox, err = s.actors.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newInboxActor(s, rows) }), "inbox")
+	s.inbox, err = s.actors.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newInboxActor(s, rows) },
+		actor.WithDispatcher(s.workers)), "inbox")
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +88,8 @@ func (s *System) spawnDirectory(name, kind string, produce func(id string) actor
 	live := s.metrics.actors.WithLabelValues(kind)
 	count := func(n int) { live.Set(float64(n)) }
 	rt := newRoutes()
-	pid, err := s.actors.Root.SpawnNamed(actor.PropsFromProducer(newDirectory(produce, rt, count)), name)
+	pid, err := s.actors.Root.SpawnNamed(actor.PropsFromProducer(newDirectory(produce, s.workers, rt, count),
+		actor.WithDispatcher(s.workers)), name)
 	return directoryRef{pid: pid, routes: rt}, err
 }
 
@@ -107,6 +110,9 @@ func (s *System) Shutdown(ctx context.Context) error {
 			}
 		}
 		s.actors.Shutdown()
+		if werr := s.workers.stop(ctx); err == nil {
+			err = werr
+		}
 	})
 	return err
 }

@@ -1,0 +1,60 @@
+package actors
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// A worker that has finished a run takes the next one instead of a new
+// goroutine starting; at most maxIdle wait; stop ends them all.
+func TestWorkers(t *testing.T) {
+	w := newWorkers(2)
+	ran := make(chan int32, 1)
+	w.Schedule(func() { ran <- w.idle.Load() })
+	<-ran
+	waitFor(t, func() bool { return w.idle.Load() == 1 }, "the first worker to wait for work")
+	w.Schedule(func() { ran <- w.idle.Load() })
+	if idle := <-ran; idle != 0 {
+		t.Fatalf("%d workers idle while the second run ran; want 0: the waiting worker took it", idle)
+	}
+	waitFor(t, func() bool { return w.idle.Load() == 1 }, "the worker to wait again")
+
+	// Five runs at once need five workers; afterwards two stay.
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(5)
+	for range 5 {
+		w.Schedule(func() { started.Done(); <-release })
+	}
+	started.Wait()
+	close(release)
+	waitFor(t, func() bool { return w.idle.Load() == 2 }, "two workers idle")
+	time.Sleep(20 * time.Millisecond)
+	if n := w.idle.Load(); n != 2 {
+		t.Fatalf("%d workers idle after a burst of 5; want maxIdle = 2", n)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.stop(ctx); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if n := w.idle.Load(); n != 0 {
+		t.Fatalf("%d workers idle after stop", n)
+	}
+	done := make(chan struct{})
+	w.Schedule(func() { close(done) }) // after stop: still runs
+	<-done
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 5s for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
