@@ -57,6 +57,7 @@ type wsConn struct {
 	subs    map[string]uint64 // conversation → last seq delivered
 	current string            // the visitor's open conversation, as this socket last learned it
 
+	peerGone  atomic.Bool // the reader ended on a broken connection, not a close frame
 	closeOnce sync.Once
 	done      chan struct{} // closed by close
 	code      websocket.StatusCode
@@ -231,6 +232,8 @@ func (c *wsConn) readLoop(ctx context.Context) {
 		case err != nil:
 			if errors.Is(err, websocket.ErrMessageTooBig) {
 				c.s.m.wsRefused.WithLabelValues(refusedTooBig).Inc()
+			} else if websocket.CloseStatus(err) == -1 {
+				c.peerGone.Store(true) // no close frame: the connection broke
 			}
 			return
 		case !text:
@@ -327,9 +330,11 @@ func (c *wsConn) finish() {
 			}
 		}
 	}
-	if c.code == closeTryLater || c.code == closeInternal {
-		// The client is not reading: a close handshake would only wait
-		// for it. Drop the connection at once.
+	if c.code == closeTryLater || c.code == closeInternal || c.peerGone.Load() {
+		// The client is not reading, or its connection is gone: a close
+		// handshake would only wait for it (or write into a dead socket,
+		// which, when ten thousand drop at once, is CPU the reconnecting
+		// ones need). Drop the connection at once.
 		_ = c.ws.CloseNow()
 		return
 	}
