@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // workers is the dispatcher of Parley's actors: it runs a mailbox on a
@@ -14,10 +15,16 @@ import (
 // append, fan-out) needs a deeper stack than a new goroutine starts with, so
 // under load nearly every message paid for growing and copying a stack. A
 // worker that has finished a run instead waits for the next with its stack
-// already grown. At most maxIdle wait; the others end, so a burst leaves no
-// crowd behind.
+// already grown.
+//
+// A run holds its worker while the conversation waits for its fsync, so a
+// busy server needs as many workers as conversations committing at once:
+// thousands under a closed-loop load. Workers left idle after a burst are
+// retired bit by bit: every trimEvery, half of those that stayed idle through
+// the whole period end, down to minIdle. At most maxIdle ever wait.
 type workers struct {
-	work    chan func() // unbuffered: a send succeeds only into a waiting worker
+	work    chan func()   // unbuffered: a send succeeds only into a waiting worker
+	retire  chan struct{} // unbuffered: a send ends one waiting worker
 	idle    atomic.Int32
 	maxIdle int32
 	quit    chan struct{}
@@ -27,12 +34,25 @@ type workers struct {
 	wg      sync.WaitGroup
 }
 
-// workersThroughput is how many messages a mailbox handles before it lets
-// other goroutines run: protoactor's default.
-const workersThroughput = 300
+const (
+	// workersThroughput is how many messages a mailbox handles before it
+	// lets other goroutines run: protoactor's default.
+	workersThroughput = 300
+	maxIdleWorkers    = 16384
+	minIdleWorkers    = 64
+	trimEvery         = 5 * time.Second
+	trimSample        = 100 * time.Millisecond
+)
 
 func newWorkers(maxIdle int) *workers {
-	return &workers{work: make(chan func()), maxIdle: int32(maxIdle), quit: make(chan struct{})}
+	return startWorkers(maxIdle, minIdleWorkers, trimEvery, trimSample)
+}
+
+func startWorkers(maxIdle, minIdle int, period, sample time.Duration) *workers {
+	w := &workers{work: make(chan func()), retire: make(chan struct{}), maxIdle: int32(maxIdle), quit: make(chan struct{})}
+	w.wg.Add(1)
+	go w.trim(int32(minIdle), period, sample)
+	return w
 }
 
 // Schedule implements actor.Dispatcher.
@@ -67,9 +87,40 @@ func (w *workers) run(fn func()) {
 		select {
 		case fn = <-w.work:
 			w.idle.Add(-1)
+		case <-w.retire:
+			w.idle.Add(-1)
+			return
 		case <-w.quit:
 			w.idle.Add(-1)
 			return
+		}
+	}
+}
+
+// trim retires, every period, half of the workers that stayed idle through
+// it (the fewest idle seen at any sample), keeping at least floor.
+func (w *workers) trim(floor int32, period, sample time.Duration) {
+	defer w.wg.Done()
+	tick := time.NewTicker(sample)
+	defer tick.Stop()
+	low, next := w.idle.Load(), time.Now().Add(period)
+	for {
+		select {
+		case <-w.quit:
+			return
+		case now := <-tick.C:
+			low = min(low, w.idle.Load())
+			if now.Before(next) {
+				continue
+			}
+			for n := (low - floor + 1) / 2; n > 0; n-- { // half, rounded up
+				select {
+				case w.retire <- struct{}{}:
+				default:
+					n = 0 // none waiting any more
+				}
+			}
+			low, next = w.idle.Load(), now.Add(period)
 		}
 	}
 }
@@ -95,7 +146,3 @@ func (w *workers) stop(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
-
-// maxIdleWorkers bounds the workers kept waiting: each holds a grown stack
-// of a few KB.
-const maxIdleWorkers = 512

@@ -10,7 +10,7 @@ import (
 // A worker that has finished a run takes the next one instead of a new
 // goroutine starting; at most maxIdle wait; stop ends them all.
 func TestWorkers(t *testing.T) {
-	w := newWorkers(2)
+	w := startWorkers(2, 0, time.Hour, time.Hour)
 	ran := make(chan int32, 1)
 	w.Schedule(func() { ran <- w.idle.Load() })
 	<-ran
@@ -47,6 +47,33 @@ func TestWorkers(t *testing.T) {
 	done := make(chan struct{})
 	w.Schedule(func() { close(done) }) // after stop: still runs
 	<-done
+}
+
+// Workers left idle after a burst are retired, half of them each period,
+// down to the floor; a worker in use is never retired.
+func TestWorkersTrim(t *testing.T) {
+	w := startWorkers(1000, 4, 100*time.Millisecond, 10*time.Millisecond)
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(40)
+	for range 40 {
+		w.Schedule(func() { started.Done(); <-release })
+	}
+	started.Wait()
+	busy := make(chan struct{})
+	w.Schedule(func() { <-busy }) // stays busy through the trimming
+	close(release)
+	waitFor(t, func() bool { return w.idle.Load() == 40 }, "40 workers idle")
+	waitFor(t, func() bool { return w.idle.Load() == 4 }, "the idle workers trimmed to the floor of 4")
+	ran := make(chan struct{})
+	w.Schedule(func() { close(ran) })
+	<-ran
+	close(busy)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.stop(ctx); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
 }
 
 func waitFor(t *testing.T, cond func() bool, what string) {
