@@ -136,7 +136,8 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 		a.respond(ctx, &result{Err: err})
 		return
 	}
-	if err := a.commit(ctx, events, nil); err != nil {
+	row, err := a.commit(ctx, events, nil)
+	if err != nil {
 		var stored *persist.DuplicateError
 		if errors.As(err, &stored) { // the state was stale; storage knows the message
 			a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: stored.Seq, Duplicate: true}})
@@ -146,7 +147,11 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 		return
 	}
 	a.sys.metrics.messages.WithLabelValues(string(a.conv.Channel), string(m.Cmd.From)).Inc()
-	a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: events[0].Seq}, Row: a.row()})
+	if row == nil { // not a ticket: no row was stored
+		r := a.row()
+		row = &r
+	}
+	a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: events[0].Seq}, Row: *row})
 }
 
 func (a *conversationActor) seen(ctx actor.Context, m *seenCmd) {
@@ -169,7 +174,7 @@ func (a *conversationActor) decideAndCommit(ctx actor.Context, denied error, cmd
 	}
 	events, err := a.conv.Decide(cmd)
 	if err == nil && len(events) > 0 {
-		err = a.commit(ctx, events, nil)
+		_, err = a.commit(ctx, events, nil)
 	}
 	a.respond(ctx, &result{Row: a.row(), Err: err})
 }
@@ -181,16 +186,17 @@ func (a *conversationActor) snooze(ctx actor.Context, m *snoozeCmd) {
 	}
 	tevents, err := a.ticket.DecideSnooze(a.conv, m.Cmd)
 	if err == nil {
-		err = a.commit(ctx, nil, tevents)
+		_, err = a.commit(ctx, nil, tevents)
 	}
 	a.respond(ctx, &result{Row: a.row(), Err: err})
 }
 
 // commit applies events to the state, persists them durably in one batch
 // with the inbox row, the profile's open pointer and, now and then, a
-// snapshot, then publishes them. If storage refuses, the state is reloaded
-// from storage so that it never claims what was not written.
-func (a *conversationActor) commit(ctx actor.Context, events []engine.Event, tevents []engine.TicketEvent) error {
+// snapshot, then publishes them, and returns the row it stored (nil for a
+// conversation that is not a ticket). If storage refuses, the state is
+// reloaded from storage so that it never claims what was not written.
+func (a *conversationActor) commit(ctx actor.Context, events []engine.Event, tevents []engine.TicketEvent) (*engine.TicketRow, error) {
 	wasOpen := a.conv.Open()
 	for _, e := range events {
 		a.conv.Apply(e)
@@ -216,15 +222,15 @@ func (a *conversationActor) commit(ctx actor.Context, events []engine.Event, tev
 		a.sys.log.Error("conversation commit failed", slog.String("conversation", a.id), slog.Any("err", err))
 		a.load(ctx)
 		if errors.As(err, new(*persist.DuplicateError)) {
-			return err
+			return nil, err
 		}
-		return engine.Errorf(engine.CodeInternal, "could not store the change")
+		return nil, engine.Errorf(engine.CodeInternal, "could not store the change")
 	}
 	if c.Snapshot != nil {
 		a.snapSeq = a.conv.LastSeq
 	}
 	a.publish(ctx, events, c.Row)
-	return nil
+	return c.Row, nil
 }
 
 func (a *conversationActor) publish(ctx actor.Context, events []engine.Event, row *engine.TicketRow) {

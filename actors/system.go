@@ -148,8 +148,12 @@ func (s *System) request(ctx context.Context, reply chan any, deliver func()) (a
 		return nil, err
 	}
 	deliver()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
+	timer := timerPool.Get().(*time.Timer)
+	timer.Reset(timeout)
+	defer func() {
+		timer.Stop() // since Go 1.23 a stopped timer delivers nothing stale: it can be reused
+		timerPool.Put(timer)
+	}()
 	select {
 	case res := <-reply:
 		return res, nil
@@ -159,6 +163,13 @@ func (s *System) request(ctx context.Context, reply chan any, deliver func()) (a
 		return nil, engine.Errorf(engine.CodeUnavailable, "request cancelled")
 	}
 }
+
+// timerPool holds the request timers: every shopper message is a request.
+var timerPool = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
 
 // send delivers an envelope straight to its running actor, or through the
 // directory, and waits for the answer: the hot path of every shopper and

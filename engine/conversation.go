@@ -3,6 +3,7 @@ package engine
 import (
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -287,11 +288,29 @@ func (c *Conversation) remember(key string, seq uint64) {
 }
 
 func preview(e Event) string {
-	text := strings.Join(strings.Fields(e.Text), " ")
+	text := collapseSpace(e.Text)
 	if text == "" && len(e.Attachments) > 0 {
 		text = "[attachment]"
 	}
 	return clip(text, PreviewRunes)
+}
+
+// collapseSpace joins the words of s with single spaces, as
+// strings.Join(strings.Fields(s), " ") does, but returns s itself, without
+// allocating, when it is already so: the common case for every message.
+func collapseSpace(s string) string {
+	prevSpace := true // a leading space is not already collapsed
+	for _, r := range s {
+		space := unicode.IsSpace(r)
+		if space && (r != ' ' || prevSpace) {
+			return strings.Join(strings.Fields(s), " ")
+		}
+		prevSpace = space
+	}
+	if prevSpace && s != "" { // a trailing space
+		return strings.Join(strings.Fields(s), " ")
+	}
+	return s
 }
 
 // clip cuts s to at most n runes.

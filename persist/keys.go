@@ -48,7 +48,11 @@ func key(prefix string, parts ...string) []byte {
 	for _, p := range parts {
 		n += len(p) + binary.MaxVarintLen64
 	}
-	b := make([]byte, 0, n+16)
+	return appendKey(make([]byte, 0, n+16), prefix, parts...)
+}
+
+// appendKey appends the key of prefix and parts to b.
+func appendKey(b []byte, prefix string, parts ...string) []byte {
 	b = append(b, prefix...)
 	for _, p := range parts {
 		b = part(b, p)
@@ -58,7 +62,11 @@ func key(prefix string, parts ...string) []byte {
 
 // streamPrefix is the prefix of every event key of one stream ("c/" or "t/").
 func streamPrefix(kind, id string) []byte {
-	return append(key(kind, id), "/e/"...)
+	return appendStreamPrefix(nil, kind, id)
+}
+
+func appendStreamPrefix(b []byte, kind, id string) []byte {
+	return append(appendKey(b, kind, id), "/e/"...)
 }
 
 // seqKey appends the big-endian seq to a stream prefix.
@@ -71,6 +79,10 @@ func rowKey(id string) []byte  { return key(rowPrefix, id) }
 
 func cidKey(id string, from engine.Party, clientID string) []byte {
 	return key(cidPrefix, id, string(from), clientID)
+}
+
+func appendCIDKey(b []byte, id string, from engine.Party, clientID string) []byte {
+	return appendKey(b, cidPrefix, id, string(from), clientID)
 }
 
 func openKey(profileID string, ch engine.Channel) []byte {

@@ -134,36 +134,41 @@ func (c *Commit) validate() error {
 	return nil
 }
 
-// write puts everything of c that needs no stored state into b.
+// write puts everything of c that needs no stored state into b. Keys and
+// values are built in two scratch buffers: the batch copies what it is given.
 func (c *Commit) write(b *pebble.Batch) error {
-	buf := make([]byte, 0, 256)
+	buf := make([]byte, 0, 512)
+	kb := make([]byte, 0, 128)
 	if len(c.Events) > 0 {
-		prefix := streamPrefix(convPrefix, c.Conversation)
+		kb = appendStreamPrefix(kb[:0], convPrefix, c.Conversation)
+		prefix := len(kb)
 		for i := range c.Events {
 			e := &c.Events[i]
 			buf = appendEvent(buf[:0], e)
-			if err := b.Set(seqKey(prefix, e.Seq), buf, nil); err != nil {
+			if err := b.Set(seqKey(kb[:prefix], e.Seq), buf, nil); err != nil {
 				return err
 			}
 			if e.Kind == engine.KindMessage && e.ClientID != "" {
-				if err := b.Set(cidKey(c.Conversation, e.From, e.ClientID), seqKey(nil, e.Seq), nil); err != nil {
+				k := appendCIDKey(kb[prefix:prefix], c.Conversation, e.From, e.ClientID)
+				if err := b.Set(k, seqKey(buf[:0], e.Seq), nil); err != nil {
 					return err
 				}
 			}
 		}
 	}
 	if len(c.TicketEvents) > 0 {
-		prefix := streamPrefix(ticketPrefix, c.Conversation)
+		kb = appendStreamPrefix(kb[:0], ticketPrefix, c.Conversation)
+		prefix := len(kb)
 		for i := range c.TicketEvents {
 			buf = appendTicketEvent(buf[:0], &c.TicketEvents[i])
-			if err := b.Set(seqKey(prefix, c.TicketEvents[i].Seq), buf, nil); err != nil {
+			if err := b.Set(seqKey(kb[:prefix], c.TicketEvents[i].Seq), buf, nil); err != nil {
 				return err
 			}
 		}
 	}
 	if c.Row != nil {
 		buf = appendRow(buf[:0], c.Row)
-		if err := b.Set(rowKey(c.Conversation), buf, nil); err != nil {
+		if err := b.Set(appendKey(kb[:0], rowPrefix, c.Conversation), buf, nil); err != nil {
 			return err
 		}
 	}
