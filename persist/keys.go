@@ -75,7 +75,6 @@ func seqKey(prefix []byte, seq uint64) []byte {
 }
 
 func snapKey(id string) []byte { return append(key(snapPrefix, id), "/snap"...) }
-func rowKey(id string) []byte  { return key(rowPrefix, id) }
 
 func cidKey(id string, from engine.Party, clientID string) []byte {
 	return key(cidPrefix, id, string(from), clientID)

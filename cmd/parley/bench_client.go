@@ -418,7 +418,7 @@ func (sh *benchShopper) closedLoop(ctx context.Context) {
 		sh.chain = nil
 		sh.mu.Unlock()
 	}()
-	cid, err := sh.send(true)
+	_, err := sh.send(true)
 	for err == nil && ctx.Err() == nil {
 		select { // the chain broke: a refusal, a failed send, the socket's end or ctx
 		case <-sh.broken:
@@ -429,8 +429,8 @@ func (sh *benchShopper) closedLoop(ctx context.Context) {
 			return
 		}
 		sh.mu.Lock()
-		res := sh.inflightRes
-		cid, err = sh.inflight, sh.chainErr
+		res, cid := sh.inflightRes, sh.inflight
+		err = sh.chainErr
 		sh.mu.Unlock()
 		if err != nil || res != 2 {
 			continue
