@@ -30,7 +30,7 @@ type resumeRef struct {
 // receive dispatches one frame to its handler.
 func (c *wsConn) receive(ctx context.Context, data []byte) {
 	var f inFrame
-	if err := json.Unmarshal(data, &f); err != nil {
+	if err := decodeFrame(data, &f); err != nil {
 		c.sendErr(engine.Errorf(engine.CodeInvalid, "malformed frame: expected a JSON object with a type"), clientIDOf(data))
 		return
 	}
