@@ -56,7 +56,7 @@ func Start(store *persist.Store, cfg Config, reg prometheus.Registerer, log *slo
 	if err := store.Rows(func(r engine.TicketRow) error { rows[r.ID] = r; return nil }); err != nil {
 		return nil, err
 	}
-	s := &System{cfg: cfg, store: store, log: log, metrics: newMetrics(reg), conf: conf, workers: newWorkers(maxIdleWorkers)}
+	s := &System{cfg: cfg, store: store, log: log, metrics: newMetrics(reg), conf: conf, workers: newWorkers()}
 	quiet := slog.New(minLevel{Handler: log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "protoactor"))
 	s.actors = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
 	s.inbox, err = s.actors.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newInboxActor(s, rows) },

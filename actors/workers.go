@@ -47,8 +47,8 @@ const (
 	trimSample        = 100 * time.Millisecond
 )
 
-func newWorkers(maxIdle int) *workers {
-	return startWorkers(maxIdle, minIdleWorkers, trimEvery, trimSample)
+func newWorkers() *workers {
+	return startWorkers(maxIdleWorkers, minIdleWorkers, trimEvery, trimSample)
 }
 
 func startWorkers(maxIdle, minIdle int, period, sample time.Duration) *workers {
@@ -89,12 +89,13 @@ func (w *workers) run(fn func()) {
 		}
 		select {
 		case fn = <-w.work:
-			w.idle.Add(-1)
 		case <-w.retire:
-			w.idle.Add(-1)
-			return
+			fn = nil
 		case <-w.quit:
-			w.idle.Add(-1)
+			fn = nil
+		}
+		w.idle.Add(-1)
+		if fn == nil {
 			return
 		}
 	}

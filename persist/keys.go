@@ -60,9 +60,11 @@ func appendKey(b []byte, prefix string, parts ...string) []byte {
 	return b
 }
 
-// streamPrefix is the prefix of every event key of one stream ("c/" or "t/").
+// streamPrefix is the prefix of every event key of one stream ("c/" or "t/"),
+// with room for the seq that seqKey appends.
 func streamPrefix(kind, id string) []byte {
-	return appendStreamPrefix(nil, kind, id)
+	b := make([]byte, 0, len(kind)+binary.MaxVarintLen64+len(id)+len("/e/")+8)
+	return appendStreamPrefix(b, kind, id)
 }
 
 func appendStreamPrefix(b []byte, kind, id string) []byte {

@@ -63,9 +63,9 @@ func (c *storageCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// fsyncBuckets thins Pebble's 100 fsync-latency buckets to a readable dozen,
-// keeping only bounds of its own, so that every count stays exact.
-func fsyncBuckets(h *dto.Histogram) (count uint64, sum float64, buckets map[float64]uint64) {
+// fsyncBounds are the bounds of Pebble's 100 fsync-latency buckets that the
+// metric keeps: a readable dozen of its own, so that every count stays exact.
+var fsyncBounds = func() map[float64]bool {
 	keep := map[float64]bool{}
 	for i, le := range pebble.FsyncLatencyBuckets {
 		switch {
@@ -78,9 +78,14 @@ func fsyncBuckets(h *dto.Histogram) (count uint64, sum float64, buckets map[floa
 			keep[le] = true
 		}
 	}
+	return keep
+}()
+
+// fsyncBuckets converts Pebble's histogram (nanoseconds) to the metric's.
+func fsyncBuckets(h *dto.Histogram) (count uint64, sum float64, buckets map[float64]uint64) {
 	buckets = map[float64]uint64{}
 	for _, b := range h.GetBucket() {
-		if keep[b.GetUpperBound()] {
+		if fsyncBounds[b.GetUpperBound()] {
 			buckets[b.GetUpperBound()/1e9] = b.GetCumulativeCount()
 		}
 	}
