@@ -23,6 +23,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +50,7 @@ type benchConfig struct {
 	PassivateAfter  time.Duration // passed to a spawned server when set
 	SampleEvery     time.Duration // sample the server's memory and goroutines this often during the load
 	Kills           int           // SIGKILL and restart the spawned server this many times during the load
+	CPUProfile      string        // write the tool's own CPU profile here
 }
 
 // Bounds that keep one run finite whatever the flags say.
@@ -84,6 +87,7 @@ func parseBench(args []string, env func(string) string, stderr io.Writer) (bench
 	fs.DurationVar(&c.SampleEvery, "sample-every", 0, "during the load, sample the server's memory and goroutines this often (a soak)")
 	fs.DurationVar(&c.PassivateAfter, "passivate-after", 0, "--passivate-after for the spawned server (0: its default)")
 	fs.IntVar(&c.Kills, "kills", 0, "SIGKILL the spawned server this many times during the load, restart it, and verify every acknowledged message (0: none)")
+	fs.StringVar(&c.CPUProfile, "cpu-profile", "", "write the tool's own CPU profile (pprof) to this file")
 	if err := parseWithEnv(fs, args, env); err != nil {
 		return c, err
 	}
@@ -145,6 +149,17 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c, err := parseBench(args, osEnv, stderr)
 	if err != nil {
 		return err
+	}
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	r := &benchRun{cfg: c, stdout: stdout, stderr: stderr, errs: newBenchErrors(), stopWatch: func() {}}
 	return r.run(ctx)

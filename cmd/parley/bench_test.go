@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +25,9 @@ func TestBenchSmallRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and spawns the real binary")
 	}
-	rep, out := benchRunJSON(t, time.Minute, "--shoppers", "50", "--agents", "2", "--duration", "2s", "--sample-every", "500ms")
+	profile := filepath.Join(t.TempDir(), "tool.pprof")
+	rep, out := benchRunJSON(t, time.Minute, "--shoppers", "50", "--agents", "2", "--duration", "2s", "--sample-every", "500ms",
+		"--cpu-profile", profile)
 	// The field names are the tool's contract with scripts: check them raw too.
 	for _, key := range []string{`"shoppers"`, `"acked_per_second"`, `"send_ack"`, `"p999_ms"`, `"agent_reply_to_shopper"`,
 		`"rss_per_conn_kb"`, `"heap_stack_per_conn_kb"`, `"cpu_seconds_per_1000_msgs"`, `"machine"`, `"errors"`,
@@ -66,6 +72,23 @@ func TestBenchSmallRun(t *testing.T) {
 	}
 	if rep.Machine.CPUs <= 0 || rep.Machine.Go == "" || rep.Limits.NoFile < 150 {
 		t.Errorf("machine %+v limits %+v", rep.Machine, rep.Limits)
+	}
+	// --cpu-profile: the tool's own profile, a complete gzip'd pprof file.
+	if f, err := os.Open(profile); err != nil {
+		t.Errorf("--cpu-profile: %v", err)
+	} else {
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		if err == nil {
+			var n int64
+			n, err = io.Copy(io.Discard, zr)
+			if err == nil && n < 100 {
+				err = fmt.Errorf("only %d bytes", n)
+			}
+		}
+		if err != nil {
+			t.Errorf("--cpu-profile wrote no complete profile: %v", err)
+		}
 	}
 }
 
