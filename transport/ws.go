@@ -40,9 +40,10 @@ type wsConn struct {
 	conn *socketConn // under ws: lets the writer send several frames in one write
 
 	// Written by the reader only (visitor before any subscription exists).
-	visitor engine.Visitor
-	helloed atomic.Bool
-	limiter bucket
+	visitor    engine.Visitor
+	helloed    atomic.Bool
+	helloTimer *time.Timer // closes the socket unless a hello comes first
+	limiter    bucket
 
 	qmu       sync.Mutex
 	queue     [][]byte
@@ -116,11 +117,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 // closes, then waits for the writer and lets go of every subscription.
 func (c *wsConn) run() {
 	defer c.s.wg.Done()
-	hello := time.AfterFunc(c.s.cfg.HelloTimeout, c.helloTimeout)
+	c.helloTimer = time.AfterFunc(c.s.cfg.HelloTimeout, c.helloTimeout)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.readLoop(ctx)
 	cancel()
-	hello.Stop()
+	c.helloTimer.Stop()
 	c.close(websocket.StatusNormalClosure, "", false)
 	c.active.Wait()
 	c.unsubscribeAll()

@@ -131,6 +131,7 @@ func (c *wsConn) hello(ctx context.Context, f inFrame) {
 		}
 	}
 	c.helloed.Store(true)
+	c.helloTimer.Stop() // no timer left to fire (and start a goroutine) per socket
 	c.sendJSON(c.s.welcome(v, open))
 	c.s.addVisitor(c)
 	if f.Resume != nil {
