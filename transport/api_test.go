@@ -371,6 +371,10 @@ func TestMessagesCountedOncePerChannel(t *testing.T) {
 	if ack := c.readType("ack"); ack["client_id"] != "first" {
 		t.Fatalf("repeat: %v", ack)
 	}
+	c.send(frame{"type": "message.send", "client_id": "blank", "text": " "}) // refused: no ack to time
+	if e := c.readType("error"); e["client_id"] != "blank" {
+		t.Fatalf("blank: %v", e)
+	}
 	for range 2 { // the second is a repeat
 		if code, body, _ := h.do("POST", "/api/v1/tickets/"+conv+"/messages", adminToken, map[string]any{"client_id": "a1", "text": "On it"}); code != 201 && code != 200 {
 			t.Fatalf("reply: %d %v", code, body)
@@ -386,6 +390,7 @@ func TestMessagesCountedOncePerChannel(t *testing.T) {
 	for _, want := range []string{
 		`parley_messages_total{channel="webchat",direction="in"} 1`,
 		`parley_messages_total{channel="webchat",direction="out"} 1`,
+		"parley_ws_ack_seconds_count 2", // the first send and its repeat were acknowledged
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("metrics lack %s", want)

@@ -12,6 +12,7 @@ type metrics struct {
 	messages      *prometheus.CounterVec // channel, direction
 	httpRequests  *prometheus.CounterVec // route, code
 	sseStreams    prometheus.Gauge
+	wsAck         prometheus.Histogram
 }
 
 // Reasons a socket is refused or closed by the server.
@@ -48,9 +49,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		sseStreams: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "parley_sse_streams", Help: "Inbox event streams open now.",
 		}),
+		wsAck: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "parley_ws_ack_seconds",
+			Help:    "Time from reading a shopper's message.send to queueing its ack: the server's part of send → ack, the fsync included.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.wsConnections, m.wsRefused, m.messages, m.httpRequests, m.sseStreams)
+		reg.MustRegister(m.wsConnections, m.wsRefused, m.messages, m.httpRequests, m.sseStreams, m.wsAck)
 	}
 	return m
 }

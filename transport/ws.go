@@ -43,6 +43,7 @@ type wsConn struct {
 	visitor    engine.Visitor
 	helloed    atomic.Bool
 	helloTimer *time.Timer // closes the socket unless a hello comes first
+	frameAt    time.Time   // when the frame being handled was read
 	limiter    bucket
 
 	qmu       sync.Mutex
@@ -222,6 +223,7 @@ func (c *wsConn) readLoop(ctx context.Context) {
 	for {
 		buf := framePool.Get().(*bytes.Buffer)
 		typ, data, err := c.readFrame(buf)
+		c.frameAt = time.Now()
 		text := err == nil && typ == websocket.MessageText
 		valid := text && utf8.Valid(data)
 		if valid && c.admit(data) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"time"
 
 	"github.com/parley-chat/parley/actors"
 	"github.com/parley-chat/parley/engine"
@@ -229,6 +230,7 @@ func (c *wsConn) messageSend(ctx context.Context, f inFrame) {
 		c.s.log.Warn("subscribe after post", slog.Any("err", err))
 	}
 	c.send(ackFrameBytes(f.ClientID, p.Conversation, p.Seq))
+	c.s.m.wsAck.Observe(time.Since(c.frameAt).Seconds())
 }
 
 // target is the conversation a frame means: the one it names, else the
