@@ -6,12 +6,13 @@ import (
 )
 
 // decodeFrame decodes a client frame into f. The frames a chat sends all the
-// time (message.send, read, typing, chat.start) are flat objects of plain
-// strings; those are read directly, with no reflection and no allocation but
-// the strings. Anything else — an escape, a number, a nested object, a key
-// spelt differently (encoding/json matches keys case-insensitively), a
-// field this reader does not know — goes to encoding/json, so the result is
-// always exactly what json.Unmarshal gives (FuzzDecodeFrame checks it).
+// time (message.send, read, typing, chat.start, and hello with its resume)
+// are objects of plain strings, small whole numbers and at most the resume
+// object; those are read directly, with no reflection and no allocation but
+// the strings. Anything else — an escape, a null, a fraction, a key spelt
+// differently (encoding/json matches keys case-insensitively), a field this
+// reader does not know — goes to encoding/json, so the result is always
+// exactly what json.Unmarshal gives (FuzzDecodeFrame checks it).
 func decodeFrame(data []byte, f *inFrame) error {
 	if decodeFlatFrame(data, f) {
 		return nil
@@ -20,58 +21,107 @@ func decodeFrame(data []byte, f *inFrame) error {
 	return json.Unmarshal(data, f)
 }
 
-// decodeFlatFrame reads {"key":"value",...} with keys among type,
-// client_id, text, conversation and faq and values without escapes; it
-// reports false, having perhaps written part of f, for anything else.
+// decodeFlatFrame reads a frame of the simple shape decodeFrame describes;
+// it reports false, having perhaps written part of f, for anything else.
 func decodeFlatFrame(data []byte, f *inFrame) bool {
-	i := skipSpace(data, 0)
+	i, ok := readObject(data, skipSpace(data, 0), func(key []byte, i int) (int, bool) {
+		switch string(key) {
+		case "type":
+			return readString(data, i, &f.Type)
+		case "client_id":
+			return readString(data, i, &f.ClientID)
+		case "text":
+			return readString(data, i, &f.Text)
+		case "conversation":
+			return readString(data, i, &f.Conversation)
+		case "faq":
+			return readString(data, i, &f.FAQ)
+		case "token":
+			f.Token = new(string)
+			return readString(data, i, f.Token)
+		case "seq":
+			f.Seq = new(uint64)
+			return readUint(data, i, f.Seq)
+		case "resume":
+			if f.Resume != nil {
+				return 0, false // a repeated object merges into the first: encoding/json's rule
+			}
+			f.Resume = new(resumeRef)
+			return readObject(data, i, func(key []byte, i int) (int, bool) {
+				switch string(key) {
+				case "conversation":
+					return readString(data, i, &f.Resume.Conversation)
+				case "after":
+					return readUint(data, i, &f.Resume.After)
+				}
+				return 0, false
+			})
+		}
+		return 0, false
+	})
+	return ok && skipSpace(data, i) == len(data)
+}
+
+// readObject reads the object at data[i], handing each key to member, which
+// reads the value at the index it is given and returns the index after it.
+// It returns the index after the object.
+func readObject(data []byte, i int, member func(key []byte, i int) (int, bool)) (int, bool) {
 	if i >= len(data) || data[i] != '{' {
-		return false
+		return 0, false
 	}
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
-		return skipSpace(data, i+1) == len(data)
+		return i + 1, true
 	}
 	for {
 		key, next, ok := plainString(data, i)
 		if !ok {
-			return false
+			return 0, false
 		}
 		i = skipSpace(data, next)
 		if i >= len(data) || data[i] != ':' {
-			return false
+			return 0, false
 		}
-		val, next, ok := plainString(data, skipSpace(data, i+1))
-		if !ok {
-			return false
+		if i, ok = member(key, skipSpace(data, i+1)); !ok {
+			return 0, false
 		}
-		switch string(key) {
-		case "type":
-			f.Type = string(val)
-		case "client_id":
-			f.ClientID = string(val)
-		case "text":
-			f.Text = string(val)
-		case "conversation":
-			f.Conversation = string(val)
-		case "faq":
-			f.FAQ = string(val)
-		default:
-			return false
-		}
-		i = skipSpace(data, next)
+		i = skipSpace(data, i)
 		if i >= len(data) {
-			return false
+			return 0, false
 		}
 		switch data[i] {
 		case ',':
 			i = skipSpace(data, i+1)
 		case '}':
-			return skipSpace(data, i+1) == len(data)
+			return i + 1, true
 		default:
-			return false
+			return 0, false
 		}
 	}
+}
+
+func readString(data []byte, i int, dst *string) (int, bool) {
+	s, next, ok := plainString(data, i)
+	if ok {
+		*dst = string(s)
+	}
+	return next, ok
+}
+
+// readUint reads a whole number of at most 19 digits, so that it cannot
+// overflow; a sign, a fraction, an exponent or a leading zero is left to
+// encoding/json.
+func readUint(data []byte, i int, dst *uint64) (int, bool) {
+	j, n := i, uint64(0)
+	for ; j < len(data) && j-i < 20 && '0' <= data[j] && data[j] <= '9'; j++ {
+		n = n*10 + uint64(data[j]-'0')
+	}
+	switch digits := j - i; {
+	case digits == 0 || digits > 19, digits > 1 && data[i] == '0':
+		return 0, false
+	}
+	*dst = n
+	return j, true
 }
 
 // plainString reads a JSON string at data[i] that has no escape and no

@@ -22,6 +22,24 @@ var decodeFrameSeeds = []string{
 	`{"type":"message.send","client_id":"m1","text":"x","attachments":[{"url":"https://a/b","content_type":"image/png"}]}`,
 	`{"type":1}`, `{"type":"a",}`, `{"type":"a"} x`, `[]`, `"type"`, ``, `{`, `{"type"`, `{"type":"a"`,
 	`{"type":"h\u00e9"}`, "{\"type\":\"h\xffllo\"}", "{\"text\":\"line\nbreak\"}", `{"text":"émoji 🎉"}`,
+	`{"seq":0}`, `{"seq":01}`, `{"seq":-1}`, `{"seq":1.5}`, `{"seq":1e3}`, `{"seq":null}`, `{"seq":"3"}`,
+	`{"seq":9999999999999999999}`, `{"seq":18446744073709551615}`, `{"seq":18446744073709551616}`,
+	`{"resume":{}}`, `{"resume":null}`, `{"token":null}`, `{"resume":{"Conversation":"c"}}`,
+	`{"resume":{"after":1},"resume":{"conversation":"c"}}`, `{"resume":{"conversation":"c","after":3,"x":1}}`,
+	`{"resume":{"conversation":"c","after":3}`, `{"resume":{"conversation":"c",}}`, `{"resume":[]}`,
+}
+
+// The frames a chat sends all the time: each must take the fast path.
+var fastFrames = []string{
+	`{"type":"message.send","client_id":"m1","text":"Hello, where is my order?"}`,
+	` { "type" : "read" , "conversation" : "c1" , "seq" : 3 } `,
+	`{"type":"typing","conversation":"01J"}`,
+	`{"type":"chat.start"}`,
+	`{}`,
+	`{"type":"faq.pick","faq":"shipping"}`,
+	`{"type":"hello","token":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwIn0.c2ln"}`,
+	`{"type":"hello","token":"t","resume":{"conversation":"01JD","after":42}}`,
+	`{"type":"hello","resume":{ "after" : 0 , "conversation" : "c" }}`,
 }
 
 // The fast reader of flat frames gives exactly what encoding/json gives,
@@ -30,10 +48,7 @@ func TestDecodeFrameMatchesEncodingJSON(t *testing.T) {
 	for _, s := range decodeFrameSeeds {
 		checkDecodeFrame(t, []byte(s))
 	}
-	for _, s := range decodeFrameSeeds[:6] { // the frames a chat sends all the time
-		if s == decodeFrameSeeds[1] { // read carries a number: encoding/json reads it
-			continue
-		}
+	for _, s := range fastFrames {
 		if !checkDecodeFrame(t, []byte(s)) {
 			t.Errorf("%s did not take the fast path", s)
 		}
@@ -41,7 +56,7 @@ func TestDecodeFrameMatchesEncodingJSON(t *testing.T) {
 }
 
 func FuzzDecodeFrame(f *testing.F) {
-	for _, s := range decodeFrameSeeds {
+	for _, s := range append(decodeFrameSeeds, fastFrames...) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { checkDecodeFrame(t, data) })
@@ -69,19 +84,23 @@ func checkDecodeFrame(t *testing.T, data []byte) bool {
 // BenchmarkDecodeFrame compares the fast reader with encoding/json on the
 // frame every shopper message is.
 func BenchmarkDecodeFrame(b *testing.B) {
-	data := []byte(`{"type":"message.send","client_id":"m123","text":"Hello, where is my order #12345?"}`)
-	b.Run("fast", func(b *testing.B) {
-		b.ReportAllocs()
-		for range b.N {
-			var f inFrame
-			_ = decodeFrame(data, &f)
-		}
-	})
-	b.Run("encoding_json", func(b *testing.B) {
-		b.ReportAllocs()
-		for range b.N {
-			var f inFrame
-			_ = json.Unmarshal(data, &f)
-		}
-	})
+	for name, data := range map[string][]byte{
+		"message": []byte(`{"type":"message.send","client_id":"m123","text":"Hello, where is my order #12345?"}`),
+		"hello":   []byte(`{"type":"hello","token":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwIn0.c2ln","resume":{"conversation":"01JD","after":42}}`),
+	} {
+		b.Run(name+"/fast", func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				var f inFrame
+				_ = decodeFrame(data, &f)
+			}
+		})
+		b.Run(name+"/encoding_json", func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				var f inFrame
+				_ = json.Unmarshal(data, &f)
+			}
+		})
+	}
 }
