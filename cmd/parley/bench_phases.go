@@ -130,6 +130,13 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 		}
 	}
 	tool0 := benchSelfCPU()
+	var acks0 []benchPromBucket
+	if r.chaos == nil {
+		var err error
+		if acks0, err = r.readServerAck(ctx); err != nil {
+			r.logf("reading the server's ack histogram: %v", err)
+		}
+	}
 	r.phase.Store("load")
 	var wg sync.WaitGroup
 	var loadCtx context.Context
@@ -209,6 +216,11 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 	}
 	total := r.acked.Load()
 	l := &r.rep.Load
+	if acks0 != nil {
+		if acks1, err := r.readServerAck(ctx); err == nil {
+			l.ServerAck = benchServerAckBetween(acks0, acks1)
+		}
+	}
 	l.DurationSeconds = benchRound(loadWall.Seconds())
 	l.Sent, l.Acked, l.AckedInDrain = r.sent.Load(), ackedInLoad, total-ackedInLoad
 	l.AckedPerSecond = benchRound(float64(ackedInLoad) / loadWall.Seconds())

@@ -286,34 +286,14 @@ func (r *benchRun) benchMetrics(ctx context.Context) (heap, stack float64, err e
 // benchReadMetrics reads the server's /metrics once and returns the values
 // of the named unlabelled metrics, failing if one is missing.
 func (r *benchRun) benchReadMetrics(ctx context.Context, names ...string) (map[string]float64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+r.addr+"/metrics", nil)
-	resp, err := r.api.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("GET /metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return nil, fmt.Errorf("GET /metrics: %s", resp.Status)
-	}
 	out := make(map[string]float64, len(names))
-	sc := bufio.NewScanner(io.LimitReader(resp.Body, 8<<20))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), " ")
-		if !ok || !slices.Contains(names, name) {
-			continue
+	err := r.scanMetrics(ctx, func(name string, v float64) {
+		if slices.Contains(names, name) {
+			out[name] = v
 		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil {
-			return nil, fmt.Errorf("/metrics: %s %q: %w", name, value, err)
-		}
-		out[name] = v
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("/metrics: %w", err)
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, name := range names {
 		if _, ok := out[name]; !ok {
@@ -321,6 +301,44 @@ func (r *benchRun) benchReadMetrics(ctx context.Context, names ...string) (map[s
 		}
 	}
 	return out, nil
+}
+
+// scanMetrics reads the server's /metrics once, handing each sample's series
+// (name and labels, as written) and value to fn.
+func (r *benchRun) scanMetrics(ctx context.Context, fn func(series string, v float64)) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+r.addr+"/metrics", nil)
+	resp, err := r.api.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET /metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	sc := bufio.NewScanner(io.LimitReader(resp.Body, 8<<20))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			return fmt.Errorf("/metrics: %q: %w", line, err)
+		}
+		fn(line[:i], v)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("/metrics: %w", err)
+	}
+	return nil
 }
 
 // benchMemSample is the server's memory at one moment.

@@ -173,6 +173,9 @@ type benchReport struct {
 		AgentRepliesReceived int64        `json:"agent_replies_received"`
 		AgentReplyToShopper  benchLatency `json:"agent_reply_to_shopper"`
 		Stalls               benchStalls  `json:"stalls"` // the machine's, not the server's
+		// The server's own figure for send_ack, from its /metrics; absent
+		// with --kills (each restart starts the histogram again).
+		ServerAck *benchServerAck `json:"server_ack,omitempty"`
 	} `json:"load"`
 	Resume struct {
 		Shoppers       int     `json:"shoppers"`
@@ -273,6 +276,7 @@ func (rep *benchReport) writeTable(w io.Writer) {
 	row("agent→shopper", uint64(rep.Load.AgentRepliesReceived), rep.Load.AgentRepliesPerSec, rep.Load.AgentReplyToShopper, e["agent_reply_lost"]+e["agent_post_failed"])
 	row("resume", uint64(rep.Resume.Resumed), rep.Resume.PerSecond, rep.Resume.benchLatency, e["resume_failed"])
 	tw.Flush()
+	rep.writeServerAck(w)
 	rep.writeStalls(w)
 	s := rep.Server
 	fmt.Fprintf(w, "\nconnect: %d sockets in %.2fs; load: %.1fs, %d sent, %d acknowledged (%d of them after the load, in a %.2fs drain), %d agent replies\n",

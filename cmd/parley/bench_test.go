@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -31,7 +32,7 @@ func TestBenchSmallRun(t *testing.T) {
 	// The field names are the tool's contract with scripts: check them raw too.
 	for _, key := range []string{`"shoppers"`, `"acked_per_second"`, `"send_ack"`, `"p999_ms"`, `"agent_reply_to_shopper"`,
 		`"rss_per_conn_kb"`, `"heap_stack_per_conn_kb"`, `"cpu_seconds_per_1000_msgs"`, `"machine"`, `"errors"`,
-		`"stalls"`, `"wakeups"`, `"stalled_ms"`, `"worst_ms"`} {
+		`"stalls"`, `"wakeups"`, `"stalled_ms"`, `"worst_ms"`, `"server_ack"`} {
 		if !strings.Contains(out, key) {
 			t.Errorf("report lacks %s", key)
 		}
@@ -41,6 +42,11 @@ func TestBenchSmallRun(t *testing.T) {
 	}
 	if rep.Load.Acked <= 0 || rep.Load.SendAck.Count == 0 || rep.Load.SendAck.P50 <= 0 {
 		t.Errorf("load: %+v", rep.Load)
+	}
+	// The server timed every ack the tool received, and no other.
+	if sa := rep.Load.ServerAck; sa == nil || sa.Count != float64(rep.Load.Acked+rep.Load.AckedInDrain) ||
+		sa.P50 <= 0 || sa.P50 > sa.P99 || sa.P99 > sa.P999 {
+		t.Errorf("server's part of send→ack: %+v for %d acks", sa, rep.Load.Acked+rep.Load.AckedInDrain)
 	}
 	if rep.Load.AgentReplies <= 0 || rep.Load.AgentRepliesReceived <= 0 || rep.Load.AgentReplyToShopper.Max <= 0 {
 		t.Errorf("agent replies: %d sent, %d received, %+v", rep.Load.AgentReplies, rep.Load.AgentRepliesReceived, rep.Load.AgentReplyToShopper)
@@ -243,5 +249,28 @@ func TestBenchClosedLoopRetriesRefusals(t *testing.T) {
 	// Every send was answered: acknowledged, or refused and sent again.
 	if rep.Violations != 0 || rep.Load.Sent != rep.Load.Acked+rep.Errors["rate_limited"] {
 		t.Errorf("sent %d, acknowledged %d, errors %v %v", rep.Load.Sent, rep.Load.Acked, rep.Errors, rep.Examples)
+	}
+}
+
+// The server's ack histogram is read like Prometheus' histogram_quantile:
+// linearly within the bucket holding the quantile.
+func TestBenchServerAckQuantiles(t *testing.T) {
+	inf := math.Inf(1)
+	before := []benchPromBucket{{0.001, 10}, {0.002, 10}, {0.004, 10}, {inf, 10}}
+	after := []benchPromBucket{{0.001, 60}, {0.002, 100}, {0.004, 109}, {inf, 110}}
+	got := benchServerAckBetween(before, after)
+	// 100 new: 50 ≤ 1 ms, 40 in (1, 2], 9 in (2, 4], 1 above 4 ms.
+	want := &benchServerAck{Count: 100, P50: 1, P99: 4, P999: 4}
+	if got == nil || *got != *want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if q := benchBucketQuantile(after[:3], 0.75); math.Abs(q-0.00154375) > 1e-12 { // rank 81.75 of 109: 21.75 of the 40 in (1, 2] ms
+		t.Errorf("p75 %v", q)
+	}
+	if benchServerAckBetween(before[:3], after) != nil || benchServerAckBetween(after, before) != nil {
+		t.Error("readings of different histograms, or a counter that went back, were compared")
+	}
+	if q := benchBucketQuantile([]benchPromBucket{{0.001, 0}, {inf, 0}}, 0.99); q != 0 {
+		t.Errorf("empty histogram: %v", q)
 	}
 }
