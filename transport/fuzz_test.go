@@ -27,7 +27,9 @@ func FuzzFrame(f *testing.F) {
 		c, _ := h.hello(tok)
 		c.sendRaw(websocket.MessageText, []byte(raw))
 		for {
-			fr, err := c.next(300 * time.Millisecond)
+			// The answers come within milliseconds on loopback; a longer
+			// quiet wait only slows the fuzzer (each input waits it out).
+			fr, err := c.next(100 * time.Millisecond)
 			if err != nil {
 				break // quiet, or closed (invalid UTF-8)
 			}
