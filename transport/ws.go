@@ -42,9 +42,8 @@ type wsConn struct {
 	// Written by the reader only (visitor before any subscription exists).
 	visitor    engine.Visitor
 	helloed    atomic.Bool
-	helloTimer *time.Timer   // closes the socket unless a hello comes first
-	frameAt    time.Time     // when the frame being handled was read
-	posting    chan struct{} // closed when the message.send in flight is answered (postAsync)
+	helloTimer *time.Timer // closes the socket unless a hello comes first
+	frameAt    time.Time   // when the frame being handled was read
 	limiter    bucket
 
 	qmu       sync.Mutex
@@ -227,8 +226,7 @@ func (c *wsConn) readLoop(ctx context.Context) {
 		c.frameAt = time.Now()
 		text := err == nil && typ == websocket.MessageText
 		valid := text && utf8.Valid(data)
-		c.awaitPost() // the frame before this one has taken effect
-		if valid && c.admit(data) && !c.postAsync(data) {
+		if valid && c.admit(data) {
 			c.handle(ctx, data) // frames decode into fresh values: nothing keeps data
 		}
 		buf.Reset()
