@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -230,5 +231,40 @@ func TestResumeAnEndedConversation(t *testing.T) {
 	}
 	if e := b.read(); e["type"] != "event" || e["conversation"] != old || num(e["seq"]) != 3 || e["event"].(frame)["kind"] != "ended" {
 		t.Fatalf("replay %v, want the ended event of %s", e, old)
+	}
+}
+
+// Frames sent back to back take effect one at a time, in order: every ack
+// comes before the answer to the next frame, here the refusal of an empty
+// message (which needs no storage, so it would overtake) and then a read
+// receipt.
+func TestFramesTakeEffectInOrder(t *testing.T) {
+	h := start(t, Config{})
+	c, _ := h.hello(token(t, "p-order", "Ada"))
+	conv := startChat(t, c)
+	const n = 8
+	for i := range n {
+		c.send(frame{"type": "message.send", "client_id": fmt.Sprintf("m%d", i), "text": fmt.Sprintf("line %d", i)})
+	}
+	c.send(frame{"type": "message.send", "client_id": "empty", "text": " "})
+	c.send(frame{"type": "read", "conversation": conv, "seq": n + 1})
+	acks := 0
+	for acks < n {
+		f := c.read()
+		switch f["type"] {
+		case "ack":
+			if f["client_id"] != fmt.Sprintf("m%d", acks) || num(f["seq"]) != uint64(acks+2) {
+				t.Fatalf("ack %d: %v", acks, f)
+			}
+			acks++
+		case "error":
+			t.Fatalf("after %d acks: %v", acks, f)
+		}
+	}
+	if f := c.expectError("invalid"); f["client_id"] != "empty" {
+		t.Fatalf("refusal %v", f)
+	}
+	if e := c.readType("event"); e["event"].(frame)["kind"] != "seen" || num(e["seq"]) != n+2 {
+		t.Fatalf("seen %v", e)
 	}
 }
