@@ -22,14 +22,7 @@ func TestWorkers(t *testing.T) {
 	waitFor(t, func() bool { return w.idle.Load() == 1 }, "the worker to wait again")
 
 	// Five runs at once need five workers; afterwards two stay.
-	release := make(chan struct{})
-	var started sync.WaitGroup
-	started.Add(5)
-	for range 5 {
-		w.Schedule(func() { started.Done(); <-release })
-	}
-	started.Wait()
-	close(release)
+	burst(w, 5)()
 	waitFor(t, func() bool { return w.idle.Load() == 2 }, "two workers idle")
 	time.Sleep(20 * time.Millisecond)
 	if n := w.idle.Load(); n != 2 {
@@ -53,16 +46,10 @@ func TestWorkers(t *testing.T) {
 // down to the floor; a worker in use is never retired.
 func TestWorkersTrim(t *testing.T) {
 	w := startWorkers(1000, 4, 100*time.Millisecond, 10*time.Millisecond)
-	release := make(chan struct{})
-	var started sync.WaitGroup
-	started.Add(40)
-	for range 40 {
-		w.Schedule(func() { started.Done(); <-release })
-	}
-	started.Wait()
+	release := burst(w, 40)
 	busy := make(chan struct{})
 	w.Schedule(func() { <-busy }) // stays busy through the trimming
-	close(release)
+	release()
 	waitFor(t, func() bool { return w.idle.Load() == 40 }, "40 workers idle")
 	waitFor(t, func() bool { return w.idle.Load() == 4 }, "the idle workers trimmed to the floor of 4")
 	ran := make(chan struct{})
@@ -74,6 +61,19 @@ func TestWorkersTrim(t *testing.T) {
 	if err := w.stop(ctx); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
+}
+
+// burst schedules n runs at once, each holding its worker, and returns once
+// all have started; calling release lets them finish.
+func burst(w *workers, n int) (release func()) {
+	hold := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(n)
+	for range n {
+		w.Schedule(func() { started.Done(); <-hold })
+	}
+	started.Wait()
+	return func() { close(hold) }
 }
 
 func waitFor(t *testing.T, cond func() bool, what string) {
