@@ -34,18 +34,7 @@ func rawDial(tb testing.TB, addr, hello string) net.Conn {
 	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
 		tb.Fatalf("handshake: %v %v", err, resp)
 	}
-	payload := []byte(hello)
-	frame := []byte{0x81, 0x80 | byte(len(payload))} // FIN text, masked
-	if len(payload) >= 126 {
-		frame = []byte{0x81, 0x80 | 126, byte(len(payload) >> 8), byte(len(payload))}
-	}
-	var mask [4]byte
-	binary.BigEndian.PutUint32(mask[:], 0x01020304)
-	frame = append(frame, mask[:]...)
-	for i, b := range payload {
-		frame = append(frame, b^mask[i%4])
-	}
-	if _, err := conn.Write(frame); err != nil {
+	if _, err := conn.Write(maskedText([]byte(hello))); err != nil {
 		tb.Fatal(err)
 	}
 	// Read the welcome frame's header and payload.
@@ -65,6 +54,22 @@ func rawDial(tb testing.TB, addr, hello string) net.Conn {
 		tb.Fatalf("welcome %q %v", welcome, err)
 	}
 	return conn
+}
+
+// maskedText is one client text frame (FIN, masked) carrying payload, which
+// must be shorter than 64 KiB.
+func maskedText(payload []byte) []byte {
+	frame := []byte{0x81, 0x80 | byte(len(payload))}
+	if len(payload) >= 126 {
+		frame = []byte{0x81, 0x80 | 126, byte(len(payload) >> 8), byte(len(payload))}
+	}
+	var mask [4]byte
+	binary.BigEndian.PutUint32(mask[:], 0x01020304)
+	frame = append(frame, mask[:]...)
+	for i, b := range payload {
+		frame = append(frame, b^mask[i%4])
+	}
+	return frame
 }
 
 func io_ReadFull(r *bufio.Reader, b []byte) (int, error) {

@@ -312,8 +312,14 @@ func (c *wsConn) close(code websocket.StatusCode, reason string, flush bool) {
 		c.code, c.reason, c.flush = code, reason, flush
 		close(c.done)
 		// The first close happens while run is alive and before it waits
-		// for active, so this Add never races that Wait.
+		// for active, so this Add never races that Wait. Taking qmu for it
+		// also orders before that Wait every writer an earlier send started
+		// (from an actor, say, that run never hears from): sync.WaitGroup
+		// wants an Add from zero to happen before the Wait. Later sends
+		// find the counter above zero until finish has stopped them all.
+		c.qmu.Lock()
 		c.active.Add(1)
+		c.qmu.Unlock()
 		go c.finish()
 	})
 }

@@ -253,3 +253,55 @@ func TestFrameRightAfterUpgradeRequest(t *testing.T) {
 		t.Fatalf("first frame %q, want the welcome", body)
 	}
 }
+
+// A frame queued by another goroutine (an actor delivering an event) starts
+// the socket's writer; the reader, blocked in a read since before, may then
+// see the peer go and wait for that writer without ever having heard from
+// the goroutine that started it. The writer's start must still be ordered
+// before that wait (sync.WaitGroup's rule): under -race this test fails when
+// it is not. The writer is kept busy on a peer that stops sending but does
+// not read.
+func TestReaderEndsWhileAnotherGoroutinesWriterRuns(t *testing.T) {
+	h := start(t, Config{WriteTimeout: 2 * time.Second})
+	conn := rawDial(t, h.ts.Listener.Addr().String(), `{"type":"hello"}`)
+	defer conn.Close()
+	h.srv.mu.Lock()
+	var c *wsConn
+	for c = range h.srv.conns {
+	}
+	h.srv.mu.Unlock()
+	writerIdle := func() bool {
+		c.qmu.Lock()
+		defer c.qmu.Unlock()
+		return !c.writing
+	}
+	for !writerIdle() { // the welcome's writer is going
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)            // and gone; the reader waits for a frame
+	go c.send(bytes.Repeat([]byte("x"), 32<<20)) // more than the socket buffers hold
+	for writerIdle() {
+		time.Sleep(time.Millisecond)
+	}
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.done: // the reader saw the peer go, with the writer still on its frame
+	case <-time.After(5 * time.Second):
+		t.Fatal("the reader did not end")
+	}
+	conn.Close()
+	open := func() int {
+		h.srv.mu.Lock()
+		defer h.srv.mu.Unlock()
+		return len(h.srv.conns)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for open() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the socket was not let go")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
