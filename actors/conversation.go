@@ -22,7 +22,8 @@ type conversationActor struct {
 	snapSeq uint64 // conversation seq of the newest snapshot written or loaded
 	broken  error  // storage could not be read: refuse everything, claim nothing
 	buf     []Subscriber
-	reply   chan any // where the request being handled wants its answer
+	reply   chan any      // where the request being handled wants its answer,
+	done    func(*result) // or what takes it, for a request nobody waits for
 	idleT   idleTimer
 }
 
@@ -48,9 +49,9 @@ func (a *conversationActor) Receive(ctx actor.Context) {
 		}
 	case *envelope:
 		a.idleT.touch()
-		a.reply = msg.Reply
+		a.reply, a.done = msg.Reply, msg.Done
 		a.handle(ctx, msg.Msg)
-		a.reply = nil
+		a.reply, a.done = nil, nil
 	}
 }
 
@@ -323,5 +324,11 @@ func (a *conversationActor) events(ctx actor.Context, m *eventsQuery) {
 }
 
 // respond answers the request being handled; its channel has room for the
-// one answer, so this never blocks.
-func (a *conversationActor) respond(_ actor.Context, r *result) { a.reply <- r }
+// one answer, and Done must not block, so this never blocks.
+func (a *conversationActor) respond(_ actor.Context, r *result) {
+	if a.done != nil {
+		a.done(r)
+		return
+	}
+	a.reply <- r
+}

@@ -8,11 +8,14 @@ import (
 )
 
 // envelope addresses a message to the actor with the given id. The directory
-// forwards it as it is; the actor answers on Reply (see System.request).
+// forwards it as it is; the actor answers on Reply (see System.request), or,
+// for a request nobody waits for, hands its answer to Done (see
+// System.ShopperPostAsync).
 type envelope struct {
 	ID    string
 	Msg   any
 	Reply chan any
+	Done  func(*result)
 }
 
 // passivate is sent by an idle child to ask the directory to stop it.

@@ -2,6 +2,8 @@ package actors
 
 import (
 	"context"
+	"sync/atomic"
+	"time"
 
 	"github.com/parley-chat/parley/engine"
 )
@@ -47,6 +49,58 @@ func (s *System) ShopperPost(ctx context.Context, v engine.Visitor, conversation
 		return Posted{}, err
 	}
 	return r.Posted, nil
+}
+
+// ShopperPostAsync is ShopperPost for a caller that does not wait: it hands
+// the message to the conversation and returns at once, and done is called
+// exactly once, on the conversation's actor, after the message is durable
+// (or refused), or with a timeout error after the request timeout if no
+// answer came (an actor that failed mid-message). done must not block.
+// Posts in flight at once may be handled in any order (while the actor
+// passivates, the directory may hold one as a later one reaches the next
+// incarnation): a caller that needs order posts after the last answer.
+func (s *System) ShopperPostAsync(v engine.Visitor, conversation, text string, attachments []engine.Attachment, clientID string, done func(Posted, error)) {
+	switch {
+	case !v.LoggedIn():
+		done(Posted{}, engine.ErrNoOpenConversation)
+		return
+	case !engine.ValidID(conversation):
+		done(Posted{}, engine.ErrNotFound)
+		return
+	case s.closed.Load():
+		done(Posted{}, errUnavailable)
+		return
+	}
+	a := &asyncAnswer{done: done}
+	a.timer = time.AfterFunc(s.cfg.RequestTimeout, a.expire)
+	env := &envelope{ID: conversation, Done: a.answer, Msg: &postCmd{Owner: v.ProfileID, Cmd: engine.PostMessage{
+		From: engine.PartyShopper, AuthorID: v.ProfileID, Author: v.Name, Text: text,
+		Attachments: attachments, ClientID: clientID, At: s.cfg.Now().UTC(),
+	}}}
+	if !s.conversations.routes.send(s.actors.Root, env) {
+		s.actors.Root.Send(s.conversations.pid, env)
+	}
+}
+
+// asyncAnswer delivers the one answer of an asynchronous post: the actor's,
+// or the timeout's, whichever comes first.
+type asyncAnswer struct {
+	once  atomic.Bool
+	timer *time.Timer
+	done  func(Posted, error)
+}
+
+func (a *asyncAnswer) answer(r *result) {
+	if a.once.CompareAndSwap(false, true) {
+		a.timer.Stop()
+		a.done(r.Posted, r.Err)
+	}
+}
+
+func (a *asyncAnswer) expire() {
+	if a.once.CompareAndSwap(false, true) {
+		a.done(Posted{}, errTimeout)
+	}
 }
 
 // ShopperSeen records the shopper's read receipt (S11).

@@ -42,8 +42,9 @@ type wsConn struct {
 	// Written by the reader only (visitor before any subscription exists).
 	visitor    engine.Visitor
 	helloed    atomic.Bool
-	helloTimer *time.Timer // closes the socket unless a hello comes first
-	frameAt    time.Time   // when the frame being handled was read
+	helloTimer *time.Timer   // closes the socket unless a hello comes first
+	frameAt    time.Time     // when the frame being handled was read
+	posting    chan struct{} // closed when the message.send in flight is answered (postAsync)
 	limiter    bucket
 
 	qmu       sync.Mutex
@@ -226,7 +227,8 @@ func (c *wsConn) readLoop(ctx context.Context) {
 		c.frameAt = time.Now()
 		text := err == nil && typ == websocket.MessageText
 		valid := text && utf8.Valid(data)
-		if valid && c.admit(data) {
+		c.awaitPost() // the frame before this one has taken effect
+		if valid && c.admit(data) && !c.postAsync(data) {
 			c.handle(ctx, data) // frames decode into fresh values: nothing keeps data
 		}
 		buf.Reset()

@@ -208,6 +208,20 @@ func (c *wsConn) messageSend(ctx context.Context, f inFrame) {
 		return
 	}
 	p, err := c.s.sys.ShopperPost(ctx, c.visitor, conv, f.Text, f.Attachments, f.ClientID)
+	if err == nil {
+		if p.Conversation == "" {
+			p.Conversation = conv
+		}
+		if err := c.subscribe(ctx, p.Conversation, 0); err != nil { // no-op when following it already
+			c.s.log.Warn("subscribe after post", slog.Any("err", err))
+		}
+	}
+	c.answerPost(p, err, f, conv, c.frameAt)
+}
+
+// answerPost queues the ack of a message.send now stored, or its refusal.
+// conv is the conversation it was posted to, read when the frame was.
+func (c *wsConn) answerPost(p actors.Posted, err error, f inFrame, conv string, read time.Time) {
 	if err != nil {
 		switch engine.ErrorCode(err) {
 		case engine.CodeNotFound, engine.CodeForbidden:
@@ -226,11 +240,8 @@ func (c *wsConn) messageSend(ctx context.Context, f inFrame) {
 	if p.Conversation == "" {
 		p.Conversation = conv
 	}
-	if err := c.subscribe(ctx, p.Conversation, 0); err != nil { // no-op when following it already
-		c.s.log.Warn("subscribe after post", slog.Any("err", err))
-	}
 	c.send(ackFrameBytes(f.ClientID, p.Conversation, p.Seq))
-	c.s.m.wsAck.Observe(time.Since(c.frameAt).Seconds())
+	c.s.m.wsAck.Observe(time.Since(read).Seconds())
 }
 
 // target is the conversation a frame means: the one it names, else the
