@@ -177,7 +177,6 @@ type benchRun struct {
 	api            *http.Client // agents and /metrics
 	apiTr          *http.Transport
 	wsHTTP         *http.Client // WebSocket dials
-	wsTr           *http.Transport
 	runID          string
 	shoppers       []*benchShopper
 	errs           *benchErrors
@@ -223,13 +222,8 @@ func (r *benchRun) run(ctx context.Context) (err error) {
 	r.apiTr = &http.Transport{Proxy: nil, MaxIdleConns: c.Agents + 16, MaxIdleConnsPerHost: c.Agents + 16, IdleConnTimeout: time.Minute}
 	r.api = &http.Client{Transport: r.apiTr, Timeout: 30 * time.Second}
 	// coder/websocket wants a client without a Timeout: the socket outlives the dial.
-	// Shopper sockets are on loopback for the length of a run: no TCP
-	// keep-alive, whose four setsockopt calls were a third of a dial's.
-	r.wsTr = &http.Transport{Proxy: nil, MaxIdleConnsPerHost: -1, DisableKeepAlives: true,
-		DialContext: (&net.Dialer{KeepAlive: -1}).DialContext}
-	r.wsHTTP = &http.Client{Transport: r.wsTr}
+	r.wsHTTP = &http.Client{Transport: newUpgradeTransport()}
 	defer r.apiTr.CloseIdleConnections()
-	defer r.wsTr.CloseIdleConnections()
 
 	if err := r.target(ctx); err != nil {
 		return err
