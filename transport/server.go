@@ -24,6 +24,7 @@ type Server struct {
 	handler  http.Handler
 	upgrades *keyedLimiter // socket upgrades per client address
 	calls    *keyedLimiter // API requests per bearer token
+	tokens   tokenCache    // identity tokens that verified
 
 	mu        sync.Mutex
 	closing   bool

@@ -86,8 +86,15 @@ func Mint(secret []byte, v engine.Visitor, ttl time.Duration, now time.Time) (st
 // Verify checks token against secret at time now and returns the visitor it
 // names. Any failure wraps ErrInvalid; the reason is for logs, not clients.
 func Verify(secret []byte, token string, now time.Time) (engine.Visitor, error) {
+	v, _, err := VerifyUntil(secret, token, now)
+	return v, err
+}
+
+// VerifyUntil is Verify that also tells until when the token verifies: from
+// that instant on (its expiry plus Leeway) it is refused.
+func VerifyUntil(secret []byte, token string, now time.Time) (engine.Visitor, time.Time, error) {
 	if len(secret) == 0 {
-		return engine.Visitor{}, fmt.Errorf("%w: no identity secret configured", ErrInvalid)
+		return engine.Visitor{}, time.Time{}, fmt.Errorf("%w: no identity secret configured", ErrInvalid)
 	}
 	p := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -98,15 +105,16 @@ func Verify(secret []byte, token string, now time.Time) (engine.Visitor, error) 
 	var c claims
 	_, err := p.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return secret, nil })
 	if err != nil {
-		return engine.Visitor{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return engine.Visitor{}, time.Time{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if !engine.ValidID(c.Subject) {
-		return engine.Visitor{}, fmt.Errorf("%w: sub must be 1 to 64 characters of [0-9A-Za-z_-]", ErrInvalid)
+		return engine.Visitor{}, time.Time{}, fmt.Errorf("%w: sub must be 1 to 64 characters of [0-9A-Za-z_-]", ErrInvalid)
 	}
 	if !utf8.ValidString(c.Name) || !utf8.ValidString(c.Email) {
-		return engine.Visitor{}, fmt.Errorf("%w: name and email must be UTF-8", ErrInvalid)
+		return engine.Visitor{}, time.Time{}, fmt.Errorf("%w: name and email must be UTF-8", ErrInvalid)
 	}
-	return engine.Visitor{ProfileID: c.Subject, Name: clip(c.Name), Email: clip(c.Email)}, nil
+	v := engine.Visitor{ProfileID: c.Subject, Name: clip(c.Name), Email: clip(c.Email)}
+	return v, c.ExpiresAt.Time.Add(Leeway), nil
 }
 
 func clip(s string) string {
