@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,5 +84,60 @@ func TestAsyncAnswerOnce(t *testing.T) {
 	b.answer(&result{Posted: Posted{Seq: 4}})
 	if len(calls) != 2 || calls[0] != nil || !errors.Is(calls[1], errTimeout) {
 		t.Errorf("answers %v, want nil then the timeout", calls)
+	}
+}
+
+// panicky is a subscriber whose first delivery panics, as a bug in a
+// subscriber would: the conversation's actor fails mid-message, after its
+// commit and before its answer.
+type panicky struct {
+	recorder
+	once sync.Once
+}
+
+func (p *panicky) Deliver(conv string, e engine.Event) bool {
+	p.once.Do(func() { panic("a subscriber's bug") })
+	return p.recorder.Deliver(conv, e)
+}
+
+// An actor that fails mid-message still answers an asynchronous post once,
+// with the timeout, and nothing is lost: the message was stored, so its
+// repeat is acknowledged with its seq, and the conversation goes on.
+func TestShopperPostAsyncActorFails(t *testing.T) {
+	h := start(t, Config{RequestTimeout: 300 * time.Millisecond})
+	v := engine.Visitor{ProfileID: "async-2", Name: "Async"}
+	conv := h.startChat(v)
+	sub := &panicky{recorder: recorder{notify: make(chan struct{}, 1024)}}
+	if err := h.sys.Subscribe(context.Background(), v, conv, 1, sub); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		p   Posted
+		err error
+	}
+	post := func(cid string) answer {
+		got := make(chan answer, 2)
+		h.sys.ShopperPostAsync(v, conv, "hi "+cid, nil, cid, func(p Posted, err error) { got <- answer{p, err} })
+		var a answer
+		select {
+		case a = <-got:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s never answered", cid)
+		}
+		select {
+		case b := <-got:
+			t.Errorf("%s answered twice: %+v, then %+v", cid, a, b)
+		case <-time.After(400 * time.Millisecond):
+		}
+		return a
+	}
+	if a := post("boom"); !errors.Is(a.err, errTimeout) {
+		t.Fatalf("a post whose actor failed: %+v, want the timeout", a)
+	}
+	if a := post("boom"); a.err != nil || !a.p.Duplicate || a.p.Seq != 2 {
+		t.Fatalf("its repeat: %+v, want a duplicate at seq 2", a)
+	}
+	if a := post("after"); a.err != nil || a.p.Duplicate || a.p.Seq != 3 {
+		t.Fatalf("the next post: %+v, want seq 3", a)
 	}
 }
