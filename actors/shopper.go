@@ -41,14 +41,18 @@ func (s *System) ShopperPost(ctx context.Context, v engine.Visitor, conversation
 	if !v.LoggedIn() {
 		return Posted{}, engine.ErrNoOpenConversation
 	}
-	r, err := s.conversation(ctx, conversation, &postCmd{Owner: v.ProfileID, Cmd: engine.PostMessage{
-		From: engine.PartyShopper, AuthorID: v.ProfileID, Author: v.Name, Text: text,
-		Attachments: attachments, ClientID: clientID, At: s.cfg.Now().UTC(),
-	}})
+	r, err := s.conversation(ctx, conversation, s.shopperPostCmd(v, text, attachments, clientID))
 	if err != nil {
 		return Posted{}, err
 	}
 	return r.Posted, nil
+}
+
+func (s *System) shopperPostCmd(v engine.Visitor, text string, attachments []engine.Attachment, clientID string) *postCmd {
+	return &postCmd{Owner: v.ProfileID, Cmd: engine.PostMessage{
+		From: engine.PartyShopper, AuthorID: v.ProfileID, Author: v.Name, Text: text,
+		Attachments: attachments, ClientID: clientID, At: s.cfg.Now().UTC(),
+	}}
 }
 
 // ShopperPostAsync is ShopperPost for a caller that does not wait: it hands
@@ -73,13 +77,7 @@ func (s *System) ShopperPostAsync(v engine.Visitor, conversation, text string, a
 	}
 	a := &asyncAnswer{done: done}
 	a.timer = time.AfterFunc(s.cfg.RequestTimeout, a.expire)
-	env := &envelope{ID: conversation, Done: a.answer, Msg: &postCmd{Owner: v.ProfileID, Cmd: engine.PostMessage{
-		From: engine.PartyShopper, AuthorID: v.ProfileID, Author: v.Name, Text: text,
-		Attachments: attachments, ClientID: clientID, At: s.cfg.Now().UTC(),
-	}}}
-	if !s.conversations.routes.send(s.actors.Root, env) {
-		s.actors.Root.Send(s.conversations.pid, env)
-	}
+	s.deliver(s.conversations, &envelope{ID: conversation, Done: a.answer, Msg: s.shopperPostCmd(v, text, attachments, clientID)})
 }
 
 // asyncAnswer delivers the one answer of an asynchronous post: the actor's,

@@ -176,11 +176,15 @@ var timerPool = sync.Pool{New: func() any {
 // agent request.
 func (s *System) send(ctx context.Context, dir directoryRef, env *envelope) (any, error) {
 	env.Reply = make(chan any, 1)
-	return s.request(ctx, env.Reply, func() {
-		if !dir.routes.send(s.actors.Root, env) {
-			s.actors.Root.Send(dir.pid, env)
-		}
-	})
+	return s.request(ctx, env.Reply, func() { s.deliver(dir, env) })
+}
+
+// deliver enqueues env straight into its running actor's mailbox, or hands
+// it to the directory.
+func (s *System) deliver(dir directoryRef, env *envelope) {
+	if !dir.routes.send(s.actors.Root, env) {
+		s.actors.Root.Send(dir.pid, env)
+	}
 }
 
 // conversation sends msg to conversation id and returns its result.

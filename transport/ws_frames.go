@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -209,10 +210,7 @@ func (c *wsConn) messageSend(ctx context.Context, f inFrame) {
 	}
 	p, err := c.s.sys.ShopperPost(ctx, c.visitor, conv, f.Text, f.Attachments, f.ClientID)
 	if err == nil {
-		if p.Conversation == "" {
-			p.Conversation = conv
-		}
-		if err := c.subscribe(ctx, p.Conversation, 0); err != nil { // no-op when following it already
+		if err := c.subscribe(ctx, cmp.Or(p.Conversation, conv), 0); err != nil { // no-op when following it already
 			c.s.log.Warn("subscribe after post", slog.Any("err", err))
 		}
 	}
