@@ -196,20 +196,13 @@ func (sh *benchShopper) handle(f *benchFrame, now time.Time) {
 	r := sh.r
 	switch f.Type {
 	case "welcome":
-		var open *struct {
-			ID      string `json:"id"`
-			LastSeq uint64 `json:"last_seq"`
-		}
-		if err := json.Unmarshal(f.Conversation, &open); err != nil {
+		id, last, err := benchOpenConversation(f.Conversation)
+		if err != nil {
 			r.errs.add("malformed_frame", fmt.Sprintf("shopper %d: welcome.conversation %s: %v", sh.idx, f.Conversation, err))
 		}
 		sh.mu.Lock()
 		sh.welcomed = true
-		if open != nil {
-			sh.welcomeConv, sh.welcomeLast = open.ID, open.LastSeq
-		} else {
-			sh.welcomeConv, sh.welcomeLast = "", 0
-		}
+		sh.welcomeConv, sh.welcomeLast = id, last
 		sh.mu.Unlock()
 		sh.poke()
 	case "event":
@@ -229,8 +222,7 @@ func (sh *benchShopper) onEvent(f *benchFrame, now time.Time) {
 	r := sh.r
 	sh.mu.Lock()
 	if sh.conv == "" && f.Seq == 1 && f.Event.Kind == "started" {
-		var conv string
-		if json.Unmarshal(f.Conversation, &conv) == nil && conv != "" {
+		if conv, err := benchString(f.Conversation); err == nil && conv != "" {
 			sh.conv, sh.convQuoted = conv, append([]byte(nil), f.Conversation...)
 		}
 	}

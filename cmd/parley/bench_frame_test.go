@@ -4,6 +4,10 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/engine"
+	"github.com/parley-chat/parley/transport/identity"
 )
 
 var benchFrameSamples = []string{
@@ -23,9 +27,24 @@ var benchFrameSamples = []string{
 	`{"type":"error","code":"rate_limited","message":"slow down","client_id":"m4"}`,
 	`{"type":"ack","client_id":"m1","conversation":"c1","seq":`,
 	`not json`,
+	`{"type":"event","conversation":"c1","seq":1,"at":"2026-11-25T10:00:00Z","event":{"kind":"started","welcome":"Hej \u00e5 v\u00e4lkommen"}}`,
+	`{"type":"event","conversation":"c1","seq":1,"at":"2026-11-25T10:00:00Z","event":{"kind":"started","welcome":"Hej","channel":"webchat"}}`,
+	`{"type":"event","conversation":"c1","seq":1,"at":"2026-11-25T10:00:00Z","event":{"kind":"started","welcome":"Hej"},"Seq":2}`,
+	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine"},"conversation":null}`,
+	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine"},"conversation":{"id":"01JD8Z3K4Q5R6S7T8V9W0XYZAB","status":"open","last_seq":12}}`,
+	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine"},"conversation":null}`,
+	`{"type":"welcome","visitor":{"logged_in":false,"profile_id":null,"name":null},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine"},"conversation":null}`,
+	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Var \u00e4r min order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine"},"conversation":null}`,
+	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Var är min order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine"},"conversation":null}`,
+	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine"},"conversation":{"id":"c1","status":"open","last_seq":12,"seq":3}}`,
+	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine"},"conversation":{"id":"c1","status":"open","last_seq":12}}}`,
+	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine"},"conversation":null,"Seq":4}`,
+	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine"},"Conversation":{"id":"c1","status":"open","last_seq":1}}`,
+	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":1,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine"},"conversation":null}`,
+	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"},],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine"},"conversation":null}`,
 }
 
-// The load tool's fast reading of ack and message frames gives exactly what
+// The load tool's fast reading of ack, message and welcome frames gives exactly what
 // encoding/json gives, for those frames and for every other shape (which it
 // leaves to encoding/json).
 func TestBenchDecodeFrameMatchesEncodingJSON(t *testing.T) {
@@ -58,4 +77,74 @@ func FuzzBenchDecodeFrame(f *testing.F) {
 			t.Fatalf("%q:\n got %+v\nwant %+v", b, got, want)
 		}
 	})
+}
+
+// The welcomes a default server writes, to a shopper without a chat and to
+// one resuming it, are read by the load tool's fast path (a welcome answers
+// every connect and every resume of a storm) and give what encoding/json
+// gives.
+func TestBenchReadsServersWelcomesWithoutReflection(t *testing.T) {
+	s := e2eStart(t)
+	tok, err := identity.Mint([]byte(s.secret), engine.Visitor{ProfileID: "bench_welcome", Name: "Bench Shopper"}, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := func(raw string) benchFrame {
+		t.Helper()
+		var got, want benchFrame
+		if !benchScanWelcome([]byte(raw), &got) {
+			t.Fatalf("the fast path refuses the server's welcome %s", raw)
+		}
+		if err := json.Unmarshal([]byte(raw), &want); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s:\n got %+v\nwant %+v (%v)", raw, got, want, err)
+		}
+		return got
+	}
+	c := s.dial(t, "shopper")
+	c.send(t, map[string]any{"type": "hello", "token": tok})
+	if w := fast(c.read(t).Raw); string(w.Conversation) != "null" {
+		t.Fatalf("conversation %s, want null", w.Conversation)
+	}
+	c.send(t, map[string]any{"type": "chat.start"})
+	started := c.next(t, "event")
+	again := s.dial(t, "resuming")
+	again.send(t, map[string]any{"type": "hello", "token": tok, "resume": e2eResume{Conversation: started.Conversation, After: 1}})
+	w := fast(again.read(t).Raw)
+	if want := `{"id":"` + started.Conversation + `","status":"open","last_seq":1}`; string(w.Conversation) != want {
+		t.Fatalf("conversation %s, want %s", w.Conversation, want)
+	}
+}
+
+// The welcome's conversation and an event's conversation id read as
+// encoding/json reads them, fast or not.
+func TestBenchConversationFieldsMatchEncodingJSON(t *testing.T) {
+	for _, raw := range []string{
+		`null`, `{"id":"c1","status":"open","last_seq":4}`, `{"id":"c1","status":"ended","last_seq":0}`,
+		`{"id":"c\u0031","status":"open","last_seq":4}`, `{"last_seq":4,"id":"c1"}`, `{"ID":"c1","Last_Seq":2}`,
+		`{"id":"c1","status":"open","last_seq":4,"x":1}`, `{"id":"c1","status":"open","last_seq":-1}`,
+		`null `, `nul`, `{}`, `"c1"`, `[]`,
+	} {
+		var open *struct {
+			ID      string `json:"id"`
+			LastSeq uint64 `json:"last_seq"`
+		}
+		wantErr := json.Unmarshal([]byte(raw), &open)
+		id, last, err := benchOpenConversation(json.RawMessage(raw))
+		switch {
+		case (err != nil) != (wantErr != nil):
+			t.Errorf("conversation %s: error %v, encoding/json %v", raw, err, wantErr)
+		case wantErr == nil && open == nil && (id != "" || last != 0):
+			t.Errorf("conversation %s: got %q %d, want none", raw, id, last)
+		case wantErr == nil && open != nil && (id != open.ID || last != open.LastSeq):
+			t.Errorf("conversation %s: got %q %d, want %q %d", raw, id, last, open.ID, open.LastSeq)
+		}
+	}
+	for _, raw := range []string{`"c1"`, `"01JD8Z3K4Q5R6S7T8V9W0XYZAB"`, `"c\u0031"`, `"\u00e5"`, `""`, `null`, `1`, `"c1`, `"c1" `} {
+		var want string
+		wantErr := json.Unmarshal([]byte(raw), &want)
+		got, err := benchString(json.RawMessage(raw))
+		if (err != nil) != (wantErr != nil) || got != want {
+			t.Errorf("string %s: got %q %v, want %q %v", raw, got, err, want, wantErr)
+		}
+	}
 }
