@@ -134,6 +134,10 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 		return
 	}
 	if err != nil {
+		if seq, ok := a.storedRepeat(m.Cmd); ok {
+			a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: seq, Duplicate: true}})
+			return
+		}
 		a.respond(ctx, &result{Err: err})
 		return
 	}
@@ -153,6 +157,22 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 		row = &r
 	}
 	a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: events[0].Seq}, Row: *row})
+}
+
+// storedRepeat looks up, for a message the conversation refused (it has
+// ended, say), whether it is a repeat of one already stored: the engine
+// remembers only the latest client ids, and a repeat is acknowledged with its
+// first seq however old, for the client only lost the first acknowledgement.
+func (a *conversationActor) storedRepeat(cmd engine.PostMessage) (uint64, bool) {
+	if cmd.ClientID == "" || a.conv.LastSeq == 0 {
+		return 0, false
+	}
+	seq, found, err := a.sys.store.ClientIDSeq(a.id, cmd.From, cmd.ClientID)
+	if err != nil {
+		a.sys.log.Warn("client id lookup failed", "conversation", a.id, "err", err)
+		return 0, false
+	}
+	return seq, found
 }
 
 func (a *conversationActor) seen(ctx actor.Context, m *seenCmd) {

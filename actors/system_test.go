@@ -511,6 +511,46 @@ func TestOldRepeatIsAnsweredFromStorage(t *testing.T) {
 	}
 }
 
+// A repeat after the end is acknowledged with its first seq however old the
+// message, for the shopper's and the agent's side alike (PROTOCOL
+// idempotency); a new message is still refused as closed.
+func TestOldRepeatAfterEndIsAcknowledged(t *testing.T) {
+	h := start(t, Config{})
+	ctx := context.Background()
+	conv := h.startChat(ada)
+	for i := 0; i < engine.RecentClientIDs+6; i++ {
+		h.post(ada, conv, fmt.Sprintf("m%d", i), "message")
+	}
+	first, err := h.sys.Reply(ctx, conv, ana, "hi", nil, "a0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < engine.RecentClientIDs; i++ {
+		h.post(ada, conv, fmt.Sprintf("n%d", i), "message")
+	}
+	if err := h.sys.ShopperEnd(ctx, ada, conv); err != nil {
+		t.Fatal(err)
+	}
+	last, _ := h.store.LastSeq(conv)
+	again, err := h.sys.ShopperPost(ctx, ada, conv, "message", nil, "m0")
+	if err != nil || !again.Duplicate || again.Seq != 2 {
+		t.Fatalf("old shopper repeat after the end: %+v %v, want the original seq 2", again, err)
+	}
+	reply, err := h.sys.Reply(ctx, conv, ana, "hi", nil, "a0")
+	if err != nil || !reply.Duplicate || reply.Seq != first.Seq {
+		t.Fatalf("old agent repeat after the end: %+v %v, want the original seq %d", reply, err, first.Seq)
+	}
+	if _, err := h.sys.ShopperPost(ctx, ada, conv, "message", nil, "a0"); code(err) != engine.CodeClosed {
+		t.Fatalf("the agent's client id from the shopper: %v, want closed", err)
+	}
+	if _, err := h.sys.ShopperPost(ctx, ada, conv, "new", nil, "fresh"); code(err) != engine.CodeClosed {
+		t.Fatalf("new message after the end: %v, want closed", err)
+	}
+	if now, _ := h.store.LastSeq(conv); now != last {
+		t.Fatalf("something was stored after the end: last seq %d → %d", last, now)
+	}
+}
+
 // Agents' API tokens are stored only as hashes (C8): no file of the data
 // directory holds a token, yet it authenticates after a restart, and a
 // disabled agent's token stops working at once.

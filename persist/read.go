@@ -110,6 +110,25 @@ func (s *Store) LastSeq(id string) (uint64, error) {
 	return st.last, nil
 }
 
+// ClientIDSeq returns the seq at which the conversation stored the message
+// that from sent under clientID, and whether there is one. It reads the index
+// that every append checks, so it answers for messages of any age.
+func (s *Store) ClientIDSeq(id string, from engine.Party, clientID string) (uint64, bool, error) {
+	if err := s.enter(); err != nil {
+		return 0, false, err
+	}
+	defer s.leave()
+	v, found, err := s.get(cidKey(id, from, clientID))
+	if err != nil || !found {
+		return 0, false, err
+	}
+	seq, ok := beUint64(v)
+	if !ok {
+		return 0, false, fmt.Errorf("persist: client id index of %q: a value of %d bytes", id, len(v))
+	}
+	return seq, true, nil
+}
+
 // Rows calls fn for every inbox row, in one range scan; the inbox is rebuilt
 // from it at start-up. fn must not call Close.
 func (s *Store) Rows(fn func(engine.TicketRow) error) error {
