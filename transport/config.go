@@ -53,11 +53,12 @@ type Config struct {
 	// Default 10 seconds.
 	HelloTimeout time.Duration
 
-	// RateLimit is the sustained number of frames per second a socket may
-	// send, and RateBurst the bucket size. A frame over the limit gets
-	// rate_limited; a socket that keeps going (RateBurst refused frames in a
-	// row) is closed with 1008. Defaults 10/s and 20, which never stop a
-	// person typing fast.
+	// RateLimit is the sustained number of message.send frames per second
+	// a socket may send, and RateBurst the bucket size; frames of every kind
+	// together may come at frameAllowance times both. A frame over a limit
+	// gets rate_limited; a socket that keeps going (more refused frames in a
+	// row than the burst) is closed with 1008. Defaults 10/s and 20, which
+	// never stop a person typing fast.
 	RateLimit float64
 	RateBurst int
 

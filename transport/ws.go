@@ -45,7 +45,8 @@ type wsConn struct {
 	helloTimer *time.Timer   // closes the socket unless a hello comes first
 	frameAt    time.Time     // when the frame being handled was read
 	posting    chan struct{} // closed when the message.send in flight is answered (postAsync)
-	limiter    bucket
+	frames     bucket        // every frame (admit)
+	messages   bucket        // message.send frames (admit)
 
 	qmu       sync.Mutex
 	queue     [][]byte
@@ -99,7 +100,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	c := &wsConn{
 		s: s, ws: ws, conn: hj.conn, subs: map[string]uint64{}, done: make(chan struct{}),
 	}
-	c.limiter = bucket{tokens: float64(s.cfg.RateBurst), last: s.cfg.Now()}
+	now := s.cfg.Now()
+	c.frames = bucket{tokens: float64(s.cfg.RateBurst * frameAllowance), last: now}
+	c.messages = bucket{tokens: float64(s.cfg.RateBurst), last: now}
 	if !s.addConn(c) {
 		s.m.wsRefused.WithLabelValues(refusedUnavailable).Inc()
 		_ = ws.Close(closeGoingAway, "server shutting down")
@@ -228,7 +231,9 @@ func (c *wsConn) readLoop(ctx context.Context) {
 		text := err == nil && typ == websocket.MessageText
 		valid := text && utf8.Valid(data)
 		c.awaitPost() // the frame before this one has taken effect
-		if valid && c.admit(data) && !c.postAsync(data) {
+		var f inFrame
+		flat := valid && decodeFlatFrame(data, &f)
+		if valid && c.admit(data, sendsMessage(data, &f, flat)) && !(flat && c.postAsync(&f)) {
 			c.handle(ctx, data) // frames decode into fresh values: nothing keeps data
 		}
 		buf.Reset()
@@ -283,14 +288,29 @@ func (c *wsConn) handle(ctx context.Context, data []byte) {
 	<-done
 }
 
-// admit applies the socket's rate limit to one frame. A refused
-// message.send echoes its client_id, as every refusal of one does.
-func (c *wsConn) admit(data []byte) bool {
+// frameAllowance is how many times the message allowance (RateLimit,
+// RateBurst) a socket may send in frames of every kind together.
+const frameAllowance = 5
+
+// admit applies the socket's rate limits to one frame. Every frame counts
+// against the frame allowance, and a message.send also against the message
+// allowance, so that the frames around a chat (hello, chat.start, typing,
+// read) never use up the messages a person typing fast may send. A refused
+// message.send echoes its client_id, as every refusal of one does; a socket
+// refused more than a burst in a row is closed with 1008.
+func (c *wsConn) admit(data []byte, message bool) bool {
 	cfg := &c.s.cfg
-	if c.limiter.take(cfg.Now(), cfg.RateLimit, float64(cfg.RateBurst)) {
+	now := cfg.Now()
+	b, burst := &c.frames, cfg.RateBurst*frameAllowance
+	ok := b.take(now, cfg.RateLimit*frameAllowance, float64(burst))
+	if ok && message {
+		b, burst = &c.messages, cfg.RateBurst
+		ok = b.take(now, cfg.RateLimit, float64(burst))
+	}
+	if ok {
 		return true
 	}
-	if c.limiter.refused > cfg.RateBurst {
+	if b.refused > burst {
 		c.s.m.wsRefused.WithLabelValues(refusedAbuse).Inc()
 		c.close(closePolicy, "rate limit exceeded", true)
 		return false

@@ -80,6 +80,18 @@ func clientIDOf(data []byte) string {
 	return f.ClientID
 }
 
+// sendsMessage reports whether a frame is a message.send: from its flat
+// decoding when it has one, else from its type alone.
+func sendsMessage(data []byte, f *inFrame, flat bool) bool {
+	if flat {
+		return f.Type == "message.send"
+	}
+	var t struct {
+		Type string `json:"type"`
+	}
+	return json.Unmarshal(data, &t) == nil && t.Type == "message.send"
+}
+
 func (c *wsConn) sendErr(err error, clientID string) {
 	c.send(c.s.errorFrameBytes(err, clientID))
 }

@@ -142,49 +142,64 @@ func TestHelloTimeout(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	h := start(t, Config{RateLimit: 1, RateBurst: 3})
-	c, _ := h.hello("") // the hello takes one token
-	limited := false
-	for i := 0; i < 10; i++ {
-		// The server may close the socket before the last of these: a
-		// write after that fails, which is what the test is after.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := c.ws.Write(ctx, websocket.MessageText, []byte(`{"type":"typing","conversation":"x"}`))
-		cancel()
-		if err != nil {
-			break
-		}
-	}
-	for {
-		f, err := c.next(5 * time.Second)
-		if err != nil {
-			if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
-				t.Fatalf("close %v", err)
+	for _, flood := range []struct {
+		name, frame string
+		frames      int
+	}{
+		// Frames of every kind together: five times the message allowance.
+		{"typing", `{"type":"typing","conversation":"x"}`, 60},
+		// message.send on its own allowance (refused: nothing is open).
+		{"messages", `{"type":"message.send","client_id":"m","text":"hi"}`, 20},
+	} {
+		t.Run(flood.name, func(t *testing.T) {
+			h := start(t, Config{RateLimit: 1, RateBurst: 3})
+			c, _ := h.hello("")
+			for i := 0; i < flood.frames; i++ {
+				// The server may close the socket before the last of these: a
+				// write after that fails, which is what the test is after.
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				err := c.ws.Write(ctx, websocket.MessageText, []byte(flood.frame))
+				cancel()
+				if err != nil {
+					break
+				}
 			}
-			break
-		}
-		if f["code"] == "rate_limited" {
-			limited = true
-		}
-	}
-	if !limited {
-		t.Fatal("no rate_limited error before the close")
+			limited := false
+			for {
+				f, err := c.next(5 * time.Second)
+				if err != nil {
+					if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+						t.Fatalf("close %v", err)
+					}
+					break
+				}
+				if f["code"] == "rate_limited" {
+					limited = true
+				}
+			}
+			if !limited {
+				t.Fatal("no rate_limited error before the close")
+			}
+		})
 	}
 }
 
 // A message.send refused by the socket's rate limit still echoes its
 // client_id (PROTOCOL §2: a refused message.send always does), so that the
 // client knows which message to send again; and the refused message is not
-// stored.
+// stored. The frames around the chat (hello, chat.start, typing) do not use
+// up the messages' allowance.
 func TestRateLimitedMessageEchoesClientID(t *testing.T) {
 	h := start(t, Config{RateLimit: 0.5, RateBurst: 3})
-	c, _ := h.hello(token(t, "p-limited", "Rita")) // one token
+	c, _ := h.hello(token(t, "p-limited", "Rita"))
 	c.send(frame{"type": "chat.start"})
-	conv, _ := c.readType("event")["conversation"].(string) // started; a second token
-	c.send(frame{"type": "message.send", "client_id": "m1", "text": "one"})
-	c.send(frame{"type": "message.send", "client_id": "m2", "text": "two"})
+	conv, _ := c.readType("event")["conversation"].(string)
+	c.send(frame{"type": "typing", "conversation": conv})
+	for _, id := range []string{"m1", "m2", "m3", "m4"} {
+		c.send(frame{"type": "message.send", "client_id": id, "text": "text of " + id})
+	}
 	got := map[string]string{} // client_id → ack or error code
-	for len(got) < 2 {
+	for len(got) < 4 {
 		f, err := c.next(5 * time.Second)
 		if err != nil {
 			t.Fatalf("after %v: %v", got, err)
@@ -197,12 +212,12 @@ func TestRateLimitedMessageEchoesClientID(t *testing.T) {
 			got[id] = f["code"].(string)
 		}
 	}
-	if got["m1"] != "ack" || got["m2"] != "rate_limited" {
-		t.Fatalf("answers %v; want m1 acknowledged and m2 refused with rate_limited naming its client_id", got)
+	if got["m1"] != "ack" || got["m2"] != "ack" || got["m3"] != "ack" || got["m4"] != "rate_limited" {
+		t.Fatalf("answers %v; want a burst of three acknowledged and m4 refused with rate_limited naming its client_id", got)
 	}
 	code, view, _ := h.do("GET", "/api/v1/tickets/"+conv, adminToken, nil)
-	if events, _ := view["events"].([]any); code != 200 || len(events) != 2 {
-		t.Fatalf("stored after one accepted and one refused message: %d %v; want started and m1", code, view)
+	if events, _ := view["events"].([]any); code != 200 || len(events) != 4 {
+		t.Fatalf("stored after three accepted and one refused message: %d %v; want started and m1..m3", code, view)
 	}
 }
 
