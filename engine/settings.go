@@ -148,6 +148,9 @@ func (s Settings) Masked() Settings {
 		s.AI.Gorgias = &c
 	}
 	s.Notifications.Email.SMTP.Password = m(s.Notifications.Email.SMTP.Password)
+	if s.Notifications.Email.To == nil {
+		s.Notifications.Email.To = []string{} // a list, never null, for clients
+	}
 	return s
 }
 

@@ -67,8 +67,8 @@ func ticketQuery(r *http.Request, p engine.Agent) (actors.TicketQuery, error) {
 type profileJSON struct {
 	ID        string             `json:"id"`
 	Name      string             `json:"name"`
-	Email     string             `json:"email,omitempty"`
-	Phone     string             `json:"phone,omitempty"`
+	Email     string             `json:"email"` // "" when unknown: every listed key is always there
+	Phone     string             `json:"phone"`
 	UpdatedAt *string            `json:"updated_at,omitempty"`
 	Events    []profileEventJSON `json:"events"`
 }

@@ -36,11 +36,12 @@ var (
 )
 
 type harness struct {
-	t   testing.TB
-	srv *Server
-	sys *actors.System
-	ts  *httptest.Server
-	reg *prometheus.Registry
+	t     testing.TB
+	srv   *Server
+	sys   *actors.System
+	store *persist.Store // for what no served endpoint writes yet (profiles)
+	ts    *httptest.Server
+	reg   *prometheus.Registry
 }
 
 func quietLogger() *slog.Logger {
@@ -84,7 +85,7 @@ func start(t testing.TB, cfg Config) *harness {
 	reg := prometheus.NewRegistry()
 	srv := New(sys, cfg, reg)
 	ts := httptest.NewServer(srv.Handler())
-	h := &harness{t: t, srv: srv, sys: sys, ts: ts, reg: reg}
+	h := &harness{t: t, srv: srv, sys: sys, store: store, ts: ts, reg: reg}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -186,6 +186,12 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusNotFound, errorBody{errorDetail{Code: engine.CodeNotFound, Message: "no such endpoint"}})
 }
 
+// notServedYet answers a route of the contract whose feature is not built
+// yet (docs/protocol.md, "Not served yet").
+func (s *Server) notServedYet(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusNotFound, errorBody{errorDetail{Code: engine.CodeNotFound, Message: "not available yet"}})
+}
+
 // statusRecorder remembers the status code for metrics. Unwrap lets
 // http.ResponseController and the WebSocket upgrade reach the real writer.
 type statusRecorder struct {

@@ -276,11 +276,11 @@ func benchProcMaxOpenFiles(pid int) uint64 {
 
 // benchMetrics reads the Go heap and stack in use from the server's /metrics.
 func (r *benchRun) benchMetrics(ctx context.Context) (heap, stack float64, err error) {
-	m, err := r.benchReadMetrics(ctx, "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes")
+	m, err := r.benchReadMetrics(ctx, "parley_go_memstats_heap_inuse_bytes", "parley_go_memstats_stack_inuse_bytes")
 	if err != nil {
 		return 0, 0, err
 	}
-	return m["go_memstats_heap_inuse_bytes"], m["go_memstats_stack_inuse_bytes"], nil
+	return m["parley_go_memstats_heap_inuse_bytes"], m["parley_go_memstats_stack_inuse_bytes"], nil
 }
 
 // benchReadMetrics reads the server's /metrics once and returns the values

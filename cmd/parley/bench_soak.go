@@ -21,8 +21,8 @@ type benchSample struct {
 }
 
 // The soak's figures from the server's /metrics, read in one request.
-var benchSoakMetrics = []string{"go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes",
-	"go_goroutines", "go_gc_heap_live_bytes", "parley_storage_block_cache_bytes", "parley_storage_memtable_bytes"}
+var benchSoakMetrics = []string{"parley_go_memstats_heap_inuse_bytes", "parley_go_memstats_stack_inuse_bytes",
+	"parley_go_goroutines", "parley_go_gc_heap_live_bytes", "parley_storage_block_cache_bytes", "parley_storage_memtable_bytes"}
 
 // sampleDuring records a sample every c.SampleEvery until ctx ends.
 func (r *benchRun) sampleDuring(ctx context.Context, wg *sync.WaitGroup) {
@@ -48,10 +48,10 @@ func (r *benchRun) sampleDuring(ctx context.Context, wg *sync.WaitGroup) {
 				rss, _ = benchProcRSS(pid)
 			}
 			s := benchSample{Seconds: benchRound(time.Since(start).Seconds()), Acked: r.acked.Load(), RSSKB: rss,
-				HeapStackKB: benchRound((x["go_memstats_heap_inuse_bytes"] + x["go_memstats_stack_inuse_bytes"]) / 1024),
-				HeapLiveKB:  benchRound(x["go_gc_heap_live_bytes"] / 1024),
+				HeapStackKB: benchRound((x["parley_go_memstats_heap_inuse_bytes"] + x["parley_go_memstats_stack_inuse_bytes"]) / 1024),
+				HeapLiveKB:  benchRound(x["parley_go_gc_heap_live_bytes"] / 1024),
 				StorageKB:   benchRound((x["parley_storage_block_cache_bytes"] + x["parley_storage_memtable_bytes"]) / 1024),
-				Goroutines:  x["go_goroutines"]}
+				Goroutines:  x["parley_go_goroutines"]}
 			r.samplesMu.Lock()
 			r.rep.Samples = append(r.rep.Samples, s)
 			r.samplesMu.Unlock()

@@ -584,12 +584,19 @@ func (s *e2eStory) operations(t *testing.T) {
 	}
 	families := map[string]bool{}
 	for _, line := range strings.Split(body, "\n") {
-		if strings.HasPrefix(line, "parley_") {
-			families[strings.FieldsFunc(line, func(r rune) bool { return r == '{' || r == ' ' })[0]] = true
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
 		}
+		name := strings.FieldsFunc(line, func(r rune) bool { return r == '{' || r == ' ' })[0]
+		if !strings.HasPrefix(name, "parley_") { // PROTOCOL §4, the runtime's own metrics too
+			t.Errorf("/metrics serves %s: every name starts with parley_", name)
+		}
+		families[name] = true
 	}
-	if len(families) == 0 {
-		t.Errorf("/metrics has no parley_ metric:\n%s", body)
+	for _, name := range []string{"parley_ws_connections", "parley_go_goroutines", "parley_process_resident_memory_bytes", "parley_go_gc_heap_live_bytes"} {
+		if !families[name] {
+			t.Errorf("/metrics lacks %s", name)
+		}
 	}
 }
 

@@ -43,13 +43,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		// go_gc_heap_live_bytes (the heap marked live by the last GC) is the
-		// figure that stays flat in a healthy soak; heap_alloc swings with garbage.
+	// Every metric name starts with parley_ (PROTOCOL §4), the Go runtime's
+	// and the process's standard ones too: parley_go_goroutines,
+	// parley_process_resident_memory_bytes, …
+	prometheus.WrapRegistererWithPrefix("parley_", reg).MustRegister(
+		// parley_go_gc_heap_live_bytes (the heap marked live by the last GC)
+		// is the figure that stays flat in a healthy soak; heap_alloc swings
+		// with garbage.
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
 			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)})),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		store.Collector())
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(store.Collector())
 	sys, err := actors.Start(store, actors.Config{PassivateAfter: c.PassivateAfter}, reg, log.With(slog.String("component", "actors")))
 	if err != nil {
 		return err
