@@ -204,7 +204,8 @@ func ctRefused(t *testing.T, h *harness, tok string) {
 }
 
 // §1: HS256 only; exp required and a JSON number; a past exp beyond 30 s is
-// refused; §2: a present but invalid token gets unauthorized and 1008.
+// refused; §2: a present but invalid token, an empty one too, gets
+// unauthorized and 1008.
 func TestContractRefusedIdentityTokens(t *testing.T) {
 	h := start(t, Config{})
 	now := time.Now().Unix()
@@ -237,6 +238,7 @@ func TestContractRefusedIdentityTokens(t *testing.T) {
 		"two parts":               b64(ctHS256) + "." + b64(good),
 		"claims not JSON":         b64(ctHS256) + "." + base64.RawURLEncoding.EncodeToString([]byte("not json")) + ".AAAA",
 		"not a JWT":               "hello",
+		"empty":                   "", // present, so not the anonymous visitor's absent token
 	} {
 		t.Run(name, func(t *testing.T) { ctRefused(t, h, tok) })
 	}
@@ -1090,5 +1092,16 @@ func TestContractRateLimitAnswersEveryFrame(t *testing.T) {
 	}
 	if limited == 0 {
 		t.Fatalf("answers %v: nothing was rate limited", answers)
+	}
+}
+
+// §1: an anonymous visitor sends no token; a null token is no token either.
+func TestContractNullTokenIsAnonymous(t *testing.T) {
+	h := start(t, Config{})
+	c := h.dial(nil)
+	c.send(frame{"type": "hello", "token": nil})
+	w := c.read()
+	if w["type"] != "welcome" || ctObject(t, w, "visitor")["logged_in"] != false {
+		t.Fatalf("hello with a null token: %v, want an anonymous welcome", w)
 	}
 }

@@ -123,7 +123,7 @@ func (c *wsConn) hello(ctx context.Context, f inFrame) {
 		return
 	}
 	var v engine.Visitor
-	if f.Token != nil && *f.Token != "" {
+	if f.Token != nil { // present, even empty: verified, never taken for anonymous
 		var err error
 		v, err = c.s.verifyIdentity(*f.Token)
 		if err != nil {
