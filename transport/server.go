@@ -155,7 +155,8 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.shuttingDown() || !s.sys.Ready() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{errorDetail{
+			Code: engine.CodeUnavailable, Message: "not ready: storage or actors are not serving"}})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
