@@ -57,7 +57,7 @@ func (s *System) Authenticate(token string) (engine.Agent, bool) { return s.conf
 
 // Profile returns a customer profile with its latest events (I1, H4).
 func (s *System) Profile(ctx context.Context, id string) (engine.Profile, error) {
-	if !engine.ValidID(id) {
+	if !engine.ValidProfileID(id) {
 		return engine.Profile{}, engine.ErrNotFound
 	}
 	p, err := s.store.Profile(id)

@@ -204,7 +204,7 @@ func (s *System) conversation(ctx context.Context, id string, msg any) (*result,
 }
 
 func (s *System) profile(ctx context.Context, id string, msg any) (*profileInfo, error) {
-	if !engine.ValidID(id) {
+	if !engine.ValidProfileID(id) {
 		return nil, engine.Invalid("sub", "is not a valid profile id")
 	}
 	res, err := s.send(ctx, s.profiles, &envelope{ID: id, Msg: msg})

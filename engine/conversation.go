@@ -100,8 +100,8 @@ func (c *Conversation) decideStart(cmd StartConversation) ([]Event, error) {
 	if c.LastSeq > 0 {
 		return nil, Errorf(CodeConflict, "conversation %s already started", c.ID)
 	}
-	if !ValidID(cmd.ProfileID) {
-		return nil, Invalid("profile_id", "must be 1 to 64 characters of letters, digits, '-' or '_'")
+	if !ValidProfileID(cmd.ProfileID) {
+		return nil, Invalid("profile_id", "must be 1 to %d bytes of text without control characters", MaxProfileIDBytes)
 	}
 	ch := cmd.Channel
 	if ch == "" {

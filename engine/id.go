@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"time"
+	"unicode/utf8"
 )
 
 // crockford is the alphabet of ids: sortable, no ambiguous letters.
@@ -61,4 +62,25 @@ func Partition(id string, n int) int {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(id))
 	return int(h.Sum32() % uint32(n))
+}
+
+// MaxProfileIDBytes bounds a profile id.
+const MaxProfileIDBytes = 128
+
+// ValidProfileID reports whether s can be a profile id: the store's own id
+// of its customer, opaque to Parley (PROTOCOL conventions), so any UTF-8 text
+// of 1 to MaxProfileIDBytes bytes without control characters or line
+// separators ("cust_42", "ada@example.com", "gid://shopify/Customer/7").
+// Storage keys length-prefix every id, and URLs escape it, so no character
+// of an id can reach into another's.
+func ValidProfileID(s string) bool {
+	if len(s) == 0 || len(s) > MaxProfileIDBytes || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r >= 0x7f && r <= 0x9f || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+	}
+	return true
 }

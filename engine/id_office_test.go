@@ -61,6 +61,21 @@ func TestValidID(t *testing.T) {
 	}
 }
 
+// Profile ids are the store's and opaque: any text but control characters
+// and line separators, up to 128 bytes.
+func TestValidProfileID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"cust_42": true, "42": true, "ada@example.com": true, "gid://shopify/Customer/7": true,
+		"Åsa Öberg": true, "../etc": true, "a%2F": true, strings.Repeat("x", 128): true, "日本": true,
+		"": false, strings.Repeat("x", 129): false, "a\nb": false, "a\x00": false, "\x7f": false,
+		"a\u0085": false, "a\u2028b": false, "\xff": false, "tab\there": false,
+	} {
+		if got := engine.ValidProfileID(s); got != want {
+			t.Errorf("ValidProfileID(%q) = %t, want %t", s, got, want)
+		}
+	}
+}
+
 func TestPartition(t *testing.T) {
 	now := time.Date(2024, 3, 4, 10, 0, 0, 0, time.UTC)
 	for _, n := range []int{-1, 0, 1} {

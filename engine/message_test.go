@@ -181,7 +181,7 @@ func TestDecideDoesNotMutate(t *testing.T) {
 
 func TestDecideStartValidatesProfile(t *testing.T) {
 	at := time.Date(2024, 3, 4, 10, 0, 0, 0, time.UTC)
-	for _, id := range []string{"", "a b", "../x", strings.Repeat("p", 65), "p\x00"} {
+	for _, id := range []string{"", "a\nb", "\xff", strings.Repeat("p", engine.MaxProfileIDBytes+1), "p\x00"} {
 		_, err := engine.NewConversation("c").Decide(engine.StartConversation{ProfileID: id, At: at})
 		wantField(t, err, "profile_id")
 	}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"hash"
 	"net/http"
+	"net/url"
 	"reflect"
 	"sort"
 	"strings"
@@ -25,6 +26,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley/engine"
 )
 
 // ctKeys fails unless m has every key in keys (null values count: the key is
@@ -1103,5 +1106,41 @@ func TestContractNullTokenIsAnonymous(t *testing.T) {
 	w := c.read()
 	if w["type"] != "welcome" || ctObject(t, w, "visitor")["logged_in"] != false {
 		t.Fatalf("hello with a null token: %v, want an anonymous welcome", w)
+	}
+}
+
+// IDs are opaque strings (PROTOCOL conventions): a store whose customer ids
+// are e-mail addresses or URIs logs its shoppers in, and everything follows
+// them: the welcome, the chat, a resume, the ticket row and the profile read
+// with the id escaped in the URL.
+func TestContractOpaqueProfileIDs(t *testing.T) {
+	h := start(t, Config{})
+	for _, id := range []string{"ada@example.com", "gid://shopify/Customer/7", "Åsa Öberg"} {
+		t.Run(id, func(t *testing.T) {
+			tok := token(t, id, "Shopper")
+			c, w := h.hello(tok)
+			if v := ctObject(t, w, "visitor"); v["profile_id"] != id || v["logged_in"] != true {
+				t.Fatalf("visitor %v, want %q logged in", v, id)
+			}
+			conv := startChat(t, c)
+			if ack, _ := sendMessage(t, c, "m1", "hello"); num(ack["seq"]) != 2 {
+				t.Fatalf("ack %v", ack)
+			}
+			_, again := h.hello(tok)
+			if open := ctObject(t, again, "conversation"); open["id"] != conv || num(open["last_seq"]) != 2 {
+				t.Fatalf("welcome.conversation %v, want %s at seq 2", open, conv)
+			}
+			code, view, _ := h.do("GET", "/api/v1/tickets/"+conv, adminToken, nil)
+			if p, _ := view["ticket"].(map[string]any)["profile"].(map[string]any); code != 200 || p["id"] != id {
+				t.Fatalf("ticket %d %v, want profile %q", code, view["ticket"], id)
+			}
+			if err := h.store.PutProfile(engine.Profile{ID: id, Name: "Shopper"}); err != nil {
+				t.Fatal(err)
+			}
+			code, p, _ := h.do("GET", "/api/v1/profiles/"+url.PathEscape(id), adminToken, nil)
+			if code != 200 || p["id"] != id {
+				t.Fatalf("GET profile %q: %d %v", id, code, p)
+			}
+		})
 	}
 }

@@ -66,7 +66,7 @@ func Mint(secret []byte, v engine.Visitor, ttl time.Duration, now time.Time) (st
 	if len(secret) == 0 {
 		return "", errors.New("identity: empty secret")
 	}
-	if !engine.ValidID(v.ProfileID) {
+	if !engine.ValidProfileID(v.ProfileID) {
 		return "", fmt.Errorf("identity: invalid profile id %q", v.ProfileID)
 	}
 	if ttl <= 0 {
@@ -107,8 +107,8 @@ func VerifyUntil(secret []byte, token string, now time.Time) (engine.Visitor, ti
 	if err != nil {
 		return engine.Visitor{}, time.Time{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if !engine.ValidID(c.Subject) {
-		return engine.Visitor{}, time.Time{}, fmt.Errorf("%w: sub must be 1 to 64 characters of [0-9A-Za-z_-]", ErrInvalid)
+	if !engine.ValidProfileID(c.Subject) {
+		return engine.Visitor{}, time.Time{}, fmt.Errorf("%w: sub must be 1 to %d bytes of text without control characters", ErrInvalid, engine.MaxProfileIDBytes)
 	}
 	if !utf8.ValidString(c.Name) || !utf8.ValidString(c.Email) {
 		return engine.Visitor{}, time.Time{}, fmt.Errorf("%w: name and email must be UTF-8", ErrInvalid)
