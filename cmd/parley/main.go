@@ -28,11 +28,12 @@ const usage = `usage:
                [--ws-rate 10] [--ws-burst 20] [--passivate-after 2m] [--max-connections N]
                [--ws-conn-rate 20] [--ws-conn-burst 100] [--api-rate 50] [--api-burst 100]
                [--identity-secret-previous S] [--identity-secret-grace 24h] [--read-header-timeout 5s]
+               [--shutdown-timeout 15s]
   parley token --secret S --sub ID [--name N] [--email E] [--ttl 1h]
   parley bench [--shoppers 1000] [--agents 4] [--duration 10s] [--rate 0] [--agent-rate 0]
                [--addr 127.0.0.1:PORT --secret S --admin-token T [--server-pid PID]]
                [--server-bin PATH] [--dial-concurrency 200] [--json] [--quiet] [--seed N]
-               [--sample-every 1m] [--passivate-after D] [--kills N]
+               [--sample-every 1m] [--passivate-after D] [--kills N] [--cpu-profile FILE]
   parley backup --addr 127.0.0.1:8080 --admin-token T --to DIR   (DIR must not exist yet)
 Every serve flag also reads PARLEY_<NAME> from the environment (a flag wins).
 `
