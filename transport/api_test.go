@@ -268,34 +268,8 @@ func TestInboxStream(t *testing.T) {
 	h := start(t, Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", h.ts.URL+"/api/v1/inbox/stream", nil)
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
-	}
-	sc := bufio.NewScanner(resp.Body)
-	next := func() (string, string) {
-		var ev, data string
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "event: "):
-				ev = line[7:]
-			case strings.HasPrefix(line, "data: "):
-				data = line[6:]
-			case line == "" && ev != "":
-				return ev, data
-			}
-		}
-		t.Fatalf("stream ended: %v", sc.Err())
-		return "", ""
-	}
+	st := openStream(t, h, ctx)
+	next := func() (string, string) { return st.next(t) }
 	if ev, data := next(); ev != "badge" || data != `{"unread":0}` {
 		t.Fatalf("first event %s %s", ev, data)
 	}
@@ -396,4 +370,43 @@ func TestMessagesCountedOncePerChannel(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+}
+
+// sseStream reads an inbox SSE stream.
+type sseStream struct {
+	sc *bufio.Scanner
+}
+
+// openStream opens the inbox stream as the admin.
+func openStream(t *testing.T, h *harness, ctx context.Context) *sseStream {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "GET", h.ts.URL+"/api/v1/inbox/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("stream: %d %v", resp.StatusCode, resp.Header)
+	}
+	return &sseStream{sc: bufio.NewScanner(resp.Body)}
+}
+
+func (s *sseStream) next(t *testing.T) (event, data string) {
+	t.Helper()
+	for s.sc.Scan() {
+		line := s.sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = line[len("event: "):]
+		case strings.HasPrefix(line, "data: "):
+			data = line[len("data: "):]
+		case line == "" && event != "":
+			return event, data
+		}
+	}
+	t.Fatalf("the stream ended: %v", s.sc.Err())
+	return "", ""
 }

@@ -8,7 +8,6 @@ package transport
 // other tests of this package and cmd/parley's end-to-end story leave out.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -372,7 +371,7 @@ func TestContractAPITicketShapes(t *testing.T) {
 	h := start(t, Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	stream := capiOpenStream(t, h, ctx)
+	stream := openStream(t, h, ctx)
 
 	shopper, id := ticketFromShopper(t, h, "p-shape")
 	list := capiDo(t, h, "GET", "/api/v1/tickets", adminToken, nil)
@@ -442,44 +441,6 @@ func TestContractAPITicketShapes(t *testing.T) {
 		capiCheckRow(t, "SSE ticket row", sr)
 		sawRow = sr["id"] == id
 	}
-}
-
-// capiStream reads an inbox SSE stream.
-type capiStream struct {
-	sc *bufio.Scanner
-}
-
-func capiOpenStream(t *testing.T, h *harness, ctx context.Context) *capiStream {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, "GET", h.ts.URL+"/api/v1/inbox/stream", nil)
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		t.Fatalf("stream: %d %v", resp.StatusCode, resp.Header)
-	}
-	return &capiStream{sc: bufio.NewScanner(resp.Body)}
-}
-
-func (s *capiStream) next(t *testing.T) (event, data string) {
-	t.Helper()
-	for s.sc.Scan() {
-		line := s.sc.Text()
-		switch {
-		case strings.HasPrefix(line, "event: "):
-			event = line[len("event: "):]
-		case strings.HasPrefix(line, "data: "):
-			data = line[len("data: "):]
-		case line == "" && event != "":
-			return event, data
-		}
-	}
-	t.Fatalf("the stream ended: %v", s.sc.Err())
-	return "", ""
 }
 
 // The list is newest activity first; receipts do not move a ticket; limit
