@@ -130,10 +130,10 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 		}
 	}
 	tool0 := benchSelfCPU()
-	var acks0 []benchPromBucket
+	var hist0 map[string][]benchPromBucket
 	if r.chaos == nil {
 		var err error
-		if acks0, err = r.readServerAck(ctx); err != nil {
+		if hist0, err = r.readServerHistograms(ctx); err != nil {
 			r.logf("reading the server's ack histogram: %v", err)
 		}
 	}
@@ -216,9 +216,11 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 	}
 	total := r.acked.Load()
 	l := &r.rep.Load
-	if acks0 != nil {
-		if acks1, err := r.readServerAck(ctx); err == nil {
-			l.ServerAck = benchServerAckBetween(acks0, acks1)
+	if hist0 != nil {
+		if hist1, err := r.readServerHistograms(ctx); err == nil {
+			l.ServerAck = benchServerAckBetween(hist0[benchServerAckMetric], hist1[benchServerAckMetric])
+			l.ServerCommit = benchServerAckBetween(hist0[benchCommitMetric], hist1[benchCommitMetric])
+			l.WALFsync = benchServerAckBetween(hist0[benchFsyncMetric], hist1[benchFsyncMetric])
 		}
 	}
 	l.DurationSeconds = benchRound(loadWall.Seconds())

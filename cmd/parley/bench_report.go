@@ -176,6 +176,11 @@ type benchReport struct {
 		// The server's own figure for send_ack, from its /metrics; absent
 		// with --kills (each restart starts the histogram again).
 		ServerAck *benchServerAck `json:"server_ack,omitempty"`
+		// Of which storage: every durable commit (agent replies and receipts
+		// too), and the write-ahead log's fsyncs, one shared by the commits
+		// that arrive together.
+		ServerCommit *benchServerAck `json:"server_commit,omitempty"`
+		WALFsync     *benchServerAck `json:"wal_fsync,omitempty"`
 	} `json:"load"`
 	Resume struct {
 		Shoppers       int     `json:"shoppers"`

@@ -13,8 +13,13 @@ import (
 
 // The server's own account of send → ack: from reading a message.send to
 // queueing its ack. Next to the tool's figure it splits the tail between
-// the server and everything around it (the tool, the kernel, the machine).
-const benchServerAckMetric = "parley_ws_ack_seconds"
+// the server and everything around it (the tool, the kernel, the machine);
+// the commit and the write-ahead log's fsync split the server's part in turn.
+const (
+	benchServerAckMetric = "parley_ws_ack_seconds"
+	benchCommitMetric    = "parley_persist_commit_seconds"
+	benchFsyncMetric     = "parley_storage_wal_fsync_seconds"
+)
 
 // benchPromBucket is one cumulative bucket of a Prometheus histogram.
 type benchPromBucket struct {
@@ -22,8 +27,8 @@ type benchPromBucket struct {
 	count float64 // observations ≤ le
 }
 
-// benchServerAck is the server's part of send → ack over the load and its
-// drain, to the resolution of the histogram's buckets.
+// benchServerAck is what one of the server's histograms gained over the load
+// and its drain, to the resolution of its buckets.
 type benchServerAck struct {
 	Count float64 `json:"count"`
 	P50   float64 `json:"p50_ms"`
@@ -31,34 +36,41 @@ type benchServerAck struct {
 	P999  float64 `json:"p999_ms"`
 }
 
-// readServerAck reads the buckets of the server's ack histogram.
-func (r *benchRun) readServerAck(ctx context.Context) ([]benchPromBucket, error) {
-	var out []benchPromBucket
-	prefix := benchServerAckMetric + `_bucket{le="`
+// readServerHistograms reads the buckets of the server's ack, commit and
+// fsync histograms in one scrape; the ack histogram must be there.
+func (r *benchRun) readServerHistograms(ctx context.Context) (map[string][]benchPromBucket, error) {
+	out := map[string][]benchPromBucket{}
 	err := r.scanMetrics(ctx, func(series string, v float64) {
-		le, ok := strings.CutPrefix(series, prefix)
+		name, le, ok := strings.Cut(series, `_bucket{le="`)
 		if !ok || !strings.HasSuffix(le, `"}`) {
 			return
 		}
-		bound, err := strconv.ParseFloat(strings.TrimSuffix(le, `"}`), 64)
-		if err == nil {
-			out = append(out, benchPromBucket{le: bound, count: v})
+		switch name {
+		case benchServerAckMetric, benchCommitMetric, benchFsyncMetric:
+		default:
+			return
+		}
+		if bound, err := strconv.ParseFloat(strings.TrimSuffix(le, `"}`), 64); err == nil {
+			out[name] = append(out[name], benchPromBucket{le: bound, count: v})
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(out) == 0 {
+	if len(out[benchServerAckMetric]) == 0 {
 		return nil, fmt.Errorf("/metrics lacks %s", benchServerAckMetric)
 	}
-	slices.SortFunc(out, func(a, b benchPromBucket) int { return cmp.Compare(a.le, b.le) })
+	for _, b := range out {
+		slices.SortFunc(b, func(x, y benchPromBucket) int { return cmp.Compare(x.le, y.le) })
+	}
 	return out, nil
 }
 
 // benchServerAckBetween is what the histogram gained from before to after:
-// nil when the two readings do not have the same buckets (another server).
+// nil when the two readings do not have the same buckets (another server) or
+// the server has no such histogram.
 func benchServerAckBetween(before, after []benchPromBucket) *benchServerAck {
-	if len(before) != len(after) {
+	if len(before) != len(after) || len(after) == 0 {
 		return nil
 	}
 	diff := make([]benchPromBucket, len(after))
@@ -96,7 +108,8 @@ func benchBucketQuantile(b []benchPromBucket, q float64) float64 {
 	return lower
 }
 
-// writeServerAck prints the server's part under the table.
+// writeServerAck prints the server's part under the table, and its
+// storage's part of that.
 func (rep *benchReport) writeServerAck(w io.Writer) {
 	s := rep.Load.ServerAck
 	if s == nil {
@@ -104,4 +117,8 @@ func (rep *benchReport) writeServerAck(w io.Writer) {
 	}
 	fmt.Fprintf(w, "server's part of send→ack (%s, to bucket resolution): p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms over %.0f acks\n",
 		benchServerAckMetric, s.P50, s.P99, s.P999, s.Count)
+	if c, f := rep.Load.ServerCommit, rep.Load.WALFsync; c != nil && f != nil {
+		fmt.Fprintf(w, "  of which the durable commit (%s): p50 %.2f ms, p99 %.2f ms over %.0f commits, each waiting for any fsync under way and then its own (%s: p50 %.2f ms, p99 %.2f ms over %.0f fsyncs)\n",
+			benchCommitMetric, c.P50, c.P99, c.Count, benchFsyncMetric, f.P50, f.P99, f.Count)
+	}
 }

@@ -32,7 +32,7 @@ func TestBenchSmallRun(t *testing.T) {
 	// The field names are the tool's contract with scripts: check them raw too.
 	for _, key := range []string{`"shoppers"`, `"acked_per_second"`, `"send_ack"`, `"p999_ms"`, `"agent_reply_to_shopper"`,
 		`"rss_per_conn_kb"`, `"heap_stack_per_conn_kb"`, `"cpu_seconds_per_1000_msgs"`, `"machine"`, `"errors"`,
-		`"stalls"`, `"wakeups"`, `"stalled_ms"`, `"worst_ms"`, `"server_ack"`} {
+		`"stalls"`, `"wakeups"`, `"stalled_ms"`, `"worst_ms"`, `"server_ack"`, `"server_commit"`, `"wal_fsync"`} {
 		if !strings.Contains(out, key) {
 			t.Errorf("report lacks %s", key)
 		}
@@ -47,6 +47,13 @@ func TestBenchSmallRun(t *testing.T) {
 	if sa := rep.Load.ServerAck; sa == nil || sa.Count != float64(rep.Load.Acked+rep.Load.AckedInDrain) ||
 		sa.P50 <= 0 || sa.P50 > sa.P99 || sa.P99 > sa.P999 {
 		t.Errorf("server's part of send→ack: %+v for %d acks", sa, rep.Load.Acked+rep.Load.AckedInDrain)
+	}
+	// Every acknowledged message and accepted agent reply was a durable
+	// commit, and waited for a write-ahead log fsync.
+	stored := float64(rep.Load.Acked + rep.Load.AckedInDrain + rep.Load.AgentReplies)
+	if c, f := rep.Load.ServerCommit, rep.Load.WALFsync; c == nil || f == nil || c.Count < stored ||
+		f.Count <= 0 || c.P50 <= 0 || c.P50 > c.P99 || f.P50 > f.P99 {
+		t.Errorf("server's commits %+v and fsyncs %+v for %.0f stored messages", c, f, stored)
 	}
 	if rep.Load.AgentReplies <= 0 || rep.Load.AgentRepliesReceived <= 0 || rep.Load.AgentReplyToShopper.Max <= 0 {
 		t.Errorf("agent replies: %d sent, %d received, %+v", rep.Load.AgentReplies, rep.Load.AgentRepliesReceived, rep.Load.AgentReplyToShopper)
@@ -271,6 +278,9 @@ func TestBenchServerAckQuantiles(t *testing.T) {
 	}
 	if benchServerAckBetween(before[:3], after) != nil || benchServerAckBetween(after, before) != nil {
 		t.Error("readings of different histograms, or a counter that went back, were compared")
+	}
+	if benchServerAckBetween(nil, nil) != nil {
+		t.Error("a histogram the server does not have was read as empty")
 	}
 	if q := benchBucketQuantile([]benchPromBucket{{0.001, 0}, {inf, 0}}, 0.99); q != 0 {
 		t.Errorf("empty histogram: %v", q)
