@@ -221,6 +221,7 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 			l.ServerAck = benchServerAckBetween(hist0[benchServerAckMetric], hist1[benchServerAckMetric])
 			l.ServerCommit = benchServerAckBetween(hist0[benchCommitMetric], hist1[benchCommitMetric])
 			l.WALFsync = benchServerAckBetween(hist0[benchFsyncMetric], hist1[benchFsyncMetric])
+			l.ServerSched = benchServerAckBetween(hist0[benchSchedMetric], hist1[benchSchedMetric])
 		}
 	}
 	l.DurationSeconds = benchRound(loadWall.Seconds())

@@ -181,6 +181,10 @@ type benchReport struct {
 		// that arrive together.
 		ServerCommit *benchServerAck `json:"server_commit,omitempty"`
 		WALFsync     *benchServerAck `json:"wal_fsync,omitempty"`
+		// How long the server's goroutines waited for a CPU once runnable
+		// (the Go runtime's sampled histogram): on a busy machine, part of
+		// every step above.
+		ServerSched *benchServerAck `json:"server_sched,omitempty"`
 	} `json:"load"`
 	Resume struct {
 		Shoppers       int     `json:"shoppers"`

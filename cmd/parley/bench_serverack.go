@@ -19,6 +19,7 @@ const (
 	benchServerAckMetric = "parley_ws_ack_seconds"
 	benchCommitMetric    = "parley_persist_commit_seconds"
 	benchFsyncMetric     = "parley_storage_wal_fsync_seconds"
+	benchSchedMetric     = "parley_go_sched_latencies_seconds"
 )
 
 // benchPromBucket is one cumulative bucket of a Prometheus histogram.
@@ -36,8 +37,9 @@ type benchServerAck struct {
 	P999  float64 `json:"p999_ms"`
 }
 
-// readServerHistograms reads the buckets of the server's ack, commit and
-// fsync histograms in one scrape; the ack histogram must be there.
+// readServerHistograms reads the buckets of the server's ack, commit, fsync
+// and scheduling-latency histograms in one scrape; the ack histogram must be
+// there.
 func (r *benchRun) readServerHistograms(ctx context.Context) (map[string][]benchPromBucket, error) {
 	out := map[string][]benchPromBucket{}
 	err := r.scanMetrics(ctx, func(series string, v float64) {
@@ -46,7 +48,7 @@ func (r *benchRun) readServerHistograms(ctx context.Context) (map[string][]bench
 			return
 		}
 		switch name {
-		case benchServerAckMetric, benchCommitMetric, benchFsyncMetric:
+		case benchServerAckMetric, benchCommitMetric, benchFsyncMetric, benchSchedMetric:
 		default:
 			return
 		}
@@ -120,5 +122,9 @@ func (rep *benchReport) writeServerAck(w io.Writer) {
 	if c, f := rep.Load.ServerCommit, rep.Load.WALFsync; c != nil && f != nil {
 		fmt.Fprintf(w, "  of which the durable commit (%s): p50 %.2f ms, p99 %.2f ms over %.0f commits, each waiting for any fsync under way and then its own (%s: p50 %.2f ms, p99 %.2f ms over %.0f fsyncs)\n",
 			benchCommitMetric, c.P50, c.P99, c.Count, benchFsyncMetric, f.P50, f.P99, f.Count)
+	}
+	if g := rep.Load.ServerSched; g != nil {
+		fmt.Fprintf(w, "  and every step waits for a CPU: the server's goroutines, once runnable, waited p50 %.3f ms, p99 %.2f ms, p99.9 %.2f ms (%s)\n",
+			g.P50, g.P99, g.P999, benchSchedMetric)
 	}
 }

@@ -49,9 +49,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	prometheus.WrapRegistererWithPrefix("parley_", reg).MustRegister(
 		// parley_go_gc_heap_live_bytes (the heap marked live by the last GC)
 		// is the figure that stays flat in a healthy soak; heap_alloc swings
-		// with garbage.
+		// with garbage. parley_go_sched_latencies_seconds is how long
+		// goroutines waited for a CPU once runnable: on a busy machine, part
+		// of every latency.
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
-			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)})),
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)},
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/latencies:seconds$`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(store.Collector())
 	sys, err := actors.Start(store, actors.Config{PassivateAfter: c.PassivateAfter}, reg, log.With(slog.String("component", "actors")))
