@@ -126,7 +126,7 @@ func parseWithEnv(fs *flag.FlagSet, args []string, env func(string) string) erro
 		}
 		if v := env(envName(f.Name)); v != "" {
 			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%s: %w", envName(f.Name), e)
+				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
 			}
 		}
 	})

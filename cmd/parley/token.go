@@ -11,6 +11,8 @@ import (
 )
 
 // mintToken is `parley token`: it prints a shopper identity token (PROTOCOL §1).
+// Like serve, each flag not given is read from PARLEY_<NAME> (PARLEY_SUB,
+// PARLEY_TTL, …), and the secret also from PARLEY_IDENTITY_SECRET.
 func mintToken(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
