@@ -1144,3 +1144,45 @@ func TestContractOpaqueProfileIDs(t *testing.T) {
 		})
 	}
 }
+
+// Conventions: errors on HTTP are {"error":{"code","message"}} with a fitting
+// status, those of a refused WebSocket handshake too (coder/websocket's own
+// refusals are plain text).
+func TestContractRefusedHandshakeIsAJSONError(t *testing.T) {
+	h := start(t, Config{})
+	for _, tc := range []struct {
+		name    string
+		headers map[string]string
+		status  int
+		header  string // a header the refusal must carry
+	}{
+		{"not an upgrade", nil, http.StatusUpgradeRequired, "Upgrade"},
+		{"another version", map[string]string{"Connection": "Upgrade", "Upgrade": "websocket",
+			"Sec-WebSocket-Version": "8", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}, http.StatusBadRequest, "Sec-WebSocket-Version"},
+		{"malformed key", map[string]string{"Connection": "Upgrade", "Upgrade": "websocket",
+			"Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "short"}, http.StatusBadRequest, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", h.ts.URL+"/ws", nil)
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Error struct{ Code, Message string } `json:"error"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&body)
+			if resp.StatusCode != tc.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") ||
+				err != nil || body.Error.Code != "invalid" || body.Error.Message == "" {
+				t.Fatalf("%d %s %+v (%v), want %d and a JSON invalid error", resp.StatusCode, resp.Header.Get("Content-Type"), body, err, tc.status)
+			}
+			if tc.header != "" && resp.Header.Get(tc.header) == "" {
+				t.Errorf("the refusal lacks its %s header", tc.header)
+			}
+		})
+	}
+}

@@ -3,10 +3,14 @@ package transport
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/parley-chat/parley/engine"
 )
 
 // socketBufferBytes is the size of a socket's read and write buffers. Frames
@@ -17,9 +21,42 @@ const socketBufferBytes = 1024
 // hijacker hands coder/websocket the connection under a socket with small
 // buffers, instead of net/http's two of 4 KiB that an idle socket would hold
 // for its whole life, and keeps that connection for the socket's writer.
+//
+// A handshake coder/websocket refuses (not an upgrade, another protocol
+// version, a malformed key) it answers with http.Error: a status and a line
+// of text. The hijacker turns that into the JSON error body every HTTP error
+// of Parley has.
 type hijacker struct {
 	http.ResponseWriter
-	conn *socketConn
+	conn    *socketConn
+	refused int // the status of a refused handshake
+}
+
+func (h *hijacker) WriteHeader(code int) {
+	if code >= http.StatusBadRequest {
+		h.refused = code
+		h.Header().Set("Content-Type", "application/json; charset=utf-8")
+		h.Header().Del("Content-Length")
+	}
+	h.ResponseWriter.WriteHeader(code)
+}
+
+func (h *hijacker) Write(b []byte) (int, error) {
+	if h.refused == 0 {
+		return h.ResponseWriter.Write(b)
+	}
+	code := engine.CodeInvalid
+	if h.refused == http.StatusForbidden {
+		code = engine.CodeForbidden
+	}
+	body, err := json.Marshal(errorBody{errorDetail{Code: code, Message: strings.TrimSpace(string(b))}})
+	if err == nil {
+		_, err = h.ResponseWriter.Write(append(body, '\n'))
+	}
+	if err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
