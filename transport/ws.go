@@ -46,7 +46,7 @@ type wsConn struct {
 	frameAt    time.Time     // when the frame being handled was read
 	posting    chan struct{} // closed when the message.send in flight is answered (postAsync)
 	frames     bucket        // every frame (admit)
-	messages   bucket        // message.send frames (admit)
+	messages   bucket        // message.send frames (admitMessage)
 
 	qmu       sync.Mutex
 	queue     [][]byte
@@ -231,9 +231,7 @@ func (c *wsConn) readLoop(ctx context.Context) {
 		text := err == nil && typ == websocket.MessageText
 		valid := text && utf8.Valid(data)
 		c.awaitPost() // the frame before this one has taken effect
-		var f inFrame
-		flat := valid && decodeFlatFrame(data, &f)
-		if valid && c.admit(data, sendsMessage(data, &f, flat)) && !(flat && c.postAsync(&f)) {
+		if valid && c.admit(data) && !c.postAsync(data) {
 			c.handle(ctx, data) // frames decode into fresh values: nothing keeps data
 		}
 		buf.Reset()
@@ -292,31 +290,42 @@ func (c *wsConn) handle(ctx context.Context, data []byte) {
 // RateBurst) a socket may send in frames of every kind together.
 const frameAllowance = 5
 
-// admit applies the socket's rate limits to one frame. Every frame counts
-// against the frame allowance, and a message.send also against the message
-// allowance, so that the frames around a chat (hello, chat.start, typing,
-// read) never use up the messages a person typing fast may send. A refused
-// message.send echoes its client_id, as every refusal of one does; a socket
-// refused more than a burst in a row is closed with 1008.
-func (c *wsConn) admit(data []byte, message bool) bool {
+// admit applies the frame allowance to every frame; a message.send also
+// takes from the message allowance where it is handled (admitMessage), so
+// that the frames around a chat (hello, chat.start, typing, read) never use
+// up the messages a person typing fast may send. A refused message.send
+// echoes its client_id, as every refusal of one does.
+func (c *wsConn) admit(data []byte) bool {
 	cfg := &c.s.cfg
-	now := cfg.Now()
-	b, burst := &c.frames, cfg.RateBurst*frameAllowance
-	ok := b.take(now, cfg.RateLimit*frameAllowance, float64(burst))
-	if ok && message {
-		b, burst = &c.messages, cfg.RateBurst
-		ok = b.take(now, cfg.RateLimit, float64(burst))
+	ok, closed := c.limit(&c.frames, cfg.RateLimit*frameAllowance, cfg.RateBurst*frameAllowance)
+	if !ok && !closed {
+		c.sendErr(errRateLimited, clientIDOf(data))
 	}
-	if ok {
-		return true
+	return ok
+}
+
+// admitMessage applies the message allowance to a message.send.
+func (c *wsConn) admitMessage(clientID string) bool {
+	cfg := &c.s.cfg
+	ok, closed := c.limit(&c.messages, cfg.RateLimit, cfg.RateBurst)
+	if !ok && !closed {
+		c.sendErr(errRateLimited, clientID)
+	}
+	return ok
+}
+
+// limit takes a token from b; a socket refused more than a burst in a row
+// is closed with 1008.
+func (c *wsConn) limit(b *bucket, rate float64, burst int) (ok, closed bool) {
+	if b.take(c.s.cfg.Now(), rate, float64(burst)) {
+		return true, false
 	}
 	if b.refused > burst {
 		c.s.m.wsRefused.WithLabelValues(refusedAbuse).Inc()
 		c.close(closePolicy, "rate limit exceeded", true)
-		return false
+		return false, true
 	}
-	c.sendErr(errRateLimited, clientIDOf(data))
-	return false
+	return false, false
 }
 
 func (c *wsConn) helloTimeout() {

@@ -80,18 +80,6 @@ func clientIDOf(data []byte) string {
 	return f.ClientID
 }
 
-// sendsMessage reports whether a frame is a message.send: from its flat
-// decoding when it has one, else from its type alone.
-func sendsMessage(data []byte, f *inFrame, flat bool) bool {
-	if flat {
-		return f.Type == "message.send"
-	}
-	var t struct {
-		Type string `json:"type"`
-	}
-	return json.Unmarshal(data, &t) == nil && t.Type == "message.send"
-}
-
 func (c *wsConn) sendErr(err error, clientID string) {
 	c.send(c.s.errorFrameBytes(err, clientID))
 }
@@ -211,6 +199,9 @@ func (c *wsConn) chatStart(ctx context.Context) {
 }
 
 func (c *wsConn) messageSend(ctx context.Context, f inFrame) {
+	if !c.admitMessage(f.ClientID) {
+		return
+	}
 	if err := engine.ValidateMessage(f.ClientID, f.Text, f.Attachments); err != nil {
 		c.sendErr(err, f.ClientID)
 		return

@@ -16,20 +16,24 @@ import (
 // waits for the answer (awaitPost) before it handles the next frame of any
 // kind. Two posts in flight at once could be handled out of order while the
 // conversation's actor passivates, so there is never more than one.
-//
-// in is the frame as decodeFlatFrame read it.
-func (c *wsConn) postAsync(in *inFrame) bool {
-	if !c.helloed.Load() || !c.visitor.LoggedIn() || in.Type != "message.send" {
+func (c *wsConn) postAsync(data []byte) bool {
+	if !c.helloed.Load() || !c.visitor.LoggedIn() {
+		return false
+	}
+	var f inFrame
+	if !decodeFlatFrame(data, &f) || f.Type != "message.send" {
 		return false
 	}
 	conv := c.open()
-	if conv == "" || (in.Conversation != "" && in.Conversation != conv) || !c.subscribed(conv) {
+	if conv == "" || (f.Conversation != "" && f.Conversation != conv) || !c.subscribed(conv) {
 		return false
 	}
-	if engine.ValidateMessage(in.ClientID, in.Text, in.Attachments) != nil {
+	if engine.ValidateMessage(f.ClientID, f.Text, f.Attachments) != nil {
 		return false // refused by messageSend
 	}
-	f := *in // the answer outlives the reader's frame
+	if !c.admitMessage(f.ClientID) {
+		return true
+	}
 	answered, read := make(chan struct{}), c.frameAt
 	c.posting = answered
 	c.s.sys.ShopperPostAsync(c.visitor, conv, f.Text, f.Attachments, f.ClientID, func(p actors.Posted, err error) {
