@@ -128,14 +128,9 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 		return
 	}
 	events, err := a.conv.Decide(m.Cmd)
-	var dup *engine.Duplicate
-	if errors.As(err, &dup) {
-		a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: dup.Seq, Duplicate: true}})
-		return
-	}
 	if err != nil {
-		if seq, ok := a.storedRepeat(m.Cmd); ok {
-			a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: seq, Duplicate: true}})
+		if seq, ok := a.repeatOf(m.Cmd, err); ok {
+			a.respond(ctx, a.repeated(seq))
 			return
 		}
 		a.respond(ctx, &result{Err: err})
@@ -145,7 +140,7 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 	if err != nil {
 		var stored *persist.DuplicateError
 		if errors.As(err, &stored) { // the state was stale; storage knows the message
-			a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: stored.Seq, Duplicate: true}})
+			a.respond(ctx, a.repeated(stored.Seq))
 			return
 		}
 		a.respond(ctx, &result{Err: err})
@@ -159,11 +154,21 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 	a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: events[0].Seq}, Row: *row})
 }
 
-// storedRepeat looks up, for a message the conversation refused (it has
-// ended, say), whether it is a repeat of one already stored: the engine
-// remembers only the latest client ids, and a repeat is acknowledged with its
-// first seq however old, for the client only lost the first acknowledgement.
-func (a *conversationActor) storedRepeat(cmd engine.PostMessage) (uint64, bool) {
+// repeated answers a repeat of the message stored at seq with that seq.
+func (a *conversationActor) repeated(seq uint64) *result {
+	return &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: seq, Duplicate: true}}
+}
+
+// repeatOf tells whether a message the engine refused with err is a repeat,
+// and of which seq: the engine knows the latest client ids; for any other
+// refusal (the conversation has ended, say) the client id index in storage
+// is asked, for a repeat is acknowledged with its first seq however old (the
+// client only lost the first acknowledgement).
+func (a *conversationActor) repeatOf(cmd engine.PostMessage, err error) (uint64, bool) {
+	var dup *engine.Duplicate
+	if errors.As(err, &dup) {
+		return dup.Seq, true
+	}
 	if cmd.ClientID == "" || a.conv.LastSeq == 0 {
 		return 0, false
 	}
