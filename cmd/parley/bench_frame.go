@@ -117,17 +117,7 @@ func benchScanWelcome(b []byte, f *benchFrame) bool {
 	s.strOrNull()
 	s.lit(`},"conversation":`)
 	conv := s.b
-	if !s.next('n') {
-		s.lit(`{"id":`)
-		s.str()
-		s.lit(`,"status":`)
-		s.str()
-		s.lit(`,"last_seq":`)
-		s.num()
-		s.lit(`}`)
-	} else {
-		s.lit(`null`)
-	}
+	s.openConversation()
 	s.lit(`}`)
 	if !s.end() {
 		return false
@@ -140,20 +130,8 @@ func benchScanWelcome(b []byte, f *benchFrame) bool {
 // conversation's id and last seq.
 func benchOpenConversation(raw json.RawMessage) (id string, lastSeq uint64, err error) {
 	s := benchScanner{b: raw, ok: true}
-	if s.next('n') {
-		if s.lit(`null`); s.end() {
-			return "", 0, nil
-		}
-	} else {
-		s.lit(`{"id":`)
-		id := s.str()
-		s.lit(`,"status":`)
-		s.str()
-		s.lit(`,"last_seq":`)
-		last := s.num()
-		if s.lit(`}`); s.end() {
-			return string(id), last, nil
-		}
+	if id, last := s.openConversation(); s.end() {
+		return string(id), last, nil
 	}
 	var open *struct {
 		ID      string `json:"id"`
@@ -220,6 +198,23 @@ func (s *benchScanner) str() []byte {
 		return nil
 	}
 	return q[1 : len(q)-1]
+}
+
+// openConversation reads welcome.conversation as this server writes it:
+// null (no id), or {"id","status","last_seq"}.
+func (s *benchScanner) openConversation() (id []byte, lastSeq uint64) {
+	if s.next('n') {
+		s.lit(`null`)
+		return nil, 0
+	}
+	s.lit(`{"id":`)
+	id = s.str()
+	s.lit(`,"status":`)
+	s.str()
+	s.lit(`,"last_seq":`)
+	lastSeq = s.num()
+	s.lit(`}`)
+	return id, lastSeq
 }
 
 // next reports whether the next byte is c, without consuming it.

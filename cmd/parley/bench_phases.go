@@ -218,10 +218,10 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 	l := &r.rep.Load
 	if hist0 != nil {
 		if hist1, err := r.readServerHistograms(ctx); err == nil {
-			l.ServerAck = benchServerAckBetween(hist0[benchServerAckMetric], hist1[benchServerAckMetric])
-			l.ServerCommit = benchServerAckBetween(hist0[benchCommitMetric], hist1[benchCommitMetric])
-			l.WALFsync = benchServerAckBetween(hist0[benchFsyncMetric], hist1[benchFsyncMetric])
-			l.ServerSched = benchServerAckBetween(hist0[benchSchedMetric], hist1[benchSchedMetric])
+			l.ServerAck = benchHistogramBetween(hist0[benchServerAckMetric], hist1[benchServerAckMetric])
+			l.ServerCommit = benchHistogramBetween(hist0[benchCommitMetric], hist1[benchCommitMetric])
+			l.WALFsync = benchHistogramBetween(hist0[benchFsyncMetric], hist1[benchFsyncMetric])
+			l.ServerSched = benchHistogramBetween(hist0[benchSchedMetric], hist1[benchSchedMetric])
 		}
 	}
 	l.DurationSeconds = benchRound(loadWall.Seconds())

@@ -175,16 +175,16 @@ type benchReport struct {
 		Stalls               benchStalls  `json:"stalls"` // the machine's, not the server's
 		// The server's own figure for send_ack, from its /metrics; absent
 		// with --kills (each restart starts the histogram again).
-		ServerAck *benchServerAck `json:"server_ack,omitempty"`
+		ServerAck *benchHistogram `json:"server_ack,omitempty"`
 		// Of which storage: every durable commit (agent replies and receipts
 		// too), and the write-ahead log's fsyncs, one shared by the commits
 		// that arrive together.
-		ServerCommit *benchServerAck `json:"server_commit,omitempty"`
-		WALFsync     *benchServerAck `json:"wal_fsync,omitempty"`
+		ServerCommit *benchHistogram `json:"server_commit,omitempty"`
+		WALFsync     *benchHistogram `json:"wal_fsync,omitempty"`
 		// How long the server's goroutines waited for a CPU once runnable
 		// (the Go runtime's sampled histogram): on a busy machine, part of
 		// every step above.
-		ServerSched *benchServerAck `json:"server_sched,omitempty"`
+		ServerSched *benchHistogram `json:"server_sched,omitempty"`
 	} `json:"load"`
 	Resume struct {
 		Shoppers       int     `json:"shoppers"`

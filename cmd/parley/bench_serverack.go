@@ -28,9 +28,9 @@ type benchPromBucket struct {
 	count float64 // observations ≤ le
 }
 
-// benchServerAck is what one of the server's histograms gained over the load
+// benchHistogram is what one of the server's histograms gained over the load
 // and its drain, to the resolution of its buckets.
-type benchServerAck struct {
+type benchHistogram struct {
 	Count float64 `json:"count"`
 	P50   float64 `json:"p50_ms"`
 	P99   float64 `json:"p99_ms"`
@@ -68,10 +68,10 @@ func (r *benchRun) readServerHistograms(ctx context.Context) (map[string][]bench
 	return out, nil
 }
 
-// benchServerAckBetween is what the histogram gained from before to after:
+// benchHistogramBetween is what the histogram gained from before to after:
 // nil when the two readings do not have the same buckets (another server) or
 // the server has no such histogram.
-func benchServerAckBetween(before, after []benchPromBucket) *benchServerAck {
+func benchHistogramBetween(before, after []benchPromBucket) *benchHistogram {
 	if len(before) != len(after) || len(after) == 0 {
 		return nil
 	}
@@ -83,7 +83,7 @@ func benchServerAckBetween(before, after []benchPromBucket) *benchServerAck {
 		diff[i] = benchPromBucket{le: after[i].le, count: after[i].count - before[i].count}
 	}
 	ms := func(q float64) float64 { return benchRound(benchBucketQuantile(diff, q) * 1000) }
-	return &benchServerAck{Count: diff[len(diff)-1].count, P50: ms(0.5), P99: ms(0.99), P999: ms(0.999)}
+	return &benchHistogram{Count: diff[len(diff)-1].count, P50: ms(0.5), P99: ms(0.99), P999: ms(0.999)}
 }
 
 // benchBucketQuantile estimates the q-quantile of cumulative buckets as

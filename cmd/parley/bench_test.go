@@ -267,19 +267,19 @@ func TestBenchServerAckQuantiles(t *testing.T) {
 	inf := math.Inf(1)
 	before := []benchPromBucket{{0.001, 10}, {0.002, 10}, {0.004, 10}, {inf, 10}}
 	after := []benchPromBucket{{0.001, 60}, {0.002, 100}, {0.004, 109}, {inf, 110}}
-	got := benchServerAckBetween(before, after)
+	got := benchHistogramBetween(before, after)
 	// 100 new: 50 ≤ 1 ms, 40 in (1, 2], 9 in (2, 4], 1 above 4 ms.
-	want := &benchServerAck{Count: 100, P50: 1, P99: 4, P999: 4}
+	want := &benchHistogram{Count: 100, P50: 1, P99: 4, P999: 4}
 	if got == nil || *got != *want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
 	if q := benchBucketQuantile(after[:3], 0.75); math.Abs(q-0.00154375) > 1e-12 { // rank 81.75 of 109: 21.75 of the 40 in (1, 2] ms
 		t.Errorf("p75 %v", q)
 	}
-	if benchServerAckBetween(before[:3], after) != nil || benchServerAckBetween(after, before) != nil {
+	if benchHistogramBetween(before[:3], after) != nil || benchHistogramBetween(after, before) != nil {
 		t.Error("readings of different histograms, or a counter that went back, were compared")
 	}
-	if benchServerAckBetween(nil, nil) != nil {
+	if benchHistogramBetween(nil, nil) != nil {
 		t.Error("a histogram the server does not have was read as empty")
 	}
 	if q := benchBucketQuantile([]benchPromBucket{{0.001, 0}, {inf, 0}}, 0.99); q != 0 {
