@@ -8,6 +8,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/parley-chat/parley/actors/node"
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/persist"
 )
@@ -22,9 +23,8 @@ type conversationActor struct {
 	snapSeq uint64 // conversation seq of the newest snapshot written or loaded
 	broken  error  // storage could not be read: refuse everything, claim nothing
 	buf     []Subscriber
-	reply   chan any      // where the request being handled wants its answer,
-	done    func(*result) // or what takes it, for a request nobody waits for
-	idleT   idleTimer
+	env     *node.Envelope // the request being handled
+	idleT   node.IdleTimer
 }
 
 func newConversationActor(sys *System, id string) actor.Actor {
@@ -34,24 +34,24 @@ func newConversationActor(sys *System, id string) actor.Actor {
 func (a *conversationActor) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
-		a.idleT.start(ctx, a.sys.cfg.PassivateAfter)
+		a.idleT.Start(ctx, a.sys.cfg.PassivateAfter)
 		a.load(ctx)
 	case *actor.Restarting:
 		// A panic may have come between a commit and its publication: the
 		// subscribers resubscribe after the last seq they got, missing nothing.
-		a.idleT.stop()
+		a.idleT.Stop()
 		a.endSubscriptions()
 	case *actor.Stopping:
-		a.idleT.stop()
-	case idleCheck:
-		if a.idleT.idle() {
+		a.idleT.Stop()
+	case node.IdleCheck:
+		if a.idleT.Idle() {
 			a.idle(ctx)
 		}
-	case *envelope:
-		a.idleT.touch()
-		a.reply, a.done = msg.Reply, msg.Done
+	case *node.Envelope:
+		a.idleT.Touch()
+		a.env = msg
 		a.handle(ctx, msg.Msg)
-		a.reply, a.done = nil, nil
+		a.env = nil
 	}
 }
 
@@ -99,11 +99,11 @@ func (a *conversationActor) load(ctx actor.Context) {
 // idle passivates the actor; it comes back on demand. Its subscribers stay
 // in the hub, so sockets keep following the conversation.
 func (a *conversationActor) idle(ctx actor.Context) {
-	ctx.Request(ctx.Parent(), &passivate{ID: a.id})
+	ctx.Request(ctx.Parent(), &node.Passivate{ID: a.id})
 }
 
 func (a *conversationActor) endSubscriptions() {
-	for _, sub := range a.sys.hub.take(a.id) {
+	for _, sub := range a.sys.hub.Take(a.id) {
 		sub.Ended(a.id)
 	}
 }
@@ -261,11 +261,11 @@ func (a *conversationActor) commit(ctx actor.Context, events []engine.Event, tev
 
 func (a *conversationActor) publish(ctx actor.Context, events []engine.Event, row *engine.TicketRow) {
 	if len(events) > 0 {
-		a.buf = a.sys.hub.snapshot(a.id, a.buf[:0])
+		a.buf = a.sys.hub.Snapshot(a.id, a.buf[:0])
 		for _, sub := range a.buf {
 			for _, e := range events {
 				if !sub.Deliver(a.id, e) {
-					a.sys.hub.remove(a.id, sub)
+					a.sys.hub.Remove(a.id, sub)
 					break
 				}
 			}
@@ -301,7 +301,7 @@ func (a *conversationActor) subscribe(ctx actor.Context, m *subscribeCmd) {
 			return
 		}
 	}
-	a.sys.hub.add(a.id, m.Sub)
+	a.sys.hub.Add(a.id, m.Sub)
 	a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: a.conv.LastSeq}})
 }
 
@@ -348,12 +348,7 @@ func (a *conversationActor) events(ctx actor.Context, m *eventsQuery) {
 	a.respond(ctx, &result{View: TicketView{Events: events}})
 }
 
-// respond answers the request being handled; its channel has room for the
-// one answer, and Done must not block, so this never blocks.
+// respond answers the request being handled; it never blocks.
 func (a *conversationActor) respond(_ actor.Context, r *result) {
-	if a.done != nil {
-		a.done(r)
-		return
-	}
-	a.reply <- r
+	a.env.Answer(r)
 }

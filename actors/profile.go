@@ -6,6 +6,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/parley-chat/parley/actors/node"
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/persist"
 )
@@ -17,7 +18,7 @@ import (
 type profileActor struct {
 	id    string
 	sys   *System
-	idleT idleTimer
+	idleT node.IdleTimer
 }
 
 func newProfileActor(sys *System, id string) actor.Actor {
@@ -27,21 +28,21 @@ func newProfileActor(sys *System, id string) actor.Actor {
 func (a *profileActor) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
-		a.idleT.start(ctx, a.sys.cfg.ProfileIdleAfter)
+		a.idleT.Start(ctx, a.sys.cfg.ProfileIdleAfter)
 	case *actor.Stopping, *actor.Restarting:
-		a.idleT.stop()
-	case idleCheck:
-		if a.idleT.idle() {
-			ctx.Request(ctx.Parent(), &passivate{ID: a.id})
+		a.idleT.Stop()
+	case node.IdleCheck:
+		if a.idleT.Idle() {
+			ctx.Request(ctx.Parent(), &node.Passivate{ID: a.id})
 		}
-	case *envelope:
-		a.idleT.touch()
+	case *node.Envelope:
+		a.idleT.Touch()
 		switch m := msg.Msg.(type) {
 		case *startChatCmd:
-			msg.Reply <- a.start(m)
+			msg.Answer(a.start(m))
 		case *openQuery:
 			info, err := a.open()
-			msg.Reply <- &profileInfo{Info: info, Err: err}
+			msg.Answer(&profileInfo{Info: info, Err: err})
 		}
 	}
 }

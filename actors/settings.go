@@ -9,51 +9,44 @@ import (
 )
 
 // Settings returns the current settings. Saving applies at once (C1).
-func (s *System) Settings() engine.Settings { return s.conf.getSettings() }
+func (s *System) Settings() engine.Settings { return s.conf.Settings() }
 
 // PutSettings validates and saves settings; an invalid value changes nothing.
 func (s *System) PutSettings(ctx context.Context, v engine.Settings) error {
-	return s.conf.putSettings(v)
+	return s.conf.PutSettings(v)
 }
 
 // FAQs returns every FAQ and knowledge article, in order (C4).
-func (s *System) FAQs() []engine.FAQ { return s.conf.getFAQs() }
+func (s *System) FAQs() []engine.FAQ { return s.conf.FAQs() }
 
 // FAQ returns one FAQ or article by id.
-func (s *System) FAQ(id string) (engine.FAQ, bool) {
-	for _, f := range s.conf.getFAQs() {
-		if f.ID == id {
-			return f, true
-		}
-	}
-	return engine.FAQ{}, false
-}
+func (s *System) FAQ(id string) (engine.FAQ, bool) { return s.conf.FAQ(id) }
 
 // PutFAQ creates (empty ID) or replaces an FAQ and returns it as stored.
 func (s *System) PutFAQ(ctx context.Context, f engine.FAQ) (engine.FAQ, error) {
-	return s.conf.putFAQ(f, s.cfg.Now())
+	return s.conf.PutFAQ(f, s.cfg.Now())
 }
 
 // DeleteFAQ removes an FAQ; not_found if it does not exist.
-func (s *System) DeleteFAQ(ctx context.Context, id string) error { return s.conf.deleteFAQ(id) }
+func (s *System) DeleteFAQ(ctx context.Context, id string) error { return s.conf.DeleteFAQ(id) }
 
 // Agents lists every agent, disabled ones included (C8).
-func (s *System) Agents() []engine.Agent { return s.conf.listAgents() }
+func (s *System) Agents() []engine.Agent { return s.conf.Agents() }
 
 // Agent returns one agent by id.
-func (s *System) Agent(id string) (engine.Agent, bool) { return s.conf.agent(id) }
+func (s *System) Agent(id string) (engine.Agent, bool) { return s.conf.Agent(id) }
 
 // CreateAgent stores a new agent and returns it with its API token. Only the
 // token's hash is stored: this is the one time anyone sees the token.
 func (s *System) CreateAgent(ctx context.Context, a engine.Agent) (engine.Agent, string, error) {
-	return s.conf.createAgent(a, s.cfg.Now())
+	return s.conf.CreateAgent(a, s.cfg.Now())
 }
 
 // DisableAgent disables an agent; their token stops working at once.
-func (s *System) DisableAgent(ctx context.Context, id string) error { return s.conf.disableAgent(id) }
+func (s *System) DisableAgent(ctx context.Context, id string) error { return s.conf.DisableAgent(id) }
 
 // Authenticate returns the enabled agent whose API token this is.
-func (s *System) Authenticate(token string) (engine.Agent, bool) { return s.conf.authenticate(token) }
+func (s *System) Authenticate(token string) (engine.Agent, bool) { return s.conf.Authenticate(token) }
 
 // Profile returns a customer profile with its latest events (I1, H4).
 func (s *System) Profile(ctx context.Context, id string) (engine.Profile, error) {

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parley-chat/parley/actors/node"
 	"github.com/parley-chat/parley/engine"
 )
 
@@ -77,7 +78,7 @@ func (s *System) ShopperPostAsync(v engine.Visitor, conversation, text string, a
 	}
 	a := &asyncAnswer{done: done}
 	a.timer = time.AfterFunc(s.cfg.RequestTimeout, a.expire)
-	s.deliver(s.conversations, &envelope{ID: conversation, Done: a.answer, Msg: s.shopperPostCmd(v, text, attachments, clientID)})
+	s.conversations.Deliver(s.actors.Root, &node.Envelope{ID: conversation, Done: a.answer, Msg: s.shopperPostCmd(v, text, attachments, clientID)})
 }
 
 // asyncAnswer delivers the one answer of an asynchronous post: the actor's,
@@ -88,8 +89,8 @@ type asyncAnswer struct {
 	done  func(Posted, error)
 }
 
-func (a *asyncAnswer) answer(r *result) {
-	if a.once.CompareAndSwap(false, true) {
+func (a *asyncAnswer) answer(v any) {
+	if r := v.(*result); a.once.CompareAndSwap(false, true) {
 		a.timer.Stop()
 		a.done(r.Posted, r.Err)
 	}
@@ -148,5 +149,5 @@ func (s *System) ShopperEvents(ctx context.Context, v engine.Visitor, conversati
 
 // Unsubscribe stops delivery to sub. It does not wait.
 func (s *System) Unsubscribe(conversation string, sub Subscriber) {
-	s.hub.remove(conversation, sub)
+	s.hub.Remove(conversation, sub)
 }

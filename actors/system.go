@@ -10,8 +10,9 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/parley-chat/parley/actors/config"
+	"github.com/parley-chat/parley/actors/node"
 	"github.com/parley-chat/parley/engine"
-	"github.com/parley-chat/parley/persist"
 )
 
 // System is Parley's actor system: the directories of conversation and
@@ -19,16 +20,16 @@ import (
 // concurrent use; every method addresses actors by id.
 type System struct {
 	cfg     Config
-	store   *persist.Store
+	store   Storage
 	log     *slog.Logger
 	metrics *metrics
-	conf    *config
-	hub     hub
+	conf    *config.Cache
+	hub     node.Hub[Subscriber]
 
 	actors        *actor.ActorSystem
-	workers       *workers // runs every actor's mailbox
-	conversations directoryRef
-	profiles      directoryRef
+	workers       *node.Workers // runs every actor's mailbox
+	conversations node.Dir
+	profiles      node.Dir
 	inbox         *actor.PID
 
 	closed   atomic.Bool
@@ -43,12 +44,12 @@ type System struct {
 // Start starts the actor system on an open store and registers its metrics
 // on reg (nil registers nothing). The inbox is rebuilt from the row index, so
 // start-up reads one row per ticket, never the events.
-func Start(store *persist.Store, cfg Config, reg prometheus.Registerer, log *slog.Logger) (*System, error) {
+func Start(store Storage, cfg Config, reg prometheus.Registerer, log *slog.Logger) (*System, error) {
 	cfg.ensureDefaults()
 	if log == nil {
 		log = slog.Default()
 	}
-	conf, err := loadConfig(store)
+	conf, err := config.Load(store)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +57,7 @@ func Start(store *persist.Store, cfg Config, reg prometheus.Registerer, log *slo
 	if err := store.Rows(func(r engine.TicketRow) error { rows[r.ID] = r; return nil }); err != nil {
 		return nil, err
 	}
-	s := &System{cfg: cfg, store: store, log: log, metrics: newMetrics(reg), conf: conf, workers: newWorkers()}
+	s := &System{cfg: cfg, store: store, log: log, metrics: newMetrics(reg), conf: conf, workers: node.NewWorkers()}
 	quiet := slog.New(minLevel{Handler: log.Handler(), min: slog.LevelWarn}).With(slog.String("component", "protoactor"))
 	s.actors = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
 	s.inbox, err = s.actors.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newInboxActor(s, rows) },
@@ -77,20 +78,10 @@ func Start(store *persist.Store, cfg Config, reg prometheus.Registerer, log *slo
 	return s, nil
 }
 
-// directoryRef is a directory and the routes it publishes.
-type directoryRef struct {
-	pid    *actor.PID
-	routes *routes
-}
-
 // spawnDirectory starts the directory of one kind of actor.
-func (s *System) spawnDirectory(name, kind string, produce func(id string) actor.Actor) (directoryRef, error) {
+func (s *System) spawnDirectory(name, kind string, produce func(id string) actor.Actor) (node.Dir, error) {
 	live := s.metrics.actors.WithLabelValues(kind)
-	count := func(n int) { live.Set(float64(n)) }
-	rt := newRoutes()
-	pid, err := s.actors.Root.SpawnNamed(actor.PropsFromProducer(newDirectory(produce, s.workers, rt, count),
-		actor.WithDispatcher(s.workers)), name)
-	return directoryRef{pid: pid, routes: rt}, err
+	return node.SpawnDirectory(s.actors.Root, name, produce, s.workers, func(n int) { live.Set(float64(n)) })
 }
 
 // Shutdown stops every actor and waits for them, or until ctx ends. Storage
@@ -99,7 +90,7 @@ func (s *System) Shutdown(ctx context.Context) error {
 	var err error
 	s.shutdown.Do(func() {
 		s.closed.Store(true)
-		for _, pid := range []*actor.PID{s.conversations.pid, s.profiles.pid, s.inbox} {
+		for _, pid := range []*actor.PID{s.conversations.PID(), s.profiles.PID(), s.inbox} {
 			f := s.actors.Root.StopFuture(pid)
 			done := make(chan struct{})
 			go func() { _, _ = f.Result(); close(done) }()
@@ -110,7 +101,7 @@ func (s *System) Shutdown(ctx context.Context) error {
 			}
 		}
 		s.actors.Shutdown()
-		if werr := s.workers.stop(ctx); err == nil {
+		if werr := s.workers.Stop(ctx); err == nil {
 			err = werr
 		}
 	})
@@ -174,17 +165,9 @@ var timerPool = sync.Pool{New: func() any {
 // send delivers an envelope straight to its running actor, or through the
 // directory, and waits for the answer: the hot path of every shopper and
 // agent request.
-func (s *System) send(ctx context.Context, dir directoryRef, env *envelope) (any, error) {
+func (s *System) send(ctx context.Context, dir node.Dir, env *node.Envelope) (any, error) {
 	env.Reply = make(chan any, 1)
-	return s.request(ctx, env.Reply, func() { s.deliver(dir, env) })
-}
-
-// deliver enqueues env straight into its running actor's mailbox, or hands
-// it to the directory.
-func (s *System) deliver(dir directoryRef, env *envelope) {
-	if !dir.routes.send(s.actors.Root, env) {
-		s.actors.Root.Send(dir.pid, env)
-	}
+	return s.request(ctx, env.Reply, func() { dir.Deliver(s.actors.Root, env) })
 }
 
 // conversation sends msg to conversation id and returns its result.
@@ -192,7 +175,7 @@ func (s *System) conversation(ctx context.Context, id string, msg any) (*result,
 	if !engine.ValidID(id) {
 		return nil, engine.ErrNotFound
 	}
-	res, err := s.send(ctx, s.conversations, &envelope{ID: id, Msg: msg})
+	res, err := s.send(ctx, s.conversations, &node.Envelope{ID: id, Msg: msg})
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +190,7 @@ func (s *System) profile(ctx context.Context, id string, msg any) (*profileInfo,
 	if !engine.ValidProfileID(id) {
 		return nil, engine.Invalid("sub", "is not a valid profile id")
 	}
-	res, err := s.send(ctx, s.profiles, &envelope{ID: id, Msg: msg})
+	res, err := s.send(ctx, s.profiles, &node.Envelope{ID: id, Msg: msg})
 	if err != nil {
 		return nil, err
 	}

@@ -115,7 +115,7 @@ func (s *Server) authenticate(r *http.Request) (engine.Agent, bool) {
 			return admin, true
 		}
 	}
-	a, ok := s.sys.Authenticate(token)
+	a, ok := s.auth.Authenticate(token)
 	if !ok || a.Disabled {
 		return engine.Agent{}, false
 	}

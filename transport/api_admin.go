@@ -28,7 +28,7 @@ func faqOut(f engine.FAQ) engine.FAQ {
 }
 
 func (s *Server) listFAQs(w http.ResponseWriter, _ *http.Request, _ engine.Agent) {
-	all := s.sys.FAQs()
+	all := s.admin.FAQs()
 	out := make([]engine.FAQ, 0, len(all))
 	for _, f := range all {
 		out = append(out, faqOut(f))
@@ -39,7 +39,7 @@ func (s *Server) listFAQs(w http.ResponseWriter, _ *http.Request, _ engine.Agent
 }
 
 func (s *Server) getFAQ(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
-	f, ok := s.sys.FAQ(r.PathValue("id"))
+	f, ok := s.admin.FAQ(r.PathValue("id"))
 	if !ok {
 		s.writeError(w, r, engine.ErrNotFound)
 		return
@@ -53,7 +53,7 @@ func (s *Server) createFAQ(w http.ResponseWriter, r *http.Request, _ engine.Agen
 
 func (s *Server) putFAQ(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
 	id := r.PathValue("id")
-	if _, ok := s.sys.FAQ(id); !ok {
+	if _, ok := s.admin.FAQ(id); !ok {
 		s.writeError(w, r, engine.ErrNotFound)
 		return
 	}
@@ -68,7 +68,7 @@ func (s *Server) saveFAQ(w http.ResponseWriter, r *http.Request, id string, stat
 	}
 	f, err := body.faq(id)
 	if err == nil {
-		f, err = s.sys.PutFAQ(r.Context(), f)
+		f, err = s.admin.PutFAQ(r.Context(), f)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -78,7 +78,7 @@ func (s *Server) saveFAQ(w http.ResponseWriter, r *http.Request, id string, stat
 }
 
 func (s *Server) deleteFAQ(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
-	if err := s.sys.DeleteFAQ(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.admin.DeleteFAQ(r.Context(), r.PathValue("id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -103,7 +103,7 @@ func agentOut(a engine.Agent) agentJSON {
 }
 
 func (s *Server) listAgents(w http.ResponseWriter, _ *http.Request, _ engine.Agent) {
-	all := s.sys.Agents()
+	all := s.admin.Agents()
 	out := make([]agentJSON, 0, len(all))
 	for _, a := range all {
 		out = append(out, agentOut(a))
@@ -131,7 +131,7 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request, _ engine.Ag
 		s.writeError(w, r, err)
 		return
 	}
-	a, token, err := s.sys.CreateAgent(r.Context(), a)
+	a, token, err := s.admin.CreateAgent(r.Context(), a)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -143,7 +143,7 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request, _ engine.Ag
 }
 
 func (s *Server) disableAgent(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
-	if err := s.sys.DisableAgent(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.admin.DisableAgent(r.Context(), r.PathValue("id")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -21,7 +21,7 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request, _ engine.Agent) 
 		return
 	}
 	start := time.Now()
-	if err := s.sys.Backup(r.Context(), body.Dir); err != nil {
+	if err := s.admin.Backup(r.Context(), body.Dir); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

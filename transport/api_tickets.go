@@ -16,7 +16,7 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request, p engine.Ag
 		s.writeError(w, r, err)
 		return
 	}
-	list, next, err := s.sys.Tickets(r.Context(), q, p.ID)
+	list, next, err := s.desk.Tickets(r.Context(), q, p.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -96,14 +96,14 @@ func profileOut(p engine.Profile) profileJSON {
 }
 
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
-	view, err := s.sys.Ticket(r.Context(), r.PathValue("id"))
+	view, err := s.desk.Ticket(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	prof := profileJSON{ID: view.Row.Profile.ID, Name: view.Row.Profile.Name, Events: []profileEventJSON{}}
 	if view.Row.Profile.ID != "" {
-		p, err := s.sys.Profile(r.Context(), view.Row.Profile.ID)
+		p, err := s.desk.Profile(r.Context(), view.Row.Profile.ID)
 		switch {
 		case err == nil:
 			prof = profileOut(p)
@@ -120,7 +120,7 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, _ engine.Agen
 }
 
 func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
-	p, err := s.sys.Profile(r.Context(), r.PathValue("id"))
+	p, err := s.desk.Profile(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -147,7 +147,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p engine.Ag
 		s.writeError(w, r, err)
 		return
 	}
-	posted, err := s.sys.Reply(r.Context(), r.PathValue("id"), p, body.Text, body.Attachments, body.ClientID)
+	posted, err := s.desk.Reply(r.Context(), r.PathValue("id"), p, body.Text, body.Attachments, body.ClientID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -175,7 +175,7 @@ func (s *Server) readTicket(w http.ResponseWriter, r *http.Request, _ engine.Age
 		s.writeError(w, r, engine.Invalid("seq", "is required"))
 		return
 	}
-	if err := s.sys.AgentRead(r.Context(), r.PathValue("id"), *body.Seq); err != nil {
+	if err := s.desk.AgentRead(r.Context(), r.PathValue("id"), *body.Seq); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -195,7 +195,7 @@ func (s *Server) assignTicket(w http.ResponseWriter, r *http.Request, _ engine.A
 		s.writeError(w, r, err)
 		return
 	}
-	tr, err := s.sys.Assign(r.Context(), r.PathValue("id"), ref)
+	tr, err := s.desk.Assign(r.Context(), r.PathValue("id"), ref)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -216,7 +216,7 @@ func (s *Server) assignee(raw json.RawMessage) (*engine.AgentRef, error) {
 	if err := json.Unmarshal(raw, &id); err != nil || !engine.ValidID(id) {
 		return nil, engine.Invalid("agent", "must be an agent id or null")
 	}
-	for _, a := range s.sys.Agents() {
+	for _, a := range s.desk.Agents() {
 		if a.ID == id && !a.Disabled && a.Role != engine.RoleStore {
 			return a.Ref(), nil
 		}
@@ -241,7 +241,7 @@ func (s *Server) snoozeTicket(w http.ResponseWriter, r *http.Request, p engine.A
 		s.writeError(w, r, engine.Invalid("until", "must be in the future"))
 		return
 	}
-	tr, err := s.sys.Snooze(r.Context(), r.PathValue("id"), until.UTC(), p.ID)
+	tr, err := s.desk.Snooze(r.Context(), r.PathValue("id"), until.UTC(), p.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -250,7 +250,7 @@ func (s *Server) snoozeTicket(w http.ResponseWriter, r *http.Request, p engine.A
 }
 
 func (s *Server) closeTicket(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
-	tr, err := s.sys.Close(r.Context(), r.PathValue("id"))
+	tr, err := s.desk.Close(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -259,7 +259,7 @@ func (s *Server) closeTicket(w http.ResponseWriter, r *http.Request, _ engine.Ag
 }
 
 func (s *Server) badge(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
-	n, err := s.sys.Badge(r.Context())
+	n, err := s.desk.Badge(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -2,7 +2,8 @@
 // agent and store HTTP API with its live inbox stream (§3), health, readiness
 // and metrics (§4), and the demo page.
 //
-// It turns frames and requests into calls on *actors.System and answers with
+// It turns frames and requests into calls on the Chat, Helpdesk, Admin and
+// Auth services (services.go; *actors.System provides them) and answers with
 // the wire shapes of PROTOCOL.md, which is a public contract: field names,
 // status codes, close codes and error codes here must match it to the letter.
 // Engine error codes are mapped to HTTP statuses and error frames in one place

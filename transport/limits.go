@@ -73,3 +73,24 @@ func clientAddr(r *http.Request) string {
 	}
 	return host
 }
+
+// bucket is a token bucket: rate tokens a second, at most burst.
+type bucket struct {
+	tokens  float64
+	last    time.Time
+	refused int // frames refused in a row
+}
+
+func (b *bucket) take(now time.Time, rate, burst float64) bool {
+	if d := now.Sub(b.last); d > 0 {
+		b.tokens = min(burst, b.tokens+d.Seconds()*rate)
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		b.refused = 0
+		return true
+	}
+	b.refused++
+	return false
+}

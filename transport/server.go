@@ -10,13 +10,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/parley-chat/parley/actors"
 	"github.com/parley-chat/parley/engine"
 )
 
-// Server serves Parley's sockets and HTTP API on top of an actor system.
+// Server serves Parley's sockets and HTTP API on top of a Backend.
 type Server struct {
-	sys      *actors.System
+	chat     Chat
+	desk     Helpdesk
+	admin    Admin
+	auth     Auth
 	cfg      Config
 	log      *slog.Logger
 	m        *metrics
@@ -36,11 +38,12 @@ type Server struct {
 	idle      chan struct{} // closed when wg is done after Shutdown
 }
 
-// New returns a server for sys. Its metrics register on reg (nil: none).
-func New(sys *actors.System, cfg Config, reg prometheus.Registerer) *Server {
+// New returns a server for b (an *actors.System). Its metrics register on
+// reg (nil: none).
+func New(b Backend, cfg Config, reg prometheus.Registerer) *Server {
 	cfg.ensureDefaults()
 	s := &Server{
-		sys: sys, cfg: cfg, log: cfg.Logger, m: newMetrics(reg), mux: http.NewServeMux(),
+		chat: b, desk: b, admin: b, auth: b, cfg: cfg, log: cfg.Logger, m: newMetrics(reg), mux: http.NewServeMux(),
 		conns: map[*wsConn]struct{}{}, byProfile: map[string]map[*wsConn]struct{}{},
 		quit: make(chan struct{}), idle: make(chan struct{}),
 		upgrades: newKeyedLimiter(cfg.ConnRate, cfg.ConnBurst),
@@ -154,7 +157,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if s.shuttingDown() || !s.sys.Ready() {
+	if s.shuttingDown() || !s.admin.Ready() {
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{errorDetail{
 			Code: engine.CodeUnavailable, Message: "not ready: storage or actors are not serving"}})
 		return

@@ -16,7 +16,7 @@ import (
 const mask = "********"
 
 func (s *Server) getSettings(w http.ResponseWriter, _ *http.Request, _ engine.Agent) {
-	writeJSON(w, http.StatusOK, s.sys.Settings().Masked())
+	writeJSON(w, http.StatusOK, s.admin.Settings().Masked())
 }
 
 // putSettings replaces each top-level section the body gives; the others
@@ -32,19 +32,19 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request, _ engine.Ag
 		s.writeError(w, r, engine.Errorf(engine.CodeInvalid, "the body must be a JSON object"))
 		return
 	}
-	cur := s.sys.Settings()
+	cur := s.admin.Settings()
 	next, err := applySections(cur, sections)
 	if err == nil {
 		err = next.Validate()
 	}
 	if err == nil {
-		err = s.sys.PutSettings(r.Context(), next)
+		err = s.admin.PutSettings(r.Context(), next)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.sys.Settings().Masked())
+	writeJSON(w, http.StatusOK, s.admin.Settings().Masked())
 }
 
 // applySections decodes each given section into a fresh value of its type

@@ -48,7 +48,7 @@ func (s *Server) inboxStream(w http.ResponseWriter, r *http.Request, _ engine.Ag
 	s.m.sseStreams.Inc()
 	defer s.m.sseStreams.Dec()
 	sink := &inboxSink{ch: make(chan any, 256), gone: make(chan struct{})}
-	cancel := s.sys.WatchInbox(sink)
+	cancel := s.desk.WatchInbox(sink)
 	defer cancel()
 	beat := time.NewTicker(s.cfg.SSEHeartbeat)
 	defer beat.Stop()

@@ -38,7 +38,7 @@ type officeJSON struct {
 
 // welcome is the answer to hello: who the visitor is and what they may do.
 func (s *Server) welcome(v engine.Visitor, open *actors.ConversationInfo) welcomeFrame {
-	set := s.sys.Settings()
+	set := s.chat.Settings()
 	w := welcomeFrame{
 		Type:         "welcome",
 		Visitor:      visitorJSON{LoggedIn: v.LoggedIn()},
@@ -51,7 +51,7 @@ func (s *Server) welcome(v engine.Visitor, open *actors.ConversationInfo) welcom
 		w.Visitor.ProfileID, w.Visitor.Name = &v.ProfileID, &v.Name
 	}
 	if w.Chat.Enabled {
-		for _, f := range engine.PublishedFAQs(s.sys.FAQs()) {
+		for _, f := range engine.PublishedFAQs(s.chat.FAQs()) {
 			w.FAQs = append(w.FAQs, faqRef{ID: f.ID, Question: f.Question})
 		}
 	}

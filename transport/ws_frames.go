@@ -126,7 +126,7 @@ func (c *wsConn) hello(ctx context.Context, f inFrame) {
 	var open *actors.ConversationInfo
 	if v.LoggedIn() {
 		var err error
-		if open, err = c.s.sys.OpenConversation(ctx, v.ProfileID); err != nil {
+		if open, err = c.s.chat.OpenConversation(ctx, v.ProfileID); err != nil {
 			c.sendErr(err, "")
 			c.close(closeInternal, "try again", true)
 			return
@@ -153,8 +153,8 @@ func (c *wsConn) hello(ctx context.Context, f inFrame) {
 }
 
 func (c *wsConn) faqPick(f inFrame) {
-	faq, ok := c.s.sys.FAQ(f.FAQ)
-	visible := c.s.sys.Settings().Chat(c.visitor.LoggedIn()).Enabled
+	faq, ok := c.s.chat.FAQ(f.FAQ)
+	visible := c.s.chat.Settings().Chat(c.visitor.LoggedIn()).Enabled
 	if !ok || !faq.Published || faq.Kind != engine.KindFAQ || !visible {
 		c.sendErr(engine.Errorf(engine.CodeNotFound, "no such FAQ"), "")
 		return
@@ -164,7 +164,7 @@ func (c *wsConn) faqPick(f inFrame) {
 
 // chatStart starts a live chat, or re-sends the open one's `started` event.
 func (c *wsConn) chatStart(ctx context.Context) {
-	switch st := c.s.sys.Settings().Chat(c.visitor.LoggedIn()); {
+	switch st := c.s.chat.Settings().Chat(c.visitor.LoggedIn()); {
 	case st.Reason == engine.ReasonDisabled:
 		c.sendErr(engine.Errorf(engine.CodeForbidden, "web chat is disabled"), "")
 		return
@@ -172,7 +172,7 @@ func (c *wsConn) chatStart(ctx context.Context) {
 		c.sendErr(engine.Errorf(engine.CodeUnauthorized, "log in to start a chat"), "")
 		return
 	}
-	info, _, err := c.s.sys.StartChat(ctx, c.visitor)
+	info, _, err := c.s.chat.StartChat(ctx, c.visitor)
 	if err != nil {
 		c.sendErr(err, "")
 		return
@@ -211,7 +211,7 @@ func (c *wsConn) messageSend(ctx context.Context, f inFrame) {
 		c.sendErr(err, f.ClientID)
 		return
 	}
-	p, err := c.s.sys.ShopperPost(ctx, c.visitor, conv, f.Text, f.Attachments, f.ClientID)
+	p, err := c.s.chat.ShopperPost(ctx, c.visitor, conv, f.Text, f.Attachments, f.ClientID)
 	if err == nil {
 		if err := c.subscribe(ctx, cmp.Or(p.Conversation, conv), 0); err != nil { // no-op when following it already
 			c.s.log.Warn("subscribe after post", slog.Any("err", err))
@@ -260,7 +260,7 @@ func (c *wsConn) target(ctx context.Context, named string) (string, error) {
 	if current := c.open(); current != "" {
 		return current, nil // no lookup per message: the socket follows it
 	}
-	open, err := c.s.sys.OpenConversation(ctx, c.visitor.ProfileID)
+	open, err := c.s.chat.OpenConversation(ctx, c.visitor.ProfileID)
 	if err != nil {
 		return "", err
 	}
@@ -279,7 +279,7 @@ func (c *wsConn) read(ctx context.Context, f inFrame) {
 	case !c.visitor.LoggedIn():
 		c.sendErr(engine.ErrNotFound, "")
 	default:
-		if err := c.s.sys.ShopperSeen(ctx, c.visitor, f.Conversation, *f.Seq); err != nil {
+		if err := c.s.chat.ShopperSeen(ctx, c.visitor, f.Conversation, *f.Seq); err != nil {
 			c.sendErr(err, "")
 		}
 	}
@@ -288,7 +288,7 @@ func (c *wsConn) read(ctx context.Context, f inFrame) {
 func (c *wsConn) chatEnd(ctx context.Context, f inFrame) {
 	conv, err := c.target(ctx, f.Conversation)
 	if err == nil {
-		err = c.s.sys.ShopperEnd(ctx, c.visitor, conv)
+		err = c.s.chat.ShopperEnd(ctx, c.visitor, conv)
 	}
 	if engine.ErrorCode(err) == engine.CodeClosed && f.Conversation == "" {
 		err = engine.ErrNoOpenConversation // it ended just now; the frame named none

@@ -36,7 +36,7 @@ func (c *wsConn) postAsync(data []byte) bool {
 	}
 	answered, read := make(chan struct{}), c.frameAt
 	c.posting = answered
-	c.s.sys.ShopperPostAsync(c.visitor, conv, f.Text, f.Attachments, f.ClientID, func(p actors.Posted, err error) {
+	c.s.chat.ShopperPostAsync(c.visitor, conv, f.Text, f.Attachments, f.ClientID, func(p actors.Posted, err error) {
 		c.answerPost(p, err, f, conv, read)
 		close(answered)
 	})

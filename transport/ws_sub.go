@@ -54,7 +54,7 @@ func (c *wsConn) resubscribe(conversation string, after uint64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c.beginReplay()
-	err := c.s.sys.Subscribe(ctx, c.visitor, conversation, after, c)
+	err := c.s.chat.Subscribe(ctx, c.visitor, conversation, after, c)
 	c.endReplay()
 	if err != nil {
 		c.s.log.Warn("resubscribe failed", slog.String("conversation", conversation), slog.Any("err", err))
@@ -73,13 +73,13 @@ func (c *wsConn) subscribe(ctx context.Context, conversation string, after uint6
 	c.subs[conversation] = after
 	c.mu.Unlock()
 	c.beginReplay()
-	err := c.s.sys.Subscribe(ctx, c.visitor, conversation, after, c)
+	err := c.s.chat.Subscribe(ctx, c.visitor, conversation, after, c)
 	c.endReplay()
 	if err != nil {
 		c.mu.Lock()
 		delete(c.subs, conversation)
 		c.mu.Unlock()
-		c.s.sys.Unsubscribe(conversation, c)
+		c.s.chat.Unsubscribe(conversation, c)
 	}
 	return err
 }
@@ -129,13 +129,13 @@ func (c *wsConn) unsubscribeAll() {
 	c.subs = map[string]uint64{}
 	c.mu.Unlock()
 	for _, id := range convs {
-		c.s.sys.Unsubscribe(id, c)
+		c.s.chat.Unsubscribe(id, c)
 	}
 }
 
 // startedEvent fetches event seq 1 (`started`) of a conversation.
 func (c *wsConn) startedEvent(ctx context.Context, conversation string) (engine.Event, error) {
-	events, err := c.s.sys.ShopperEvents(ctx, c.visitor, conversation, 0, 1)
+	events, err := c.s.chat.ShopperEvents(ctx, c.visitor, conversation, 0, 1)
 	if err != nil {
 		return engine.Event{}, err
 	}

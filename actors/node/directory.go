@@ -1,25 +1,33 @@
-package actors
+package node
 
 import (
-	"hash/maphash"
-	"sync"
-
 	"github.com/asynkron/protoactor-go/actor"
 )
 
-// envelope addresses a message to the actor with the given id. The directory
-// forwards it as it is; the actor answers on Reply (see System.request), or,
-// for a request nobody waits for, hands its answer to Done (see
-// System.ShopperPostAsync).
-type envelope struct {
+// Envelope addresses a message to the actor with the given id. The directory
+// forwards it as it is; the actor answers it once with Answer: on Reply, a
+// channel with room for the one answer, or, for a request nobody waits for,
+// by calling Done.
+type Envelope struct {
 	ID    string
 	Msg   any
 	Reply chan any
-	Done  func(*result)
+	Done  func(any)
 }
 
-// passivate is sent by an idle child to ask the directory to stop it.
-type passivate struct{ ID string }
+// Answer hands the envelope its answer. It never blocks: Reply has room for
+// the one answer, and Done must not block.
+func (e *Envelope) Answer(v any) {
+	if e.Done != nil {
+		e.Done(v)
+		return
+	}
+	e.Reply <- v
+}
+
+// Passivate is what an idle actor sends its directory (with ctx.Request, so
+// that the directory knows which incarnation asks) to be stopped.
+type Passivate struct{ ID string }
 
 // directory spawns one child per id on demand and routes envelopes to it. An
 // idle child asks to passivate; the directory then poisons it (the child first
@@ -37,29 +45,53 @@ type directory struct {
 	routes   *routes
 	children map[string]*actor.PID
 	ids      map[string]string      // pid.Id → id
-	stopping map[string][]*envelope // held while the id's actor stops, for its next incarnation
+	stopping map[string][]*Envelope // held while the id's actor stops, for its next incarnation
 	onCount  func(n int)
 }
 
-func newDirectory(produce func(id string) actor.Actor, dispatch actor.Dispatcher, rt *routes, onCount func(int)) actor.Producer {
-	return func() actor.Actor {
+// Dir is a running directory: where requests for its kind of actor go.
+type Dir struct {
+	pid    *actor.PID
+	routes *routes
+}
+
+// SpawnDirectory starts a directory named name whose children are made by
+// produce and run on dispatch. onCount, if not nil, is called with the
+// number of running children whenever it changes.
+func SpawnDirectory(root *actor.RootContext, name string, produce func(id string) actor.Actor,
+	dispatch actor.Dispatcher, onCount func(n int)) (Dir, error) {
+	rt := newRoutes()
+	producer := func() actor.Actor {
 		return &directory{
 			produce:  produce,
 			dispatch: dispatch,
 			routes:   rt,
 			children: map[string]*actor.PID{},
 			ids:      map[string]string{},
-			stopping: map[string][]*envelope{},
+			stopping: map[string][]*Envelope{},
 			onCount:  onCount,
 		}
+	}
+	pid, err := root.SpawnNamed(actor.PropsFromProducer(producer, actor.WithDispatcher(dispatch)), name)
+	return Dir{pid: pid, routes: rt}, err
+}
+
+// PID is the directory's own PID, to stop it.
+func (d Dir) PID() *actor.PID { return d.pid }
+
+// Deliver enqueues env straight into its running actor's mailbox, or hands
+// it to the directory, which spawns or holds as needed. It never blocks.
+func (d Dir) Deliver(root *actor.RootContext, env *Envelope) {
+	if !d.routes.send(root, env) {
+		root.Send(d.pid, env)
 	}
 }
 
 func (d *directory) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
-	case *envelope:
+	case *Envelope:
 		d.route(ctx, msg)
-	case *passivate:
+	case *Passivate:
 		d.passivate(ctx, msg.ID)
 	case *actor.Terminated:
 		d.terminated(ctx, msg.Who)
@@ -68,7 +100,7 @@ func (d *directory) Receive(ctx actor.Context) {
 	}
 }
 
-func (d *directory) route(ctx actor.Context, env *envelope) {
+func (d *directory) route(ctx actor.Context, env *Envelope) {
 	if held, ok := d.stopping[env.ID]; ok {
 		d.stopping[env.ID] = append(held, env)
 		return
@@ -129,76 +161,5 @@ func (d *directory) terminated(ctx actor.Context, who *actor.PID) {
 func (d *directory) report() {
 	if d.onCount != nil {
 		d.onCount(len(d.children))
-	}
-}
-
-// routes is a directory's table of its running children, which senders read
-// to enqueue a request straight into the child's mailbox: one mailbox hop,
-// not two, and no single mailbox that every request of a kind must pass.
-//
-// It is safe against passivation because a child leaves the table, under
-// its shard's write lock, before the directory poisons it, and a sender
-// enqueues under the read lock. So whatever a sender put straight into a
-// child's mailbox is there before the poison and is handled; a sender that
-// comes later finds no route and goes through the directory, which holds
-// the request for the next incarnation.
-type routes struct {
-	seed   maphash.Seed
-	shards [64]routeShard
-}
-
-type routeShard struct {
-	mu sync.RWMutex
-	m  map[string]*actor.PID
-}
-
-func newRoutes() *routes {
-	r := &routes{seed: maphash.MakeSeed()}
-	for i := range r.shards {
-		r.shards[i].m = map[string]*actor.PID{}
-	}
-	return r
-}
-
-func (r *routes) shard(id string) *routeShard {
-	return &r.shards[maphash.String(r.seed, id)%uint64(len(r.shards))]
-}
-
-// send enqueues env in its running child's mailbox with root and reports
-// whether there was one.
-func (r *routes) send(root *actor.RootContext, env *envelope) bool {
-	sh := r.shard(env.ID)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	pid, ok := sh.m[env.ID]
-	if ok {
-		root.Send(pid, env)
-	}
-	return ok
-}
-
-func (r *routes) set(id string, pid *actor.PID) {
-	sh := r.shard(id)
-	sh.mu.Lock()
-	sh.m[id] = pid
-	sh.mu.Unlock()
-}
-
-// remove drops id's route if it still leads to pid.
-func (r *routes) remove(id string, pid *actor.PID) {
-	sh := r.shard(id)
-	sh.mu.Lock()
-	if cur, ok := sh.m[id]; ok && cur.Equal(pid) {
-		delete(sh.m, id)
-	}
-	sh.mu.Unlock()
-}
-
-func (r *routes) clear() {
-	for i := range r.shards {
-		sh := &r.shards[i]
-		sh.mu.Lock()
-		clear(sh.m)
-		sh.mu.Unlock()
 	}
 }

@@ -1,4 +1,4 @@
-package actors
+package node
 
 import (
 	"context"
@@ -31,7 +31,7 @@ func TestWorkers(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := w.stop(ctx); err != nil {
+	if err := w.Stop(ctx); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
 	if n := w.idle.Load(); n != 0 {
@@ -58,14 +58,14 @@ func TestWorkersTrim(t *testing.T) {
 	close(busy)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := w.stop(ctx); err != nil {
+	if err := w.Stop(ctx); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
 }
 
 // burst schedules n runs at once, each holding its worker, and returns once
 // all have started; calling release lets them finish.
-func burst(w *workers, n int) (release func()) {
+func burst(w *Workers, n int) (release func()) {
 	hold := make(chan struct{})
 	var started sync.WaitGroup
 	started.Add(n)

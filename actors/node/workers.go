@@ -1,4 +1,4 @@
-package actors
+package node
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// workers is the dispatcher of Parley's actors: it runs a mailbox on a
+// Workers is the dispatcher of Parley's actors: it runs a mailbox on a
 // goroutine that outlives the run.
 //
 // protoactor's default dispatcher starts a goroutine each time an idle
@@ -25,7 +25,7 @@ import (
 // runtime scans every parked goroutine's stack). Those left idle after a
 // burst are retired bit by bit: every trimEvery, half of those that stayed
 // idle through the whole period end, down to minIdle.
-type workers struct {
+type Workers struct {
 	work    chan func()   // unbuffered: a send succeeds only into a waiting worker
 	retire  chan struct{} // unbuffered: a send ends one waiting worker
 	idle    atomic.Int32
@@ -47,19 +47,20 @@ const (
 	trimSample        = 100 * time.Millisecond
 )
 
-func newWorkers() *workers {
+// NewWorkers returns the dispatcher with Parley's tuning; Stop ends it.
+func NewWorkers() *Workers {
 	return startWorkers(maxIdleWorkers, minIdleWorkers, trimEvery, trimSample)
 }
 
-func startWorkers(maxIdle, minIdle int, period, sample time.Duration) *workers {
-	w := &workers{work: make(chan func()), retire: make(chan struct{}), maxIdle: int32(maxIdle), quit: make(chan struct{})}
+func startWorkers(maxIdle, minIdle int, period, sample time.Duration) *Workers {
+	w := &Workers{work: make(chan func()), retire: make(chan struct{}), maxIdle: int32(maxIdle), quit: make(chan struct{})}
 	w.wg.Add(1)
 	go w.trim(int32(minIdle), period, sample)
 	return w
 }
 
 // Schedule implements actor.Dispatcher.
-func (w *workers) Schedule(fn func()) {
+func (w *Workers) Schedule(fn func()) {
 	select {
 	case w.work <- fn:
 		return
@@ -77,9 +78,9 @@ func (w *workers) Schedule(fn func()) {
 }
 
 // Throughput implements actor.Dispatcher.
-func (w *workers) Throughput() int { return workersThroughput }
+func (w *Workers) Throughput() int { return workersThroughput }
 
-func (w *workers) run(fn func()) {
+func (w *Workers) run(fn func()) {
 	defer w.wg.Done()
 	for {
 		fn()
@@ -103,7 +104,7 @@ func (w *workers) run(fn func()) {
 
 // trim retires, every period, half of the workers that stayed idle through
 // it (the fewest idle seen at any sample), keeping at least floor.
-func (w *workers) trim(floor int32, period, sample time.Duration) {
+func (w *Workers) trim(floor int32, period, sample time.Duration) {
 	defer w.wg.Done()
 	tick := time.NewTicker(sample)
 	defer tick.Stop()
@@ -129,9 +130,9 @@ func (w *workers) trim(floor int32, period, sample time.Duration) {
 	}
 }
 
-// stop ends the idle workers and waits for the busy ones to finish their
+// Stop ends the idle workers and waits for the busy ones to finish their
 // runs, or until ctx ends.
-func (w *workers) stop(ctx context.Context) error {
+func (w *Workers) Stop(ctx context.Context) error {
 	w.mu.Lock()
 	if !w.stopped {
 		w.stopped = true

@@ -1,0 +1,59 @@
+package actors
+
+import (
+	"context"
+
+	"github.com/parley-chat/parley/actors/config"
+	"github.com/parley-chat/parley/engine"
+	"github.com/parley-chat/parley/persist"
+)
+
+// The actors reach durable storage through these interfaces, which
+// *persist.Store implements. Another log (a replicated one, in cluster mode)
+// can stand behind them without the actors changing.
+
+// EventLog is the conversations' and tickets' durable logs: what the
+// conversation and profile actors read and append.
+type EventLog interface {
+	// Append writes one commit atomically and returns nil only once it is
+	// on disk; a gap or fork is *persist.ConflictError, a stored client id
+	// *persist.DuplicateError, and nothing is written then.
+	Append(ctx context.Context, c persist.Commit) error
+	// Load rebuilds a conversation and its ticket; persist.ErrNotFound if
+	// it has no event.
+	Load(id string) (*engine.Conversation, *engine.Ticket, error)
+	// Events calls fn for up to limit events with seq > after, in order.
+	Events(id string, after uint64, limit int, fn func(engine.Event) error) error
+	// LastSeq is the conversation's last stored seq.
+	LastSeq(id string) (uint64, error)
+	// ClientIDSeq finds the seq of a stored message by its sender's client id.
+	ClientIDSeq(id string, from engine.Party, clientID string) (uint64, bool, error)
+	// OpenConversation is a profile's open conversation on a channel, or "".
+	OpenConversation(profileID string, ch engine.Channel) (string, error)
+	// SnapshotEvery is how many events may pass between snapshots.
+	SnapshotEvery() int
+}
+
+// RowIndex is the inbox's durable projection: one row per ticket, written
+// with the ticket's commits, read to rebuild the inbox at start-up.
+type RowIndex interface {
+	Rows(fn func(engine.TicketRow) error) error
+}
+
+// Profiles is customers' profiles and their events.
+type Profiles interface {
+	Profile(id string) (engine.Profile, error)
+	ProfileEvents(profileID string, limit int) ([]engine.ProfileEvent, error)
+}
+
+// Storage is everything the actor system keeps on disk.
+type Storage interface {
+	EventLog
+	RowIndex
+	Profiles
+	config.Storage
+	// Checkpoint writes a consistent copy of the whole store into dir.
+	Checkpoint(dir string) error
+}
+
+var _ Storage = (*persist.Store)(nil)
