@@ -13,6 +13,7 @@ type metrics struct {
 	httpRequests  *prometheus.CounterVec // route, code
 	sseStreams    prometheus.Gauge
 	wsAck         prometheus.Histogram
+	panics        *prometheus.CounterVec // where
 }
 
 // Reasons a socket is refused or closed by the server.
@@ -54,9 +55,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time from reading a shopper's message.send to queueing its ack: the server's part of send → ack, the fsync included.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 		}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_ws_panics_total",
+			Help: "Panics recovered in a shopper socket's goroutines, by where: each closed its one socket with 1011.",
+		}, []string{"where"}),
+	}
+	for _, where := range []string{"read", "frame", "write", "subscribe", "ping", "close"} {
+		m.panics.WithLabelValues(where) // every known series exists from the first scrape
 	}
 	if reg != nil {
-		reg.MustRegister(m.wsConnections, m.wsRefused, m.messages, m.httpRequests, m.sseStreams, m.wsAck)
+		reg.MustRegister(m.wsConnections, m.wsRefused, m.messages, m.httpRequests, m.sseStreams, m.wsAck, m.panics)
 	}
 	return m
 }

@@ -115,7 +115,7 @@ type eventFrame struct {
 // eventFrameBytes marshals the `event` frame of e in conversation.
 // A message without attachments, nearly every frame a socket sends, is
 // written by hand; the bytes are exactly encoding/json's.
-func eventFrameBytes(conversation string, e engine.Event) []byte {
+func eventFrameBytes(conversation string, e engine.Event) ([]byte, error) {
 	if e.Kind == engine.KindMessage && len(e.Attachments) == 0 {
 		b := make([]byte, 0, 192+len(e.Text)+len(e.Author))
 		b = append(b, `{"type":"event","conversation":`...)
@@ -132,13 +132,9 @@ func eventFrameBytes(conversation string, e engine.Event) []byte {
 		b = appendJSONString(b, e.Text)
 		b = append(b, `,"attachments":[],"client_id":`...)
 		b = appendJSONString(b, e.ClientID)
-		return append(b, "}}"...)
+		return append(b, "}}"...), nil
 	}
-	b, err := json.Marshal(eventFrame{"event", conversation, e.Seq, wireTime(e.At), eventBody(e)})
-	if err != nil { // only plain strings and numbers: cannot happen
-		panic(err)
-	}
-	return b
+	return json.Marshal(eventFrame{"event", conversation, e.Seq, wireTime(e.At), eventBody(e)})
 }
 
 // rowJSON is an inbox row: PROTOCOL §3's ticket list entry.

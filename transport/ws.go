@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -119,9 +120,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 // closes, then waits for the writer and lets go of every subscription.
 func (c *wsConn) run() {
 	defer c.s.wg.Done()
+	defer c.recoverSocket("close")
 	c.helloTimer = time.AfterFunc(c.s.cfg.HelloTimeout, c.helloTimeout)
 	ctx, cancel := context.WithCancel(context.Background())
-	c.readLoop(ctx)
+	func() {
+		defer c.recoverSocket("read")
+		c.readLoop(ctx)
+	}()
 	cancel()
 	c.helloTimer.Stop()
 	c.close(websocket.StatusNormalClosure, "", false)
@@ -188,6 +193,12 @@ func (c *wsConn) close(code websocket.StatusCode, reason string, flush bool) {
 // for it, and closes the socket (which also ends the reader's Read).
 func (c *wsConn) finish() {
 	defer c.active.Done()
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.panicked("close", r)
+			_ = c.ws.CloseNow()
+		}
+	}()
 	c.qmu.Lock()
 	c.stopped = true
 	c.qmu.Unlock()
@@ -199,7 +210,7 @@ func (c *wsConn) finish() {
 			}
 		}
 	}
-	if c.code == closeTryLater || c.code == closeInternal || c.peerGone.Load() {
+	if c.code == closeTryLater || (c.code == closeInternal && !c.flush) || c.peerGone.Load() {
 		// The client is not reading, or its connection is gone: a close
 		// handshake would only wait for it (or write into a dead socket,
 		// which, when ten thousand drop at once, is CPU the reconnecting
@@ -217,4 +228,22 @@ func (c *wsConn) isDone() bool {
 	default:
 		return false
 	}
+}
+
+// recoverSocket is deferred by every goroutine that works for a socket. A
+// panic there is a bug; it costs that one socket, not the process and every
+// other chat: it is logged with its stack and counted, and the socket is
+// closed with 1011, after which the client reconnects and resumes.
+func (c *wsConn) recoverSocket(where string) {
+	if r := recover(); r != nil {
+		c.s.panicked(where, r)
+		c.close(closeInternal, "internal error", true)
+	}
+}
+
+// panicked logs and counts a recovered panic.
+func (s *Server) panicked(where string, r any) {
+	s.m.panics.WithLabelValues(where).Inc()
+	s.log.Error("recovered a panic", slog.String("where", where), slog.Any("panic", r),
+		slog.String("stack", string(debug.Stack())))
 }

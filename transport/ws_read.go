@@ -72,6 +72,7 @@ func (c *wsConn) handle(ctx context.Context, data []byte) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer c.recoverSocket("frame")
 		c.receive(ctx, data)
 	}()
 	<-done

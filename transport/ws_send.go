@@ -37,8 +37,9 @@ func (c *wsConn) postAsync(data []byte) bool {
 	answered, read := make(chan struct{}), c.frameAt
 	c.posting = answered
 	c.s.chat.ShopperPostAsync(c.visitor, conv, f.Text, f.Attachments, f.ClientID, func(p actors.Posted, err error) {
+		defer close(answered) // whatever happens, the reader goes on
+		defer c.recoverSocket("frame")
 		c.answerPost(p, err, f, conv, read)
-		close(answered)
 	})
 	return true
 }

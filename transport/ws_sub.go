@@ -31,7 +31,13 @@ func (c *wsConn) Deliver(conversation string, e engine.Event) bool {
 		c.current = ""
 	}
 	c.mu.Unlock()
-	return c.send(eventFrameBytes(conversation, e))
+	b, err := eventFrameBytes(conversation, e)
+	if err != nil {
+		c.s.log.Error("event frame", slog.String("conversation", conversation), slog.Any("err", err))
+		c.close(closeInternal, "internal error", true) // the client resumes after the last seq it got
+		return false
+	}
+	return c.send(b)
 }
 
 // Ended implements actors.Subscriber: the actor went away, so the socket
@@ -46,6 +52,7 @@ func (c *wsConn) Ended(conversation string) {
 	}
 	go func() {
 		defer c.s.wg.Done()
+		defer c.recoverSocket("subscribe")
 		c.resubscribe(conversation, after)
 	}()
 }

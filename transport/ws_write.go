@@ -78,6 +78,7 @@ func (c *wsConn) take() [][]byte {
 func (c *wsConn) writeLoop() {
 	defer c.active.Done()
 	defer c.writer.Done()
+	defer c.recoverSocket("write")
 	for batch := c.take(); batch != nil; batch = c.take() {
 		c.conn.cork()
 		var err error
