@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -122,8 +123,13 @@ func (s *Server) authenticate(r *http.Request) (engine.Agent, bool) {
 	return a, true
 }
 
-// decode reads a JSON body into v. Errors name the field where they can.
+// decode reads a JSON body into v. Errors name the field where they can. A
+// body declared as anything but JSON is refused with 415; a body without a
+// Content-Type is read as JSON.
 func decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
+		return errMediaType
+	}
 	dec := json.NewDecoder(r.Body)
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err, "")
@@ -136,6 +142,13 @@ func decode(r *http.Request, v any) error {
 		return engine.Errorf(engine.CodeInvalid, "the body must hold one JSON value")
 	}
 	return nil
+}
+
+// isJSON reports whether a Content-Type names JSON: application/json, or a
+// JSON-based type such as application/merge-patch+json.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
 }
 
 // jsonError turns a decoding error into a client error; prefix is the dotted

@@ -45,7 +45,19 @@ var (
 	errRateLimited  = &engine.Error{Code: engine.CodeRateLimited, Message: "too many frames; slow down"}
 	errConnRate     = &engine.Error{Code: engine.CodeRateLimited, Message: "too many connections from this address; slow down"}
 	errAPIRate      = &engine.Error{Code: engine.CodeRateLimited, Message: "too many requests with this token; slow down"}
+	errMediaType    = &statusError{http.StatusUnsupportedMediaType, &engine.Error{Code: engine.CodeInvalid, Field: "Content-Type",
+		Message: "Content-Type: the body must be JSON (application/json)"}}
 )
+
+// statusError is a refusal whose HTTP status is not the usual one of its
+// code: a body that is not JSON is invalid, but its status is 415.
+type statusError struct {
+	status int
+	err    *engine.Error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
 
 // public turns any error into what a client may see. Errors that are not an
 // *engine.Error are internal: they are logged here and never shown.
@@ -85,7 +97,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Code == engine.CodeRateLimited && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")
 	}
-	writeJSON(w, httpStatus(e.Code), errorBody{errorDetail{e.Code, e.Message, e.Field}})
+	status := httpStatus(e.Code)
+	var se *statusError
+	if errors.As(err, &se) {
+		status = se.status
+	}
+	writeJSON(w, status, errorBody{errorDetail{e.Code, e.Message, e.Field}})
 }
 
 // writeJSON answers with v as JSON.

@@ -1,7 +1,10 @@
 package transport
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"unicode/utf8"
 )
 
@@ -12,13 +15,28 @@ import (
 // the strings. Anything else — an escape, a null, a fraction, a key spelt
 // differently (encoding/json matches keys case-insensitively), a field this
 // reader does not know — goes to encoding/json, so the result is always
-// exactly what json.Unmarshal gives (FuzzDecodeFrame checks it).
+// exactly what strictUnmarshal gives (FuzzDecodeFrame checks it). A field
+// that no frame has is refused, never ignored: a client that misspells
+// "token" must hear so, not become an anonymous visitor.
 func decodeFrame(data []byte, f *inFrame) error {
 	if decodeFlatFrame(data, f) {
 		return nil
 	}
 	*f = inFrame{}
-	return json.Unmarshal(data, f)
+	return strictUnmarshal(data, f)
+}
+
+// strictUnmarshal is json.Unmarshal that refuses unknown fields.
+func strictUnmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("json: data after the frame's object")
+	}
+	return nil
 }
 
 // decodeFlatFrame reads a frame of the simple shape decodeFrame describes;

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley/actors"
@@ -33,7 +35,7 @@ type resumeRef struct {
 func (c *wsConn) receive(ctx context.Context, data []byte) {
 	var f inFrame
 	if err := decodeFrame(data, &f); err != nil {
-		c.sendErr(engine.Errorf(engine.CodeInvalid, "malformed frame: expected a JSON object with a type"), clientIDOf(data))
+		c.sendErr(frameError(err), clientIDOf(data))
 		return
 	}
 	if f.Type != "hello" && knownType(f.Type) && !c.helloed.Load() {
@@ -75,6 +77,19 @@ func knownType(t string) bool {
 		return true
 	}
 	return false
+}
+
+// frameError says what is wrong with a frame that did not decode, naming
+// the field when one is at fault.
+func frameError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return engine.Invalid(te.Field, "has the wrong type (got a JSON %s)", te.Value)
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return engine.Invalid(strings.Trim(f, `"`), "is not a field of any frame")
+	}
+	return engine.Errorf(engine.CodeInvalid, "malformed frame: expected a JSON object with a type")
 }
 
 // clientIDOf digs the client_id out of a frame that did not decode, so that

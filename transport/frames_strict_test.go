@@ -1,0 +1,74 @@
+package transport
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// A field that no frame has is refused with invalid naming it, and the
+// frame changes nothing: a hello whose token is misspelt does not make the
+// visitor anonymous, and the socket stays usable.
+func TestUnknownFrameFieldIsRefused(t *testing.T) {
+	h := start(t, Config{})
+	c := h.dial(nil)
+	c.send(frame{"type": "hello", "jwt": token(t, "p1", "Ada")})
+	if e := c.expectError("invalid"); e["field"] != "jwt" {
+		t.Fatalf("error %v: want the field jwt named", e)
+	}
+	c.send(frame{"type": "chat.start"})
+	c.expectError("hello_required") // the bad hello did not count
+
+	c.send(frame{"type": "hello", "token": token(t, "p1", "Ada")})
+	w := c.readType("welcome")
+	if v := w["visitor"].(frame); v["logged_in"] != true {
+		t.Fatalf("welcome %v", w)
+	}
+	startChat(t, c)
+	c.send(frame{"type": "message.send", "client_id": "m1", "text": "hi", "priority": "high"})
+	if e := c.expectError("invalid"); e["field"] != "priority" || e["client_id"] != "m1" {
+		t.Fatalf("error %v: want field priority and client_id m1", e)
+	}
+	ack, _ := sendMessage(t, c, "m1", "hi") // nothing was stored under m1
+	if num(ack["seq"]) != 2 {
+		t.Fatalf("ack %v", ack)
+	}
+}
+
+// A JSON API body declared as another type is refused with 415 and changes
+// nothing; JSON, a JSON-based type and a body without a type are read.
+func TestAPIBodyMustBeJSON(t *testing.T) {
+	h := start(t, Config{})
+	put := func(contentType, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPut, h.ts.URL+"/api/v1/settings", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	body := `{"webchat":{"enabled":true,"login_mode":"all","welcome_message":"Hej!"}}`
+	for _, ct := range []string{"application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"} {
+		status, out := put(ct, body)
+		if code, field := errCode(out); status != http.StatusUnsupportedMediaType || code != "invalid" || field != "Content-Type" {
+			t.Fatalf("%s: %d %v, want 415 invalid naming Content-Type", ct, status, out)
+		}
+	}
+	if w := h.sys.Settings().Webchat.WelcomeMessage; w != "Hi! How can we help?" {
+		t.Fatalf("a refused body changed the welcome to %q", w)
+	}
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "application/merge-patch+json", ""} {
+		if status, out := put(ct, body); status != http.StatusOK {
+			t.Fatalf("%q: %d %v", ct, status, out)
+		}
+	}
+}
