@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,6 +86,54 @@ func TestMaxConnectionsRefusesCleanly(t *testing.T) {
 	}
 	if st, _, _ := h.dialStatus(t); st != 0 {
 		t.Fatalf("socket after a place freed: %d", st)
+	}
+}
+
+// Upgrades racing for the last places never open more sockets than the cap:
+// the check and the place it takes are one step.
+func TestMaxConnectionsHoldsUnderConcurrentUpgrades(t *testing.T) {
+	const limit, dialers = 5, 40
+	h := start(t, Config{MaxConnections: limit})
+	var opened, refused atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range dialers {
+		wg.Go(func() {
+			<-start
+			switch st, _, _ := h.dialStatus(t); st {
+			case 0:
+				opened.Add(1)
+			case http.StatusServiceUnavailable:
+				refused.Add(1)
+			default:
+				t.Errorf("dial: %d", st)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if opened.Load() != limit || refused.Load() != dialers-limit {
+		t.Fatalf("%d sockets opened and %d refused under a cap of %d; want %d and %d",
+			opened.Load(), refused.Load(), limit, limit, dialers-limit)
+	}
+}
+
+// An upgrade in flight holds its place: while it runs, the last place is
+// not free for another.
+func TestUpgradeInFlightCountsAgainstTheCap(t *testing.T) {
+	h := start(t, Config{MaxConnections: 1})
+	if err := h.srv.reserveConn(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.srv.reserveConn(); err != errCapacity {
+		t.Fatalf("a second upgrade while the first is in flight: %v, want %v", err, errCapacity)
+	}
+	if st, _, _ := h.dialStatus(t); st != http.StatusServiceUnavailable {
+		t.Fatalf("a socket while an upgrade holds the last place: %d, want 503", st)
+	}
+	h.srv.releaseConn() // the upgrade failed: its place is free again
+	if st, _, _ := h.dialStatus(t); st != 0 {
+		t.Fatalf("a socket after the failed upgrade: %d", st)
 	}
 }
 

@@ -31,6 +31,7 @@ type Server struct {
 	mu        sync.Mutex
 	closing   bool
 	conns     map[*wsConn]struct{}
+	upgrading int                             // places reserved by upgrades in flight (reserveConn)
 	byProfile map[string]map[*wsConn]struct{} // logged-in sockets, for fan-out of new chats
 	wg        sync.WaitGroup                  // every request, socket goroutine and helper
 	quit      chan struct{}                   // closed by Shutdown: ends streams

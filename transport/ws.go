@@ -80,9 +80,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errConnRate)
 		return
 	}
-	if s.atCapacity() {
-		s.m.wsRefused.WithLabelValues(refusedCapacity).Inc()
-		s.writeError(w, r, errCapacity)
+	if err := s.reserveConn(); err != nil {
+		reason := refusedCapacity
+		if err == errUnavailable {
+			reason = refusedUnavailable
+		}
+		s.m.wsRefused.WithLabelValues(reason).Inc()
+		s.writeError(w, r, err)
 		return
 	}
 	hj := &hijacker{ResponseWriter: w}
@@ -91,6 +95,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		CompressionMode: websocket.CompressionDisabled, // a deflate context costs tens of KB per socket
 	})
 	if err != nil {
+		s.releaseConn()
 		s.log.Debug("websocket accept failed", slog.Any("err", err))
 		return
 	}

@@ -4,21 +4,38 @@ import "github.com/parley-chat/parley/engine"
 
 var errCapacity = engine.Errorf(engine.CodeUnavailable, "too many connections; try again later")
 
-// atCapacity reports whether another socket would pass MaxConnections. The
-// check is before the upgrade, so a refusal is a plain 503 the client can
-// read; sockets already open are never touched.
-func (s *Server) atCapacity() bool {
-	if s.cfg.MaxConnections <= 0 {
-		return false
-	}
+// reserveConn takes a place for one more socket before its upgrade, so
+// that a refusal is a plain HTTP answer the client can read; sockets already
+// open are never touched. The check and the place are one step under the
+// lock: upgrades in flight count, so concurrent ones cannot pass
+// MaxConnections together. Every successful reserveConn is followed by
+// addConn or releaseConn.
+func (s *Server) reserveConn() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.conns) >= s.cfg.MaxConnections
+	switch {
+	case s.closing:
+		return errUnavailable
+	case s.cfg.MaxConnections > 0 && len(s.conns)+s.upgrading >= s.cfg.MaxConnections:
+		return errCapacity
+	}
+	s.upgrading++
+	return nil
 }
 
+// releaseConn gives back the place of an upgrade that failed.
+func (s *Server) releaseConn() {
+	s.mu.Lock()
+	s.upgrading--
+	s.mu.Unlock()
+}
+
+// addConn turns a reserved place into an open socket, unless the server
+// began shutting down meanwhile.
 func (s *Server) addConn(c *wsConn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.upgrading--
 	if s.closing {
 		return false
 	}
