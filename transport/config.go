@@ -49,6 +49,17 @@ type Config struct {
 	// client. Default 64.
 	SendQueue int
 
+	// PingInterval is how often the server pings a shopper socket, and
+	// PingTimeout how long it waits for the pong. A peer that does not
+	// answer in time is gone (a laptop closed, a network that dropped it)
+	// and its socket is dropped; the pings also keep proxies that cut quiet
+	// connections (nginx's 60-second proxy_read_timeout) from cutting a
+	// quiet chat. Browsers answer pings by themselves. PingTimeout must
+	// leave room for a frame being handled (the reader takes pongs only
+	// between frames). Defaults 30 seconds each.
+	PingInterval time.Duration
+	PingTimeout  time.Duration
+
 	// HelloTimeout closes a socket that sends no hello in time (1008).
 	// Default 10 seconds.
 	HelloTimeout time.Duration
@@ -115,6 +126,12 @@ func (c *Config) ensureDefaults() {
 	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 64
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = 30 * time.Second
+	}
+	if c.PingTimeout <= 0 {
+		c.PingTimeout = 30 * time.Second
 	}
 	if c.HelloTimeout <= 0 {
 		c.HelloTimeout = 10 * time.Second

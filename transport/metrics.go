@@ -29,6 +29,7 @@ const (
 	refusedConnRate    = "connect_rate" // too many upgrades from one address
 	refusedCapacity    = "capacity"     // MaxConnections reached
 	refusedUTF8        = "invalid_utf8"
+	refusedPing        = "ping_timeout" // the peer stopped answering pings
 )
 
 func newMetrics(reg prometheus.Registerer) *metrics {

@@ -41,6 +41,7 @@ type wsConn struct {
 	visitor    engine.Visitor
 	helloed    atomic.Bool
 	helloTimer *time.Timer   // closes the socket unless a hello comes first
+	pingTimer  *time.Timer   // pings the peer now and then (ping); guarded by mu
 	frameAt    time.Time     // when the frame being handled was read
 	posting    chan struct{} // closed when the message.send in flight is answered (postAsync)
 	frames     bucket        // every frame (admit)
@@ -127,6 +128,9 @@ func (c *wsConn) run() {
 	defer c.s.wg.Done()
 	defer c.recoverSocket("close")
 	c.helloTimer = time.AfterFunc(c.s.cfg.HelloTimeout, c.helloTimeout)
+	c.mu.Lock()
+	c.pingTimer = time.AfterFunc(c.s.cfg.PingInterval, c.ping)
+	c.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	func() {
 		defer c.recoverSocket("read")
@@ -134,6 +138,9 @@ func (c *wsConn) run() {
 	}()
 	cancel()
 	c.helloTimer.Stop()
+	c.mu.Lock()
+	c.pingTimer.Stop()
+	c.mu.Unlock()
 	c.close(websocket.StatusNormalClosure, "", false)
 	c.active.Wait()
 	c.unsubscribeAll()
@@ -233,6 +240,38 @@ func (c *wsConn) isDone() bool {
 	default:
 		return false
 	}
+}
+
+// ping checks that the peer is still there, every PingInterval, on a timer
+// goroutine that exists only while a ping is out: an idle socket costs no
+// goroutine for it. A peer that does not answer within PingTimeout is gone,
+// and its socket is dropped without a close handshake. While a replay keeps
+// the reader from reading pongs, the writer's timeout watches the peer
+// instead, and no ping is sent.
+func (c *wsConn) ping() {
+	if c.isDone() || !c.s.enter() {
+		return
+	}
+	defer c.s.wg.Done()
+	defer c.recoverSocket("ping")
+	if !c.inReplay() {
+		ctx, cancel := context.WithTimeout(context.Background(), c.s.cfg.PingTimeout)
+		err := c.ws.Ping(ctx)
+		cancel()
+		if err != nil {
+			if !c.isDone() {
+				c.s.m.wsRefused.WithLabelValues(refusedPing).Inc()
+				c.peerGone.Store(true)
+				c.close(closeGoingAway, "no pong", false)
+			}
+			return
+		}
+	}
+	c.mu.Lock()
+	if !c.isDone() {
+		c.pingTimer.Reset(c.s.cfg.PingInterval)
+	}
+	c.mu.Unlock()
 }
 
 // recoverSocket is deferred by every goroutine that works for a socket. A

@@ -127,6 +127,12 @@ func (c *wsConn) endReplay() {
 	c.qmu.Unlock()
 }
 
+func (c *wsConn) inReplay() bool {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return c.replaying > 0
+}
+
 func (c *wsConn) unsubscribeAll() {
 	c.mu.Lock()
 	convs := make([]string, 0, len(c.subs))
