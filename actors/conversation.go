@@ -74,10 +74,8 @@ func (a *conversationActor) handle(ctx actor.Context, msg any) {
 		a.snooze(ctx, m)
 	case *subscribeCmd:
 		a.subscribe(ctx, m)
-	case *viewQuery:
-		a.view(ctx)
-	case *eventsQuery:
-		a.events(ctx, m)
+	case *readQuery:
+		a.read(ctx, m)
 	}
 	a.sys.metrics.receive.Observe(time.Since(start).Seconds())
 }
@@ -281,71 +279,32 @@ func (a *conversationActor) row() engine.TicketRow {
 	return engine.Row(a.conv, a.ticket, a.sys.cfg.Now())
 }
 
-// subscribe replays the events after m.After from storage, then adds the
-// subscriber for live events: both happen inside one Receive, so no event can
-// fall between the replay and the first live one.
+// subscribe adds the subscriber for live events and answers the last seq,
+// which is durable (every commit of this actor has returned from its fsync).
+// The events up to it the caller reads from storage itself, page by page
+// and outside this mailbox (System.Subscribe): a long log replayed to a
+// slow socket never holds up the conversation.
 func (a *conversationActor) subscribe(ctx actor.Context, m *subscribeCmd) {
 	if err := a.authorize(m.Owner, false); err != nil {
 		a.respond(ctx, &result{Err: err})
 		return
 	}
-	if m.After < a.conv.LastSeq {
-		err := a.sys.store.Events(a.id, m.After, 0, func(e engine.Event) error {
-			if !m.Sub.Deliver(a.id, e) {
-				return errSubscriberGone
-			}
-			return nil
-		})
-		if err != nil {
-			a.respond(ctx, &result{Err: replayError(err)})
-			return
-		}
-	}
 	a.sys.hub.Add(a.id, m.Sub)
 	a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: a.conv.LastSeq}})
 }
 
-var errSubscriberGone = errors.New("actors: subscriber gone")
-
-func replayError(err error) error {
-	if errors.Is(err, errSubscriberGone) {
-		return engine.Errorf(engine.CodeUnavailable, "subscriber too slow")
-	}
-	return engine.Errorf(engine.CodeInternal, "could not read the conversation")
-}
-
-func (a *conversationActor) view(ctx actor.Context) {
-	if err := a.authorize("", true); err != nil {
+// read lets a reader of the log in and answers the last seq (durable) and,
+// for an agent, the ticket's row; the caller reads the events from storage.
+func (a *conversationActor) read(ctx actor.Context, m *readQuery) {
+	if err := a.authorize(m.Owner, m.AsAgent); err != nil {
 		a.respond(ctx, &result{Err: err})
 		return
 	}
-	events := make([]engine.Event, 0, a.conv.LastSeq)
-	err := a.sys.store.Events(a.id, 0, 0, func(e engine.Event) error {
-		events = append(events, e)
-		return nil
-	})
-	if err != nil {
-		a.respond(ctx, &result{Err: replayError(err)})
-		return
+	r := &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: a.conv.LastSeq}}
+	if m.AsAgent {
+		r.View.Row = a.row()
 	}
-	a.respond(ctx, &result{View: TicketView{Row: a.row(), Events: events}})
-}
-
-func (a *conversationActor) events(ctx actor.Context, m *eventsQuery) {
-	if err := a.authorize(m.Owner, false); err != nil {
-		a.respond(ctx, &result{Err: err})
-		return
-	}
-	var events []engine.Event
-	err := a.sys.store.Events(a.id, m.After, m.Limit, func(e engine.Event) error {
-		events = append(events, e)
-		return nil
-	})
-	if err != nil {
-		a.respond(ctx, &result{Err: replayError(err)})
-		return
-	}
-	a.respond(ctx, &result{View: TicketView{Events: events}})
+	a.respond(ctx, r)
 }
 
 // respond answers the request being handled; it never blocks.

@@ -22,13 +22,17 @@ func (s *System) Tickets(ctx context.Context, q TicketQuery, me string) ([]engin
 	return r.Rows, r.Next, r.Err
 }
 
-// Ticket returns one ticket and its whole conversation log (H4).
+// Ticket returns one ticket and its whole conversation log (H4). The log is
+// read from storage outside the conversation's mailbox, up to the seq the
+// actor answered.
 func (s *System) Ticket(ctx context.Context, id string) (TicketView, error) {
-	r, err := s.conversation(ctx, id, &viewQuery{})
+	r, err := s.conversation(ctx, id, &readQuery{AsAgent: true})
 	if err != nil {
 		return TicketView{}, err
 	}
-	return r.View, nil
+	view := r.View
+	view.Events, err = s.readEvents(id, 0, r.Posted.Seq, 0)
+	return view, err
 }
 
 // Reply posts an agent's message (H5) and assigns an unassigned ticket to

@@ -35,11 +35,9 @@ type (
 		After uint64
 		Sub   Subscriber
 	}
-	viewQuery   struct{}
-	eventsQuery struct {
-		Owner string
-		After uint64
-		Limit int
+	readQuery struct {
+		Owner   string
+		AsAgent bool
 	}
 )
 

@@ -122,17 +122,6 @@ func (s *System) ShopperEnd(ctx context.Context, v engine.Visitor, conversation 
 	return err
 }
 
-// Subscribe sends sub every event of the visitor's conversation with seq >
-// after, then every new one, in order and without gaps (S12). A conversation
-// that is not the visitor's is not_found.
-func (s *System) Subscribe(ctx context.Context, v engine.Visitor, conversation string, after uint64, sub Subscriber) error {
-	if !v.LoggedIn() {
-		return engine.ErrNotFound
-	}
-	_, err := s.conversation(ctx, conversation, &subscribeCmd{Owner: v.ProfileID, After: after, Sub: sub})
-	return err
-}
-
 // ShopperEvents returns up to limit events of the visitor's conversation
 // with seq > after (limit <= 0: all). A conversation that is not the
 // visitor's is not_found.
@@ -140,14 +129,9 @@ func (s *System) ShopperEvents(ctx context.Context, v engine.Visitor, conversati
 	if !v.LoggedIn() {
 		return nil, engine.ErrNotFound
 	}
-	r, err := s.conversation(ctx, conversation, &eventsQuery{Owner: v.ProfileID, After: after, Limit: limit})
+	r, err := s.conversation(ctx, conversation, &readQuery{Owner: v.ProfileID})
 	if err != nil {
 		return nil, err
 	}
-	return r.View.Events, nil
-}
-
-// Unsubscribe stops delivery to sub. It does not wait.
-func (s *System) Unsubscribe(conversation string, sub Subscriber) {
-	s.hub.Remove(conversation, sub)
+	return s.readEvents(conversation, after, r.Posted.Seq, limit)
 }

@@ -60,6 +60,13 @@ type Config struct {
 	PingInterval time.Duration
 	PingTimeout  time.Duration
 
+	// ReplayBudget bounds the bytes of replayed events that every socket
+	// together holds at once: a resume replays a conversation's log a page
+	// at a time, and a page waits for room in the budget. However many
+	// clients resume long conversations, and however slowly they read, the
+	// server's memory for replays stays within it. Default 64 MiB.
+	ReplayBudget int
+
 	// HelloTimeout closes a socket that sends no hello in time (1008).
 	// Default 10 seconds.
 	HelloTimeout time.Duration
@@ -132,6 +139,9 @@ func (c *Config) ensureDefaults() {
 	}
 	if c.PingTimeout <= 0 {
 		c.PingTimeout = 30 * time.Second
+	}
+	if c.ReplayBudget <= 0 {
+		c.ReplayBudget = 64 << 20
 	}
 	if c.HelloTimeout <= 0 {
 		c.HelloTimeout = 10 * time.Second

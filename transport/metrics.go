@@ -14,6 +14,7 @@ type metrics struct {
 	sseStreams    prometheus.Gauge
 	wsAck         prometheus.Histogram
 	panics        *prometheus.CounterVec // where
+	replayBytes   prometheus.Gauge
 }
 
 // Reasons a socket is refused or closed by the server.
@@ -61,11 +62,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Panics recovered in a shopper socket's goroutines, by where: each closed its one socket with 1011.",
 		}, []string{"where"}),
 	}
+	m.replayBytes = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "parley_ws_replay_bytes",
+		Help: "Bytes of replayed events that sockets hold now, within the replay budget.",
+	})
 	for _, where := range []string{"read", "frame", "write", "subscribe", "ping", "close"} {
 		m.panics.WithLabelValues(where) // every known series exists from the first scrape
 	}
 	if reg != nil {
-		reg.MustRegister(m.wsConnections, m.wsRefused, m.messages, m.httpRequests, m.sseStreams, m.wsAck, m.panics)
+		reg.MustRegister(m.wsConnections, m.wsRefused, m.messages, m.httpRequests, m.sseStreams, m.wsAck, m.panics, m.replayBytes)
 	}
 	return m
 }

@@ -27,6 +27,7 @@ type Server struct {
 	upgrades *keyedLimiter // socket upgrades per client address
 	calls    *keyedLimiter // API requests per bearer token
 	tokens   tokenCache    // identity tokens that verified
+	replay   *byteBudget   // bytes of replayed frames all sockets hold
 
 	mu        sync.Mutex
 	closing   bool
@@ -50,6 +51,7 @@ func New(b Backend, cfg Config, reg prometheus.Registerer) *Server {
 		upgrades: newKeyedLimiter(cfg.ConnRate, cfg.ConnBurst),
 		calls:    newKeyedLimiter(cfg.APIRate, cfg.APIBurst),
 	}
+	s.replay = newByteBudget(cfg.ReplayBudget, s.m.replayBytes)
 	if s.cfg.Gatherer == nil {
 		if g, ok := reg.(prometheus.Gatherer); ok {
 			s.cfg.Gatherer = g

@@ -25,7 +25,7 @@ const (
 	closeInternal    = websocket.StatusInternalError           // 1011
 	closeRestart     = websocket.StatusServiceRestart          // 1012: subscription lost, resume
 	closeTryLater    = websocket.StatusTryAgainLater           // 1013: too slow to keep up
-	maxReplayBacklog = 16 << 20                                // bytes queued while a log replays
+	maxReplayBacklog = 4 << 20                                 // bytes a socket may hold while a log replays: a page and then some
 )
 
 // wsConn is one shopper socket. Its reader runs on the HTTP handler's
@@ -49,10 +49,11 @@ type wsConn struct {
 
 	qmu       sync.Mutex
 	queue     [][]byte
-	queued    int  // bytes in queue
-	replaying int  // >0 while a Subscribe call replays a log: no frame limit
-	writing   bool // a writer goroutine is draining the queue
-	stopped   bool // the socket is closing: no new writer starts
+	queued    int           // bytes queued or being written
+	drained   chan struct{} // closed when queued drops to 0 (awaitDrained)
+	replaying int           // >0 while a Subscribe call replays a log: no frame limit
+	writing   bool          // a writer goroutine is draining the queue
+	stopped   bool          // the socket is closing: no new writer starts
 	writer    sync.WaitGroup
 	active    sync.WaitGroup // writers and the closer: run waits for them
 

@@ -124,6 +124,30 @@ func (c *socketConn) cork() {
 // while its writer runs.
 var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 2*socketBufferBytes); return &b }}
 
+// pending is the number of bytes waiting in the cork.
+func (c *socketConn) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.out)
+}
+
+// flush sends what was written while corked, within timeout, and stays
+// corked.
+func (c *socketConn) flush(timeout time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.out) == 0 {
+		return nil
+	}
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+		return err
+	}
+	_, err := c.Conn.Write(c.out)
+	_ = c.Conn.SetWriteDeadline(time.Time{})
+	c.out = c.out[:0]
+	return err
+}
+
 // uncork sends what was written while corked, within timeout.
 func (c *socketConn) uncork(timeout time.Duration) error {
 	c.mu.Lock()

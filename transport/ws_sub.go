@@ -3,7 +3,6 @@ package transport
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/parley-chat/parley/engine"
 )
@@ -58,10 +57,10 @@ func (c *wsConn) Ended(conversation string) {
 }
 
 func (c *wsConn) resubscribe(conversation string, after uint64) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	// The actor's request has its own timeout; the replay after it lasts as
+	// long as the socket takes it (Pace gives up when the socket closes).
 	c.beginReplay()
-	err := c.s.chat.Subscribe(ctx, c.visitor, conversation, after, c)
+	err := c.s.chat.Subscribe(context.Background(), c.visitor, conversation, after, c)
 	c.endReplay()
 	if err != nil {
 		c.s.log.Warn("resubscribe failed", slog.String("conversation", conversation), slog.Any("err", err))
@@ -111,6 +110,22 @@ func (c *wsConn) subscribed(conversation string) bool {
 	defer c.mu.Unlock()
 	_, ok := c.subs[conversation]
 	return ok
+}
+
+// Pace implements actors.Pacer: a replay hands the socket a page at a time,
+// each page first taking its bytes from the server's replay budget, and
+// giving them back once the socket has sent it. So however many sockets
+// resume long conversations at once, and however slowly they read, the
+// frames waiting in them stay within the budget.
+func (c *wsConn) Pace(ctx context.Context, bytes int) (release func(), err error) {
+	n, err := c.s.replay.acquire(ctx, c.done, bytes)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		c.awaitDrained(ctx)
+		c.s.replay.release(n)
+	}, nil
 }
 
 // beginReplay lifts the frame limit of the queue while Subscribe replays a

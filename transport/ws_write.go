@@ -58,7 +58,8 @@ func (c *wsConn) popLocked() []byte {
 
 // take hands the writer every queued frame, or nil when there is none or the
 // socket is closing; then the writer is marked gone under the same lock, so a
-// frame queued later starts a new one.
+// frame queued later starts a new one. The frames taken still count in
+// queued until they are sent (written).
 func (c *wsConn) take() [][]byte {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
@@ -67,8 +68,44 @@ func (c *wsConn) take() [][]byte {
 		return nil
 	}
 	batch := c.queue
-	c.queue, c.queued = nil, 0
+	c.queue = nil
 	return batch
+}
+
+// written uncounts n bytes of frames that have been sent, and wakes a
+// replay waiting for the socket to drain.
+func (c *wsConn) written(n int) {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	c.queued -= n
+	if c.queued == 0 && c.drained != nil {
+		close(c.drained)
+		c.drained = nil
+	}
+}
+
+// awaitDrained returns once every frame queued so far has been sent, or the
+// socket closes, or ctx ends.
+func (c *wsConn) awaitDrained(ctx context.Context) {
+	for {
+		c.qmu.Lock()
+		if c.queued <= 0 || c.stopped {
+			c.qmu.Unlock()
+			return
+		}
+		if c.drained == nil {
+			c.drained = make(chan struct{})
+		}
+		wake := c.drained
+		c.qmu.Unlock()
+		select {
+		case <-wake:
+		case <-c.done:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // writeLoop drains the queue and exits: an idle socket holds no writer
@@ -80,21 +117,43 @@ func (c *wsConn) writeLoop() {
 	defer c.writer.Done()
 	defer c.recoverSocket("write")
 	for batch := c.take(); batch != nil; batch = c.take() {
-		c.conn.cork()
-		var err error
-		for _, b := range batch {
-			if err = c.writeCorked(b); err != nil {
-				break
-			}
-		}
-		if e := c.conn.uncork(c.s.cfg.WriteTimeout); err == nil {
-			err = e
-		}
-		if err != nil {
+		if err := c.writeBatch(batch); err != nil {
 			c.s.m.wsRefused.WithLabelValues(refusedWrite).Inc()
 			c.close(closeInternal, "", false)
 		}
 	}
+}
+
+// corkFlushBytes is how much a batch gathers in the corked connection
+// before it is sent: a long replay goes out in pieces of this size instead
+// of being copied whole into one buffer beside the frames it copies.
+const corkFlushBytes = 64 << 10
+
+// writeBatch writes frames through the corked connection, each system call
+// under the write timeout.
+func (c *wsConn) writeBatch(batch [][]byte) error {
+	c.conn.cork()
+	held := 0 // bytes of frames written into the cork, not yet sent
+	var err error
+	for i, b := range batch {
+		if err = c.writeCorked(b); err != nil {
+			break
+		}
+		held += len(b)
+		batch[i] = nil // sent with the next flush: the queue no longer holds it
+		if c.conn.pending() >= corkFlushBytes {
+			if err = c.conn.flush(c.s.cfg.WriteTimeout); err != nil {
+				break
+			}
+			c.written(held)
+			held = 0
+		}
+	}
+	if e := c.conn.uncork(c.s.cfg.WriteTimeout); err == nil {
+		err = e
+	}
+	c.written(held)
+	return err
 }
 
 // write writes one frame within the write timeout.

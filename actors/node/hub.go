@@ -96,3 +96,25 @@ func (h *Hub[S]) Take(id string) []S {
 	delete(sh.subs, id)
 	return list
 }
+
+// RemoveIf unsubscribes from id every subscriber for which match is true.
+func (h *Hub[S]) RemoveIf(id string, match func(S) bool) {
+	sh := h.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	list := sh.subs[id][:0]
+	for _, have := range sh.subs[id] {
+		if !match(have) {
+			list = append(list, have)
+		}
+	}
+	var zero S
+	for i := len(list); i < len(sh.subs[id]); i++ {
+		sh.subs[id][i] = zero
+	}
+	if len(list) == 0 {
+		delete(sh.subs, id)
+	} else {
+		sh.subs[id] = list
+	}
+}
