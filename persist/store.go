@@ -7,8 +7,10 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -22,6 +24,9 @@ import (
 var (
 	ErrClosed   = errors.New("persist: closed")
 	ErrNotFound = errors.New("persist: not found")
+	// ErrInUse is Open's answer when another process (or another Store in
+	// this one) has the directory open: its LOCK file is held.
+	ErrInUse = errors.New("persist: the data directory is in use by another Parley")
 )
 
 // Defaults of Options.
@@ -114,6 +119,9 @@ func Open(opts Options) (*Store, error) {
 	popts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
 	db, err := pebble.Open(opts.Dir, popts)
 	if err != nil {
+		if lockHeld(err) {
+			return nil, fmt.Errorf("%w: %s (its LOCK file is held)", ErrInUse, opts.Dir)
+		}
 		return nil, fmt.Errorf("persist: open %s: %w", opts.Dir, err)
 	}
 	s := &Store{db: db, opts: opts, log: opts.Logger, seed: maphash.MakeSeed()}
@@ -121,6 +129,14 @@ func Open(opts Options) (*Store, error) {
 		s.streams[i].streams = map[streamID]*streamState{}
 	}
 	return s, nil
+}
+
+// lockHeld reports whether Pebble could not take the directory's lock: the
+// file lock is refused with EAGAIN or EACCES (fcntl), or Pebble already
+// holds it in this process.
+func lockHeld(err error) bool {
+	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES) ||
+		strings.Contains(err.Error(), "lock held by current process")
 }
 
 // Close waits for the calls in progress, then closes the database. It is
