@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,13 +42,14 @@ type serveConfig struct {
 	ConnBurst      int
 	APIRate        float64
 	APIBurst       int
+	ReplayBudget   int
 }
 
 // parseServe reads flags, then PARLEY_<NAME> for every flag not given:
 // an explicit flag wins over the environment, which wins over the default.
 func parseServe(args []string, env func(string) string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
-	var origins, level string
+	var origins, level, replay string
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
@@ -56,7 +60,7 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics only on this separate address")
 	fs.StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", 65536, "largest WebSocket frame; larger ones close with 1009")
-	fs.BoolVar(&c.Demo, "demo", false, "serve the demo store page (default: on when no identity secret is given)")
+	fs.BoolVar(&c.Demo, "demo", false, "serve the demo store page and mint demo shopper tokens (default: on when no identity secret is given and --addr is loopback only)")
 	fs.DurationVar(&c.ShutdownWait, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve net/http/pprof on this separate address (off when empty; keep it on loopback)")
 	fs.Float64Var(&c.WSRate, "ws-rate", 10, "messages per second a shopper socket may send, sustained (frames of every kind: five times that)")
@@ -70,11 +74,18 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	fs.IntVar(&c.ConnBurst, "ws-conn-burst", 100, "socket upgrades one client address may make in a burst")
 	fs.Float64Var(&c.APIRate, "api-rate", 50, "API requests per second per bearer token (0: no limit)")
 	fs.IntVar(&c.APIBurst, "api-burst", 100, "API requests per bearer token in a burst")
+	fs.StringVar(&replay, "replay-budget", "64MiB", "bytes of replayed events all sockets may hold at once while resuming (KiB, MiB, GiB or bytes)")
 	if err := parseWithEnv(fs, args, env); err != nil {
 		return c, err
 	}
 	if !isSet(fs, env, "demo") {
-		c.Demo = c.IdentitySecret == ""
+		// Minting shopper tokens for anyone is for a machine of one's own:
+		// a server reachable from other hosts does it only when told to.
+		c.Demo = c.IdentitySecret == "" && loopbackOnly(c.Addr)
+	}
+	var err error
+	if c.ReplayBudget, err = parseBytes(replay); err != nil || c.ReplayBudget < 64<<10 {
+		return c, fmt.Errorf("--replay-budget %q: want a size of at least 64KiB, such as 64MiB", replay)
 	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -141,6 +152,35 @@ func isSet(fs *flag.FlagSet, env func(string) string, name string) bool {
 
 func envName(flagName string) string {
 	return "PARLEY_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// loopbackOnly reports whether addr listens on loopback alone: 127.0.0.0/8,
+// ::1 or localhost. An empty host, 0.0.0.0 or :: listen on every interface.
+func loopbackOnly(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// parseBytes reads a size: a whole number of bytes, or of KiB, MiB or GiB.
+func parseBytes(s string) (int, error) {
+	num, unit := strings.TrimSpace(s), 1
+	for suffix, n := range map[string]int{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if v, ok := strings.CutSuffix(num, suffix); ok {
+			num, unit = strings.TrimSpace(v), n
+		}
+	}
+	v, err := strconv.Atoi(num)
+	if err != nil || v < 0 || v > (1<<40)/unit {
+		return 0, fmt.Errorf("not a size: %q", s)
+	}
+	return v * unit, nil
 }
 
 // osEnv is os.Getenv, a variable so that tests can replace it.

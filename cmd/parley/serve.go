@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -30,7 +28,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+	// The addresses first: a server that cannot listen creates no data
+	// directory and touches no store.
+	lns, err := listen(c)
+	if err != nil {
+		return err
+	}
+	defer lns.close()
 	store, err := persist.Open(persist.Options{Dir: c.Data, Logger: log.With(slog.String("component", "persist"))})
+	if errors.Is(err, persist.ErrInUse) {
+		return fmt.Errorf("%w: stop the server using it, or start this one with another --data", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -39,7 +47,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			log.Error("closing the store", slog.Any("err", err))
 		}
 	}()
-	if err := bootstrapSecrets(store, &c, log); err != nil {
+	if err := bootstrapSecrets(store, &c, log, stderr); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
@@ -70,43 +78,75 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxFrameBytes: c.MaxFrameBytes, Demo: c.Demo, RateLimit: c.WSRate, RateBurst: c.WSBurst,
 		PreviousIdentitySecret: []byte(c.PrevSecret), PreviousSecretUntil: time.Now().Add(c.PrevGrace),
 		MaxConnections: c.MaxConns, ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, APIRate: c.APIRate, APIBurst: c.APIBurst, Gatherer: reg, NoMetricsRoute: c.MetricsAddr != "",
-		Logger: log.With(slog.String("component", "transport")),
+		ReplayBudget: c.ReplayBudget, Logger: log.With(slog.String("component", "transport")),
 	}, reg)
-	return listenAndServe(ctx, c, tr, reg, log)
+	return serveOn(ctx, c, lns, tr, reg, log)
 }
 
-func listenAndServe(ctx context.Context, c serveConfig, tr *transport.Server, reg *prometheus.Registry, log *slog.Logger) error {
-	servers := []*http.Server{newHTTPServer(tr.Handler(), c.HeaderTimeout)}
-	addrs := []string{c.Addr}
+// listeners are serve's bound addresses: the main one, and the metrics and
+// profiler ones when asked for.
+type listeners struct {
+	main, metrics, pprof net.Listener
+}
+
+// listen binds every address serve needs, or none.
+func listen(c serveConfig) (*listeners, error) {
+	l := &listeners{}
+	var err error
+	if l.main, err = net.Listen("tcp", c.Addr); err != nil {
+		return nil, err
+	}
 	if c.MetricsAddr != "" {
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		servers, addrs = append(servers, newHTTPServer(mux, c.HeaderTimeout)), append(addrs, c.MetricsAddr)
+		if l.metrics, err = net.Listen("tcp", c.MetricsAddr); err != nil {
+			l.close()
+			return nil, err
+		}
 	}
 	if c.PprofAddr != "" {
-		servers, addrs = append(servers, newHTTPServer(pprofMux(), c.HeaderTimeout)), append(addrs, c.PprofAddr)
+		if l.pprof, err = net.Listen("tcp", c.PprofAddr); err != nil {
+			l.close()
+			return nil, err
+		}
 	}
-	errs := make(chan error, len(servers))
-	for i, srv := range servers {
-		ln, err := net.Listen("tcp", addrs[i])
-		if err != nil {
-			for _, s := range servers[:i] {
-				_ = s.Close()
-			}
-			return err
+	return l, nil
+}
+
+// close closes the listeners; one that a server has closed already is
+// harmless to close again.
+func (l *listeners) close() {
+	for _, ln := range []net.Listener{l.main, l.metrics, l.pprof} {
+		if ln != nil {
+			_ = ln.Close()
 		}
-		name := "listening"
-		switch {
-		case i > 0 && addrs[i] == c.PprofAddr:
-			name = "pprof listening"
-		case i > 0:
-			name = "metrics listening"
-		}
-		log.Info(name, slog.String("addr", ln.Addr().String()))
+	}
+}
+
+// serveOn serves on the bound listeners until ctx ends or one fails, then
+// shuts down gracefully.
+func serveOn(ctx context.Context, c serveConfig, lns *listeners, tr *transport.Server, reg *prometheus.Registry, log *slog.Logger) error {
+	type served struct {
+		srv  *http.Server
+		ln   net.Listener
+		name string
+	}
+	all := []served{{newHTTPServer(tr.Handler(), c.HeaderTimeout), lns.main, "listening"}}
+	if lns.metrics != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		all = append(all, served{newHTTPServer(mux, c.HeaderTimeout), lns.metrics, "metrics listening"})
+	}
+	if lns.pprof != nil {
+		all = append(all, served{newHTTPServer(pprofMux(), c.HeaderTimeout), lns.pprof, "pprof listening"})
+	}
+	errs := make(chan error, len(all))
+	servers := make([]*http.Server, 0, len(all))
+	for i, sv := range all {
+		log.Info(sv.name, slog.String("addr", sv.ln.Addr().String()))
 		if i == 0 {
-			log.Info("parley is up", slog.String("url", "http://"+ln.Addr().String()+"/"), slog.Bool("demo", c.Demo))
+			log.Info("parley is up", slog.String("url", "http://"+sv.ln.Addr().String()+"/"), slog.Bool("demo", c.Demo))
 		}
-		go func() { errs <- srv.Serve(ln) }()
+		servers = append(servers, sv.srv)
+		go func() { errs <- sv.srv.Serve(sv.ln) }()
 	}
 	var err error
 	select {
@@ -146,46 +186,6 @@ func shutdownActors(sys *actors.System, wait time.Duration, log *slog.Logger) {
 	if err := sys.Shutdown(ctx); err != nil {
 		log.Error("actor shutdown", slog.Any("err", err))
 	}
-}
-
-// bootstrapSecrets fills in a missing identity secret and admin token from
-// the store, generating and saving them on first start, so that a restart
-// keeps shopper tokens and the admin token valid.
-func bootstrapSecrets(store *persist.Store, c *serveConfig, log *slog.Logger) error {
-	var generated []any
-	for _, s := range []struct {
-		meta string
-		v    *string
-	}{{"identity_secret", &c.IdentitySecret}, {"admin_token", &c.AdminToken}} {
-		if *s.v != "" {
-			continue
-		}
-		v, ok, err := store.Meta(s.meta)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", s.meta, err)
-		}
-		if !ok || v == "" {
-			v = randomHex(32)
-			if err := store.PutMeta(s.meta, v); err != nil {
-				return fmt.Errorf("save %s: %w", s.meta, err)
-			}
-		}
-		*s.v = v
-		generated = append(generated, slog.String(s.meta, v))
-	}
-	if len(generated) > 0 {
-		// The one place a secret is logged: the operator has no other way to
-		// learn what was generated. Pass --identity-secret/--admin-token to
-		// keep them out of the log.
-		log.Warn("using generated credentials kept in the data directory", generated...)
-	}
-	return nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // seed saves the default settings and sample FAQs on a store that has never
