@@ -137,7 +137,7 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 	row, err := a.commit(ctx, events, nil)
 	if err != nil {
 		var stored *persist.DuplicateError
-		if errors.As(err, &stored) { // the state was stale; storage knows the message
+		if errors.As(err, &stored) { // older than the state remembers; storage knows it
 			a.respond(ctx, a.repeated(stored.Seq))
 			return
 		}
@@ -215,25 +215,32 @@ func (a *conversationActor) snooze(ctx actor.Context, m *snoozeCmd) {
 	a.respond(ctx, &result{Row: a.row(), Err: err})
 }
 
-// commit applies events to the state, persists them durably in one batch
-// with the inbox row, the profile's open pointer and, now and then, a
-// snapshot, then publishes them, and returns the row it stored (nil for a
-// conversation that is not a ticket). If storage refuses, the state is
-// reloaded from storage so that it never claims what was not written.
+// commit persists events durably in one batch with the inbox row, the
+// profile's open pointer and, now and then, a snapshot; only then applies
+// them to the state, publishes them and returns the row it stored (nil for a
+// conversation that is not a ticket): decide → persist → apply → publish.
+//
+// The row and the pointer describe the state after the events, so they are
+// computed on engine's After, a copy of the state without its memory of
+// client ids: a struct copy, no allocation, where applying first and undoing
+// on a refusal would need a reload from storage. The snapshot is of the state
+// before the events — what is already durable — so it needs no copy at all;
+// Load replays the commit's events after it.
+//
+// A refused commit leaves the state as it was. A *persist.DuplicateError is
+// no failure (an old repeat that the state had forgotten; storage's index
+// knows it): it is returned for the caller to acknowledge with the stored
+// seq. Any other failure is logged, and the state is reloaded from storage,
+// for a failure after the batch reached Pebble leaves unknown whether it was
+// written, and answered internal.
 func (a *conversationActor) commit(ctx actor.Context, events []engine.Event, tevents []engine.TicketEvent) (*engine.TicketRow, error) {
-	wasOpen := a.conv.Open()
-	for _, e := range events {
-		a.conv.Apply(e)
-	}
-	for _, e := range tevents {
-		a.ticket.Apply(e)
-	}
 	c := persist.Commit{Conversation: a.id, Events: events, TicketEvents: tevents}
-	if a.conv.IsTicket() {
-		row := a.row()
+	next, nextTicket := a.conv.After(events), a.ticket.After(tevents)
+	if next.IsTicket() {
+		row := engine.Row(&next, &nextTicket, a.sys.cfg.Now())
 		c.Row = &row
 	}
-	if wasOpen && !a.conv.Open() {
+	if a.conv.Open() && !next.Open() {
 		c.Open = &persist.OpenPointer{ProfileID: a.conv.ProfileID, Channel: a.conv.Channel}
 	}
 	if a.conv.LastSeq-a.snapSeq >= uint64(a.sys.store.SnapshotEvery()) {
@@ -243,15 +250,21 @@ func (a *conversationActor) commit(ctx actor.Context, events []engine.Event, tev
 	err := a.sys.store.Append(context.Background(), c)
 	a.sys.metrics.persist.Observe(time.Since(start).Seconds())
 	if err != nil {
-		a.sys.log.Error("conversation commit failed", slog.String("conversation", a.id), slog.Any("err", err))
-		a.load(ctx)
 		if errors.As(err, new(*persist.DuplicateError)) {
 			return nil, err
 		}
+		a.sys.log.Error("conversation commit failed", slog.String("conversation", a.id), slog.Any("err", err))
+		a.load(ctx)
 		return nil, engine.Errorf(engine.CodeInternal, "could not store the change")
 	}
+	for _, e := range events {
+		a.conv.Apply(e)
+	}
+	for _, e := range tevents {
+		a.ticket.Apply(e)
+	}
 	if c.Snapshot != nil {
-		a.snapSeq = a.conv.LastSeq
+		a.snapSeq = c.Snapshot.Conversation.LastSeq
 	}
 	a.publish(ctx, events, c.Row)
 	return c.Row, nil

@@ -24,7 +24,8 @@ type EventLog interface {
 	Load(id string) (*engine.Conversation, *engine.Ticket, error)
 	// Events calls fn for up to limit events with seq > after, in order.
 	Events(id string, after uint64, limit int, fn func(engine.Event) error) error
-	// LastSeq is the conversation's last stored seq.
+	// LastSeq is the conversation's last durable seq: an append still
+	// waiting for its fsync is not counted.
 	LastSeq(id string) (uint64, error)
 	// ClientIDSeq finds the seq of a stored message by its sender's client id.
 	ClientIDSeq(id string, from engine.Party, clientID string) (uint64, bool, error)

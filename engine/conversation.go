@@ -227,8 +227,35 @@ func (c *Conversation) decideEnd(cmd EndConversation) ([]Event, error) {
 // Apply folds one event into the state. Events must come in seq order; one
 // that is not the next is ignored, so replaying a log twice is harmless.
 func (c *Conversation) Apply(e Event) {
-	if e.Seq != c.LastSeq+1 {
+	if !c.fold(e) {
 		return
+	}
+	if e.Kind == KindMessage && e.ClientID != "" {
+		c.remember(clientKey(e.From, e.ClientID), e.Seq)
+	}
+}
+
+// After returns the state c will be in once events are applied, without
+// changing c. It is for what must be stored in the same batch as the events
+// (the inbox row) while the events may not be applied yet: decide → persist
+// → apply. It copies the struct and nothing more: the result has no memory
+// of client ids (ClientIDs and ClientIDOrder are nil), so it shares nothing
+// with c that either could change under the other. It is a value to read
+// (Row, Open, IsTicket), not a state to keep.
+func (c *Conversation) After(events []Event) Conversation {
+	next := *c
+	next.ClientIDs, next.ClientIDOrder = nil, nil
+	for _, e := range events {
+		next.fold(e)
+	}
+	return next
+}
+
+// fold applies everything of e but the memory of its client id, and
+// reports whether e was the next event.
+func (c *Conversation) fold(e Event) bool {
+	if e.Seq != c.LastSeq+1 {
+		return false
 	}
 	c.LastSeq = e.Seq
 	switch e.Kind {
@@ -250,15 +277,10 @@ func (c *Conversation) Apply(e Event) {
 		c.ActivityAt = e.At
 		c.WaitingSince = time.Time{}
 	}
+	return true
 }
 
 func (c *Conversation) applyMessage(e Event) {
-	if c.ClientIDs == nil {
-		c.ClientIDs = map[string]uint64{}
-	}
-	if e.ClientID != "" {
-		c.remember(clientKey(e.From, e.ClientID), e.Seq)
-	}
 	c.Preview = preview(e)
 	c.ActivityAt = e.At
 	switch e.From {
@@ -276,6 +298,9 @@ func (c *Conversation) applyMessage(e Event) {
 // remember records a client_id's seq, forgetting the oldest beyond
 // RecentClientIDs.
 func (c *Conversation) remember(key string, seq uint64) {
+	if c.ClientIDs == nil {
+		c.ClientIDs = map[string]uint64{}
+	}
 	if _, ok := c.ClientIDs[key]; !ok {
 		c.ClientIDOrder = append(c.ClientIDOrder, key)
 	}

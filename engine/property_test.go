@@ -88,10 +88,17 @@ func runProperties(t *testing.T, r *rand.Rand, steps int) {
 		if sn, ok := cmd.(engine.SnoozeTicket); ok {
 			var tev []engine.TicketEvent
 			tev, err = tk.DecideSnooze(c, sn)
+			nextTicket := tk.After(tev)
+			if *tk != beforeTicket {
+				t.Fatalf("step %d: After changed the ticket", step)
+			}
 			for _, e := range tev {
 				tk.Apply(e)
 				tlog = append(tlog, e)
 				seen[string(e.Kind)]++
+			}
+			if nextTicket != *tk {
+				t.Fatalf("step %d: After gave the ticket %+v, Apply %+v", step, nextTicket, *tk)
 			}
 			if err == nil && len(tev) != 1 {
 				t.Fatalf("step %d: snooze decided %d events", step, len(tev))
@@ -104,11 +111,16 @@ func runProperties(t *testing.T, r *rand.Rand, steps int) {
 			if !reflect.DeepEqual(c, before) {
 				t.Fatalf("step %d: Decide(%+v) changed the state", step, cmd)
 			}
+			next := c.After(events)
+			if !reflect.DeepEqual(c, before) {
+				t.Fatalf("step %d: After changed the state", step)
+			}
 			for _, e := range events {
 				c.Apply(e)
 				log = append(log, e)
 				seen[string(e.Kind)]++
 			}
+			checkAfter(t, step, &next, c, tk, now)
 		}
 		if errors.As(err, new(*engine.Duplicate)) {
 			seen["duplicate"]++
@@ -213,6 +225,23 @@ func checkLog(t *testing.T, step int, c *engine.Conversation, log []engine.Event
 	}
 	if len(ids) != len(c.ClientIDs) {
 		t.Fatalf("step %d: %d client ids in the log, %d in the state", step, len(ids), len(c.ClientIDs))
+	}
+}
+
+// checkAfter checks that the state After foretold is the state applied,
+// but for the memory of client ids, which it leaves out, and so is its row.
+func checkAfter(t *testing.T, step int, next, c *engine.Conversation, tk *engine.Ticket, now time.Time) {
+	t.Helper()
+	if next.ClientIDs != nil || next.ClientIDOrder != nil {
+		t.Fatalf("step %d: After kept the memory of client ids", step)
+	}
+	applied := *c
+	applied.ClientIDs, applied.ClientIDOrder = nil, nil
+	if !reflect.DeepEqual(*next, applied) {
+		t.Fatalf("step %d: After gave\n%+v\nApply gave\n%+v", step, *next, applied)
+	}
+	if a, b := engine.Row(next, tk, now), engine.Row(c, tk, now); !reflect.DeepEqual(a, b) {
+		t.Fatalf("step %d: the row of After %+v, of Apply %+v", step, a, b)
 	}
 }
 

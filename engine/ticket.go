@@ -56,6 +56,16 @@ func (t *Ticket) Apply(e TicketEvent) {
 	}
 }
 
+// After returns the ticket as it will be once events are applied, without
+// changing t: what is stored with the events before they are applied.
+func (t *Ticket) After(events []TicketEvent) Ticket {
+	next := *t
+	for _, e := range events {
+		next.Apply(e)
+	}
+	return next
+}
+
 // Status is the ticket's status at time now: closed once its conversation
 // ended; snoozed until the snooze runs out or the customer writes; else open.
 func (t *Ticket) Status(c *Conversation, now time.Time) TicketStatus {

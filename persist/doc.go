@@ -27,7 +27,8 @@
 // swallows a storage error, and never exits the process (Pebble's fatal log
 // panics instead). A write whose events are visible to readers before Append
 // returns is possible (Pebble makes a batch visible before its fsync); callers
-// follow decide → persist → apply and act only on acknowledged appends.
+// follow decide → persist → apply and act only on acknowledged appends, and
+// LastSeq counts only appends whose fsync has returned.
 //
 // # Layout
 //

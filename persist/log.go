@@ -93,12 +93,16 @@ func (s *Store) Append(ctx context.Context, c Commit) error {
 		b.Close()
 		return err
 	}
-	if err := s.checkAndApply(ctx, b, &c); err != nil {
+	conv, err := s.checkAndApply(ctx, b, &c)
+	if err != nil {
 		b.Close()
 		return err
 	}
-	err := b.SyncWait()
+	err = b.SyncWait()
 	b.Close()
+	if conv != nil {
+		conv.synced(c.Events[len(c.Events)-1].Seq, err == nil)
+	}
 	if err != nil {
 		return fmt.Errorf("persist: sync %s: %w", c.Conversation, err)
 	}
@@ -188,35 +192,39 @@ func setRecord(b *pebble.Batch, k []byte, v any) error {
 
 // checkAndApply runs the checks that depend on stored state and hands b to
 // Pebble, all under the stream's lock (and the profile's, for a pointer).
-func (s *Store) checkAndApply(ctx context.Context, b *pebble.Batch, c *Commit) error {
+// When c has conversation events, it returns the conversation's stream with
+// this append counted pending: the caller reports its fsync with synced.
+func (s *Store) checkAndApply(ctx context.Context, b *pebble.Batch, c *Commit) (*streamState, error) {
 	sh := &s.streams[partition(c.Conversation)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if err := ctx.Err(); err != nil {
-		return err // gave up while queued behind other appends
+		return nil, err // gave up while queued behind other appends
+	}
+	// The ticket's stream first: reading one stream in may evict another,
+	// and the conversation's must stay cached once counted pending.
+	tick, err := s.streamLocked(sh, streamID{kindTicket, c.Conversation})
+	if err != nil {
+		return nil, err
 	}
 	conv, err := s.streamLocked(sh, streamID{kindConv, c.Conversation})
 	if err != nil {
-		return err
-	}
-	tick, err := s.streamLocked(sh, streamID{kindTicket, c.Conversation})
-	if err != nil {
-		return err
+		return nil, err
 	}
 	convLast, err := conv.next(len(c.Events), func(i int) uint64 { return c.Events[i].Seq })
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tickLast, err := tick.next(len(c.TicketEvents), func(i int) uint64 { return c.TicketEvents[i].Seq })
 	if err != nil {
-		return err
+		return nil, err
 	}
 	added, err := s.checkDuplicates(conv, c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if sn := c.Snapshot; sn != nil && (sn.Conversation.LastSeq > convLast || sn.Ticket.LastSeq > tickLast) {
-		return fmt.Errorf("persist: snapshot of %s at %d/%d is ahead of the log (%d/%d)",
+		return nil, fmt.Errorf("persist: snapshot of %s at %d/%d is ahead of the log (%d/%d)",
 			c.Conversation, sn.Conversation.LastSeq, sn.Ticket.LastSeq, convLast, tickLast)
 	}
 	if c.Open != nil {
@@ -224,17 +232,21 @@ func (s *Store) checkAndApply(ctx context.Context, b *pebble.Batch, c *Commit) e
 		pm.Lock()
 		defer pm.Unlock()
 		if err := s.writePointer(b, c); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := s.db.ApplyNoSyncWait(b, pebble.Sync); err != nil {
-		return fmt.Errorf("persist: write %s: %w", c.Conversation, err)
+		return nil, fmt.Errorf("persist: write %s: %w", c.Conversation, err)
 	}
 	conv.last, tick.last = convLast, tickLast
 	for _, h := range added {
 		conv.cids.add(h)
 	}
-	return nil
+	if len(c.Events) == 0 {
+		return nil, nil
+	}
+	conv.pending.Add(1)
+	return conv, nil
 }
 
 // checkDuplicates refuses a commit carrying a message whose client id is

@@ -94,7 +94,12 @@ func (s *Store) ticketEvents(id string, after uint64, fn func(engine.TicketEvent
 	})
 }
 
-// LastSeq returns the conversation's last stored seq, 0 if it has none.
+// LastSeq returns the conversation's last durable seq, 0 if it has none:
+// the last seq whose append has returned from its fsync. An append still
+// waiting for its fsync is not counted, although readers may already see its
+// events (Pebble shows a batch before its fsync): a client told of that seq
+// could see it vanish in a crash. This is what a client may be told to
+// resume from (welcome.conversation.last_seq).
 func (s *Store) LastSeq(id string) (uint64, error) {
 	if err := s.enter(); err != nil {
 		return 0, err
@@ -107,7 +112,7 @@ func (s *Store) LastSeq(id string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return st.last, nil
+	return st.durable.Load(), nil
 }
 
 // ClientIDSeq returns the seq at which the conversation stored the message

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +32,7 @@ var (
 const (
 	DefaultSnapshotEvery = 64
 	DefaultCacheBytes    = 64 << 20
+	DefaultCloseTimeout  = 10 * time.Second
 )
 
 // shards is the number of stream locks; streams hash onto them with
@@ -58,6 +58,12 @@ type Options struct {
 	// MemTableBytes is the size of one Pebble memtable; 0 means Pebble's
 	// default.
 	MemTableBytes uint64
+	// CloseTimeout bounds how long Close waits for the calls in progress
+	// (an append waiting for its fsync, a read) to return; 0 means 10 s.
+	// Calls return within an fsync in a healthy store, so the bound is for a
+	// disk that has stopped answering: past it, Close gives up with an error
+	// and leaves the database open under those calls.
+	CloseTimeout time.Duration
 }
 
 // EnsureDefaults fills in the zero fields.
@@ -74,6 +80,9 @@ func (o *Options) EnsureDefaults() {
 	if o.CacheBytes <= 0 {
 		o.CacheBytes = DefaultCacheBytes
 	}
+	if o.CloseTimeout <= 0 {
+		o.CloseTimeout = DefaultCloseTimeout
+	}
 }
 
 // Store is Parley's durable state on one Pebble database. It is safe for
@@ -83,12 +92,16 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 
-	// closed and inflight form the gate of every call: a call counts itself
-	// in, then checks closed; Close sets closed, then waits for the count to
-	// drain before it closes the database (Pebble panics on a closed DB).
-	closed   atomic.Bool
+	// closing and inflight form the gate of every call: a call counts
+	// itself in, then checks closing; Close sets closing, then waits for the
+	// count to drain before it closes the database (Pebble panics on a
+	// closed DB). The call that brings the count to zero while closing
+	// signals drained, so Close sleeps instead of polling.
+	closing  atomic.Bool
 	inflight atomic.Int64
-	closeMu  sync.Mutex
+	drained  chan struct{} // capacity 1
+	closeMu  sync.Mutex    // serialises Close; guards dbClosed
+	dbClosed bool
 
 	streams  [shards]streamShard
 	profiles [shards]sync.Mutex // guards x/open/<profile>/… compare-and-clear
@@ -124,7 +137,7 @@ func Open(opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("persist: open %s: %w", opts.Dir, err)
 	}
-	s := &Store{db: db, opts: opts, log: opts.Logger, seed: maphash.MakeSeed()}
+	s := &Store{db: db, opts: opts, log: opts.Logger, seed: maphash.MakeSeed(), drained: make(chan struct{}, 1)}
 	for i := range s.streams {
 		s.streams[i].streams = map[streamID]*streamState{}
 	}
@@ -139,20 +152,51 @@ func lockHeld(err error) bool {
 		strings.Contains(err.Error(), "lock held by current process")
 }
 
-// Close waits for the calls in progress, then closes the database. It is
-// idempotent; every later call on the store returns ErrClosed.
+// Close refuses every new call (ErrClosed), waits for the calls in progress
+// to return, then closes the database. It waits at most
+// Options.CloseTimeout: past it, it returns an error saying how many calls
+// are still in progress and leaves the database open under them, since
+// Pebble panics on a closed database; calling Close again waits again. Once
+// it has closed the database, Close returns nil.
 func (s *Store) Close() error {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
-	if s.closed.Swap(true) {
+	if s.dbClosed {
 		return nil
 	}
-	for s.inflight.Load() > 0 {
-		runtime.Gosched()
-		time.Sleep(100 * time.Microsecond)
+	s.closing.Store(true)
+	if err := s.drain(s.opts.CloseTimeout); err != nil {
+		return err
 	}
+	s.dbClosed = true
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("persist: close: %w", err)
+	}
+	return nil
+}
+
+// drain waits until no call is in progress, or for bound. closing is set,
+// so no call enters any more (a refused one counts itself in and out at
+// once), and whichever call brings the count to zero signals drained: drain
+// either sees zero or gets that signal.
+func (s *Store) drain(bound time.Duration) error {
+	if s.inflight.Load() == 0 {
+		return nil
+	}
+	timer := time.NewTimer(bound)
+	defer timer.Stop()
+	for s.inflight.Load() > 0 {
+		select {
+		case <-s.drained: // maybe stale: the loop looks again
+		case <-timer.C:
+			if n := s.inflight.Load(); n > 0 {
+				calls := "calls"
+				if n == 1 {
+					calls = "call"
+				}
+				return fmt.Errorf("persist: close: %d %s still in progress after %v; the database stays open", n, calls, bound)
+			}
+		}
 	}
 	return nil
 }
@@ -161,14 +205,21 @@ func (s *Store) Close() error {
 // enter is paired with a leave.
 func (s *Store) enter() error {
 	s.inflight.Add(1)
-	if s.closed.Load() {
-		s.inflight.Add(-1)
+	if s.closing.Load() {
+		s.leave()
 		return ErrClosed
 	}
 	return nil
 }
 
-func (s *Store) leave() { s.inflight.Add(-1) }
+func (s *Store) leave() {
+	if s.inflight.Add(-1) == 0 && s.closing.Load() {
+		select {
+		case s.drained <- struct{}{}:
+		default: // a signal is pending already
+		}
+	}
+}
 
 // SnapshotEvery is the configured snapshot interval in events.
 func (s *Store) SnapshotEvery() int { return s.opts.SnapshotEvery }

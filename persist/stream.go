@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 )
 
 const (
@@ -34,8 +35,18 @@ type streamShard struct {
 // Append writes event and idempotency keys, always under the shard lock, so
 // the cache stays exact while the store is open.
 type streamState struct {
-	id   streamID
+	id streamID
+	// last is the last seq handed to Pebble: what the next append must
+	// continue, whether or not its fsync has returned.
 	last uint64
+	// durable is the last seq whose append has returned from its fsync, and
+	// pending counts the appends handed to Pebble whose fsync has not
+	// returned yet (conversation streams only: LastSeq's answer). Pebble
+	// shows a batch to readers before its fsync, so a stream with appends
+	// pending is never evicted: reading it again from Pebble would take
+	// what is visible for durable. Both change outside the shard lock.
+	durable atomic.Uint64
+	pending atomic.Int64
 	// cids holds the hash of every stored (party, client id) of a
 	// conversation, loaded on first need: a hash that is absent proves the
 	// client id new without a read; one that may be present is confirmed by
@@ -54,6 +65,20 @@ func (st *streamState) next(n int, seq func(int) uint64) (uint64, error) {
 		return 0, &ConflictError{Stream: st.id.String(), Want: st.last + 1, Got: got}
 	}
 	return seq(n - 1), nil
+}
+
+// synced records that an append that took the stream to last has returned
+// from its fsync, durably if ok. The durable seq only grows: appends to a
+// stream reach the WAL in seq order, and the fsync of a later one covers the
+// earlier ones, whichever of their callers wakes first.
+func (st *streamState) synced(last uint64, ok bool) {
+	for ok {
+		d := st.durable.Load()
+		if d >= last || st.durable.CompareAndSwap(d, last) {
+			break
+		}
+	}
+	st.pending.Add(-1)
 }
 
 // streamLocked returns the cached state of a stream, reading its last seq
@@ -75,10 +100,15 @@ func (s *Store) streamLocked(sh *streamShard, id streamID) (*streamState, error)
 	if err != nil {
 		return nil, err
 	}
+	// No append of this stream is pending (its entry would be cached), so
+	// everything Pebble shows of it is durable.
+	st.durable.Store(st.last)
 	if len(sh.streams) >= streamCacheCap {
-		for k := range sh.streams { // evict an arbitrary entry
-			delete(sh.streams, k)
-			break
+		for k, victim := range sh.streams { // evict an arbitrary entry with no append pending
+			if victim.pending.Load() == 0 {
+				delete(sh.streams, k)
+				break
+			}
 		}
 	}
 	sh.streams[id] = st
