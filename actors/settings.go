@@ -12,8 +12,29 @@ import (
 func (s *System) Settings() engine.Settings { return s.conf.Settings() }
 
 // PutSettings validates and saves settings; an invalid value changes nothing.
+// A setting that turns on a feature this server does not have yet is
+// refused too, naming the field: a store must never believe that a switch
+// it saved is doing something.
 func (s *System) PutSettings(ctx context.Context, v engine.Settings) error {
+	if err := notServedYet(v, s.conf.Settings()); err != nil {
+		return err
+	}
 	return s.conf.PutSettings(v)
+}
+
+// notServedYet refuses turning on what the server cannot act on yet: the AI
+// agent (S10), notification e-mail (H9) and waiting alerts (H10). Values
+// already stored (by an older version) stay as they are.
+func notServedYet(next, cur engine.Settings) error {
+	switch {
+	case next.AI.Enabled && !cur.AI.Enabled:
+		return engine.Invalid("ai.enabled", "the AI agent is not available in this version; leave it false")
+	case next.Notifications.Email.Enabled && !cur.Notifications.Email.Enabled:
+		return engine.Invalid("notifications.email.enabled", "notification e-mail is not available in this version; leave it false")
+	case next.WaitingAlertAfter != 0 && next.WaitingAlertAfter != cur.WaitingAlertAfter:
+		return engine.Invalid("waiting_alert_after", "waiting alerts are not available in this version; use \"0s\"")
+	}
+	return nil
 }
 
 // FAQs returns every FAQ and knowledge article, in order (C4).

@@ -112,14 +112,13 @@ type SMTPSettings struct {
 }
 
 // DefaultSettings is what a new store starts with: chat on for everyone, a
-// friendly welcome, alerts after four minutes (H10's best practice is 3–5).
+// friendly welcome, waiting alerts off until the server raises them.
 func DefaultSettings() Settings {
 	return Settings{
 		Webchat: WebchatSettings{Enabled: true, LoginMode: LoginAll, WelcomeMessage: "Hi! How can we help?"},
 		OfficeHours: OfficeHours{TimeZone: "UTC", Weekly: map[string][][2]string{},
 			AwayMessage: "We're away right now and will answer as soon as we're back."},
-		AI:                AISettings{Handoff: HandoffHelpdesk, MinConfidence: 0.6},
-		WaitingAlertAfter: Duration(4 * time.Minute),
+		AI: AISettings{Handoff: HandoffHelpdesk, MinConfidence: 0.6},
 	}
 }
 

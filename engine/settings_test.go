@@ -224,8 +224,8 @@ func TestDurationJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"waiting_alert_after":"3m"}`), &s); err != nil || time.Duration(s.WaitingAlertAfter) != 3*time.Minute {
 		t.Errorf("Settings.waiting_alert_after = %v, %v", time.Duration(s.WaitingAlertAfter), err)
 	}
-	b, _ := json.Marshal(engine.DefaultSettings())
-	if !strings.Contains(string(b), `"waiting_alert_after":"4m0s"`) {
-		t.Errorf("DefaultSettings JSON = %s, want waiting_alert_after \"4m0s\"", b)
+	b, _ := json.Marshal(s)
+	if !strings.Contains(string(b), `"waiting_alert_after":"3m0s"`) {
+		t.Errorf("Settings JSON = %s, want waiting_alert_after \"3m0s\"", b)
 	}
 }

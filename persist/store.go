@@ -284,7 +284,7 @@ func (s *Store) scan(prefix, lower []byte, reverse bool, fn func(k, v []byte) (b
 	return nil
 }
 
-// setSync writes one batch durably.
+// apply writes one batch durably.
 func (s *Store) apply(b *pebble.Batch) error {
 	defer b.Close()
 	if err := s.db.Apply(b, pebble.Sync); err != nil {
