@@ -176,7 +176,7 @@ func wireSize(e engine.Event) int {
 func (s *System) Unsubscribe(conversation string, sub Subscriber) {
 	s.hub.RemoveIf(conversation, func(have Subscriber) bool {
 		f, ok := have.(*follower)
-		return have == sub || ok && f.follows(sub)
+		return have == sub || ok && f.subscriber() == sub
 	})
 }
 
@@ -236,12 +236,6 @@ func (f *follower) subscriber() Subscriber {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.sub
-}
-
-func (f *follower) follows(sub Subscriber) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.sub == sub
 }
 
 func (f *follower) cancel() {

@@ -107,7 +107,7 @@ func TestAbandonedSubscriptionPinsNothing(t *testing.T) {
 	close(blocker.hold)
 	h.post(ada, conv, "m3", "after") // the actor has now handled the late subscription too
 	for _, s := range h.sys.hub.Snapshot(conv, nil) {
-		if f, ok := s.(*follower); ok && f.follows(late) {
+		if f, ok := s.(*follower); ok && f.subscriber() == Subscriber(late) {
 			t.Fatal("the hub still holds the subscriber whose request gave up")
 		}
 	}
