@@ -31,6 +31,9 @@
 //
 // # Layout
 //
-// Keys are described in keys.go, the event codec (protobuf wire format) and
-// its schema in codec.go.
+// Keys are described in keys.go. Stored values come in three formats, each
+// in its own file with its schema: events (event_codec.go) and inbox rows
+// (row_codec.go) in protobuf wire format, on the primitives of wire.go; every
+// other record (snapshots, configuration, profiles) as JSON after a format
+// byte (record.go).
 package persist
