@@ -2,7 +2,6 @@ package actors
 
 import (
 	"log/slog"
-	"sort"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -12,26 +11,27 @@ import (
 
 // inboxActor is the live Helpdesk list (H1) and badge (H2): a projection of
 // the rows of the open and snoozed tickets, rebuilt from the row index at
-// start-up and kept current by the conversation actors. A closed ticket's row
-// leaves it (closed tickets are listed from storage). A row that arrives twice
-// or out of order is harmless: the higher version wins.
+// start-up and kept current by the conversation actors, in ordered views
+// (inbox_index.go). A closed ticket's row leaves it (closed tickets are
+// listed from storage). A row that arrives twice or out of order is harmless:
+// the higher version wins.
 type inboxActor struct {
 	sys    *System
-	rows   map[string]engine.TicketRow // open and snoozed, as they stand at the last change or wake
+	active *activeIndex // as the rows stand at the last change or wake
 	sinks  map[InboxSink]struct{}
 	badge  int
-	counts map[engine.TicketStatus]int
+	counts map[engine.TicketStatus]int // open and snoozed; storage counts the closed
 	timer  *time.Timer
 	wakeAt time.Time
 }
 
-func newInboxActor(sys *System, rows map[string]engine.TicketRow) actor.Actor {
-	a := &inboxActor{sys: sys, rows: map[string]engine.TicketRow{}, sinks: map[InboxSink]struct{}{},
+func newInboxActor(sys *System, rows []engine.TicketRow) actor.Actor {
+	a := &inboxActor{sys: sys, active: newActiveIndex(), sinks: map[InboxSink]struct{}{},
 		counts: map[engine.TicketStatus]int{}}
 	now := sys.cfg.Now()
-	for id, r := range rows {
+	for _, r := range rows {
 		r = r.At(now)
-		a.rows[id] = r
+		a.active.put(r)
 		a.count(r, 1)
 	}
 	return a
@@ -75,7 +75,7 @@ func (a *inboxActor) count(r engine.TicketRow, sign int) {
 }
 
 func (a *inboxActor) change(ctx actor.Context, row engine.TicketRow) {
-	if old, ok := a.rows[row.ID]; ok && old.Version > row.Version || !ok && a.closedSince(row) {
+	if old, ok := a.active.get(row.ID); ok && old.Version > row.Version || !ok && a.closedSince(row) {
 		return
 	}
 	a.replace(row.At(a.now()))
@@ -87,6 +87,7 @@ func (a *inboxActor) change(ctx actor.Context, row engine.TicketRow) {
 // closedSince reports whether the open or snoozed row of a ticket the inbox
 // does not hold is older than the ticket's stored closed row: a row that
 // arrives after the close (closed is final) must not bring the ticket back.
+// It costs one read per ticket that becomes active, none per message.
 func (a *inboxActor) closedSince(row engine.TicketRow) bool {
 	if row.Status == engine.StatusClosed {
 		return false
@@ -103,12 +104,11 @@ func (a *inboxActor) closedSince(row engine.TicketRow) bool {
 // when it moved, to every sink.
 func (a *inboxActor) replace(row engine.TicketRow) {
 	badge := a.badge
-	if old, had := a.rows[row.ID]; had {
+	if old, had := a.active.remove(row.ID); had {
 		a.count(old, -1)
-		delete(a.rows, row.ID)
 	}
 	if row.Status != engine.StatusClosed {
-		a.rows[row.ID] = row
+		a.active.put(row)
 		a.count(row, 1)
 	}
 	moved := badge != a.badge
@@ -123,13 +123,8 @@ func (a *inboxActor) replace(row engine.TicketRow) {
 // armSnooze sets one timer for the earliest snooze that runs out, so that
 // agents see the ticket come back the moment it wakes.
 func (a *inboxActor) armSnooze(ctx actor.Context) {
-	var next time.Time
-	for _, r := range a.rows {
-		if r.Status == engine.StatusSnoozed && r.SnoozedUntil != nil && (next.IsZero() || r.SnoozedUntil.Before(next)) {
-			next = *r.SnoozedUntil
-		}
-	}
-	if next.IsZero() || (!a.wakeAt.IsZero() && !next.Before(a.wakeAt) && a.timer != nil) {
+	next, ok := a.active.nextWake()
+	if !ok || (!a.wakeAt.IsZero() && !next.Before(a.wakeAt) && a.timer != nil) {
 		return
 	}
 	if a.timer != nil {
@@ -142,13 +137,18 @@ func (a *inboxActor) armSnooze(ctx actor.Context) {
 
 func (a *inboxActor) wake(ctx actor.Context) {
 	a.timer, a.wakeAt = nil, time.Time{}
+	a.wakeDue()
+	a.armSnooze(ctx)
+}
+
+// wakeDue opens again every snoozed ticket whose snooze has run out.
+func (a *inboxActor) wakeDue() {
 	now := a.now()
-	for _, r := range a.rows {
-		if woken := r.At(now); woken.Status != r.Status {
-			a.replace(woken)
+	for _, id := range a.active.due(now) {
+		if r, ok := a.active.get(id); ok {
+			a.replace(r.At(now))
 		}
 	}
-	a.armSnooze(ctx)
 }
 
 func (a *inboxActor) report() {
@@ -159,20 +159,10 @@ func (a *inboxActor) report() {
 	a.sys.metrics.badge.Set(float64(a.badge))
 }
 
-// list answers a page of open or snoozed rows, newest activity first.
+// list answers a page of open or snoozed rows, newest activity first. A
+// snooze that has run out counts as open even before its timer fires.
 func (a *inboxActor) list(q TicketQuery, after *cursor) *listResult {
-	now := a.now()
-	var out []engine.TicketRow
-	for _, r := range a.rows {
-		r = r.At(now)
-		if r.Status != q.Status || (q.Channel != "" && r.Channel != q.Channel) ||
-			(q.Assignee != "" && (r.Assignee == nil || r.Assignee.ID != q.Assignee)) ||
-			(after != nil && !older(r, after.at, after.id)) {
-			continue
-		}
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return older(out[j], out[i].UpdatedAt.UnixNano(), out[i].ID) })
-	rows, next := page(out, q.Limit)
+	a.wakeDue()
+	rows, next := a.active.page(view{q.Status, q.Channel, q.Assignee}, after, q.Limit)
 	return &listResult{Rows: rows, Next: next}
 }

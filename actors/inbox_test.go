@@ -200,3 +200,89 @@ func TestLateRowOfClosedTicketIsIgnored(t *testing.T) {
 		t.Fatalf("badge %d", n)
 	}
 }
+
+// The open list follows activity, newest first, and filters by assignee and
+// channel; a shopper's message takes its ticket to the top (H1, H6).
+func TestOpenListFollowsActivity(t *testing.T) {
+	h := start(t, Config{Now: tickingClock()})
+	ctx := context.Background()
+	first, second, third := h.openTicket("ada"), h.openTicket("grace"), h.openTicket("alan")
+	if _, err := h.sys.Reply(ctx, first, ana, "on it", nil, "a1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.sys.Reply(ctx, second, bo, "on it", nil, "a1"); err != nil {
+		t.Fatal(err)
+	}
+	h.post(engine.Visitor{ProfileID: "alan", Name: "alan"}, third, "c2", "anyone?")
+	for _, tc := range []struct {
+		q    TicketQuery
+		want []string
+	}{
+		{TicketQuery{Limit: 1}, []string{third, second, first}},
+		{TicketQuery{Assignee: "me"}, []string{first}},
+		{TicketQuery{Assignee: bo.ID}, []string{second}},
+		{TicketQuery{Channel: engine.ChannelWebchat, Limit: 2}, []string{third, second, first}},
+		{TicketQuery{Channel: engine.ChannelWebchat, Assignee: "me"}, []string{first}},
+		{TicketQuery{Channel: engine.ChannelSMS}, nil},
+		{TicketQuery{Status: engine.StatusSnoozed}, nil},
+	} {
+		if got := h.listAll(tc.q, ana.ID); !slices.Equal(got, tc.want) {
+			t.Errorf("%+v: %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	h.post(engine.Visitor{ProfileID: "ada", Name: "ada"}, first, "c2", "thanks!")
+	if got := h.listAll(TicketQuery{}, ""); !slices.Equal(got, []string{first, third, second}) {
+		t.Fatalf("after a message on the oldest: %v", got)
+	}
+}
+
+// Snoozed tickets leave the open list and the badge, are listed as snoozed,
+// and each wakes when its own snooze runs out, the earliest first, whatever
+// the order they were snoozed in (H2, H3).
+func TestSnoozedTicketsWakeInTurn(t *testing.T) {
+	h := start(t, Config{})
+	ctx := context.Background()
+	inbox := newRecorder()
+	defer h.sys.WatchInbox(inbox)()
+	later, sooner, awake := h.openTicket("ada"), h.openTicket("grace"), h.openTicket("alan")
+	now := time.Now()
+	if _, err := h.sys.Snooze(ctx, later, now.Add(600*time.Millisecond), ana.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.sys.Snooze(ctx, sooner, now.Add(300*time.Millisecond), ana.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.listAll(TicketQuery{}, ""); !slices.Equal(got, []string{awake}) {
+		t.Fatalf("open while snoozed: %v", got)
+	}
+	if got := h.listAll(TicketQuery{Status: engine.StatusSnoozed}, ""); len(got) != 2 {
+		t.Fatalf("snoozed: %v", got)
+	}
+	if n, _ := h.sys.Badge(ctx); n != 1 {
+		t.Fatalf("badge while two are snoozed: %d", n)
+	}
+	woke := func(r *recorder) []string { // the tickets that went from snoozed to open, in turn
+		var ids []string
+		snoozed := map[string]bool{}
+		for _, row := range r.rows {
+			switch {
+			case row.Status == engine.StatusSnoozed:
+				snoozed[row.ID] = true
+			case snoozed[row.ID]:
+				ids = append(ids, row.ID)
+				delete(snoozed, row.ID)
+			}
+		}
+		return ids
+	}
+	inbox.waitFor(t, "both to wake", func(r *recorder) bool { return len(woke(r)) == 2 })
+	if got := woke(inbox); !slices.Equal(got, []string{sooner, later}) || time.Since(now) < 600*time.Millisecond {
+		t.Fatalf("woke %v after %s", got, time.Since(now))
+	}
+	if n, _ := h.sys.Badge(ctx); n != 3 {
+		t.Fatalf("badge once they woke: %d", n)
+	}
+	if got := h.listAll(TicketQuery{Status: engine.StatusSnoozed}, ""); len(got) != 0 {
+		t.Fatalf("still snoozed: %v", got)
+	}
+}

@@ -54,8 +54,8 @@ func Start(store Storage, cfg Config, reg prometheus.Registerer, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	rows := map[string]engine.TicketRow{}
-	if err := store.ActiveRows(func(r engine.TicketRow) error { rows[r.ID] = r; return nil }); err != nil {
+	var rows []engine.TicketRow
+	if err := store.ActiveRows(func(r engine.TicketRow) error { rows = append(rows, r); return nil }); err != nil {
 		return nil, err
 	}
 	s := &System{cfg: cfg, store: store, log: log, metrics: newMetrics(reg), conf: conf, workers: node.NewWorkers()}
