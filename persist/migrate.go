@@ -63,14 +63,16 @@ func (s *Store) migrate() error {
 // old key is deleted in the batch that writes the new ones.
 func (s *Store) migrateRows() error {
 	moved := 0
+	var from []byte // past the rows moved: the scan need not step over their tombstones again
 	for {
-		n, err := s.migrateRowBatch()
+		n, next, err := s.migrateRowBatch(from)
 		if err != nil {
 			return err
 		}
 		if moved += n; n < migrateRowsBatch {
 			break
 		}
+		from = next
 	}
 	if moved > 0 {
 		s.log.Info("persist: moved the inbox rows to schema 2", "rows", moved, "closed", s.closedCount.Load())
@@ -78,12 +80,13 @@ func (s *Store) migrateRows() error {
 	return nil
 }
 
-// migrateRowBatch moves up to migrateRowsBatch rows in one batch.
-func (s *Store) migrateRowBatch() (int, error) {
+// migrateRowBatch moves up to migrateRowsBatch rows, from the key from on
+// (nil: the first), in one batch, and returns the key after the last.
+func (s *Store) migrateRowBatch(from []byte) (n int, next []byte, err error) {
 	b := s.db.NewBatch()
 	defer b.Close()
-	n, counts := 0, map[int]uint64{} // shard → its count after the batch
-	err := s.scan([]byte(oldRowPrefix), nil, false, func(k, v []byte) (bool, error) {
+	counts := map[int]uint64{} // shard → its count after the batch
+	err = s.scan([]byte(oldRowPrefix), from, false, func(k, v []byte) (bool, error) {
 		r, err := decodeRow(v)
 		if err != nil {
 			return false, fmt.Errorf("row %q: %w", k, err)
@@ -105,22 +108,23 @@ func (s *Store) migrateRowBatch() (int, error) {
 			err = b.Set(activeKey(r.ID), appendRow(nil, &r), nil)
 		}
 		n++
+		next = append(append(next[:0], k...), 0)
 		return n < migrateRowsBatch, err
 	})
 	if err != nil || n == 0 {
-		return 0, err
+		return 0, nil, err
 	}
 	for shard, c := range counts {
 		if err := b.Set(countKey(shard), binary.BigEndian.AppendUint64(nil, c), nil); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 	}
 	if err := s.db.Apply(b, pebble.Sync); err != nil {
-		return 0, fmt.Errorf("persist: write: %w", err)
+		return 0, nil, fmt.Errorf("persist: write: %w", err)
 	}
 	for shard, c := range counts {
 		s.closedCount.Add(int64(c - s.streams[shard].closed))
 		s.streams[shard].closed = c
 	}
-	return n, nil
+	return n, next, nil
 }

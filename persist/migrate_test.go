@@ -127,7 +127,7 @@ func TestMigrateResumesAfterCrash(t *testing.T) {
 	if err := s.loadClosedCount(); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.migrateRowBatch(); n != 3 || err != nil {
+	if n, _, err := s.migrateRowBatch(nil); n != 3 || err != nil {
 		t.Fatalf("first batch moved %d rows, %v", n, err)
 	}
 	if err := s.Close(); err != nil { // the process dies here
