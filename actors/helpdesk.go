@@ -8,12 +8,28 @@ import (
 )
 
 // Tickets lists inbox rows, newest activity first (H1). me is the caller's
-// agent id, for assignee "me".
+// agent id, for assignee "me". Open and snoozed tickets are the inbox actor's;
+// closed ones are read from storage on the caller's goroutine, a page at a
+// time, so that the history never passes through the actor's mailbox.
 func (s *System) Tickets(ctx context.Context, q TicketQuery, me string) ([]engine.TicketRow, string, error) {
-	if q.Limit > 200 {
-		q.Limit = 200
+	q.Limit = min(q.Limit, 200)
+	if q.Limit <= 0 {
+		q.Limit = 50
 	}
-	query := &listQuery{Q: q, Me: me, Reply: make(chan any, 1)}
+	if q.Status == "" {
+		q.Status = engine.StatusOpen
+	}
+	if q.Assignee == "me" {
+		q.Assignee = me
+	}
+	after, err := decodeCursor(q.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	if q.Status == engine.StatusClosed {
+		return s.closedTickets(ctx, q, after)
+	}
+	query := &listQuery{Q: q, After: after, Reply: make(chan any, 1)}
 	res, err := s.request(ctx, query.Reply, func() { s.actors.Root.Send(s.inbox, query) })
 	if err != nil {
 		return nil, "", err

@@ -1,10 +1,7 @@
 package actors
 
 import (
-	"encoding/base64"
-	"sort"
-	"strconv"
-	"strings"
+	"log/slog"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -13,26 +10,28 @@ import (
 )
 
 // inboxActor is the live Helpdesk list (H1) and badge (H2): a projection of
-// ticket rows, rebuilt from the row index at start-up and kept current by the
-// conversation actors. A row that arrives twice or out of order is harmless:
+// the rows of the open and snoozed tickets, rebuilt from the row index at
+// start-up and kept current by the conversation actors, in ordered views
+// (inbox_index.go). A closed ticket's row leaves it (closed tickets are
+// listed from storage). A row that arrives twice or out of order is harmless:
 // the higher version wins.
 type inboxActor struct {
 	sys    *System
-	rows   map[string]engine.TicketRow // as they stand at the last change or wake
+	active *activeIndex // as the rows stand at the last change or wake
 	sinks  map[InboxSink]struct{}
 	badge  int
-	counts map[engine.TicketStatus]int
+	counts map[engine.TicketStatus]int // open and snoozed; storage counts the closed
 	timer  *time.Timer
 	wakeAt time.Time
 }
 
-func newInboxActor(sys *System, rows map[string]engine.TicketRow) actor.Actor {
-	a := &inboxActor{sys: sys, rows: map[string]engine.TicketRow{}, sinks: map[InboxSink]struct{}{},
+func newInboxActor(sys *System, rows []engine.TicketRow) actor.Actor {
+	a := &inboxActor{sys: sys, active: newActiveIndex(), sinks: map[InboxSink]struct{}{},
 		counts: map[engine.TicketStatus]int{}}
 	now := sys.cfg.Now()
-	for id, r := range rows {
+	for _, r := range rows {
 		r = r.At(now)
-		a.rows[id] = r
+		a.active.put(r)
 		a.count(r, 1)
 	}
 	return a
@@ -50,7 +49,7 @@ func (a *inboxActor) Receive(ctx actor.Context) {
 	case *rowChanged:
 		a.change(ctx, msg.Row)
 	case *listQuery:
-		msg.Reply <- a.list(msg.Q, msg.Me)
+		msg.Reply <- a.list(msg.Q, msg.After)
 	case *badgeQuery:
 		msg.Reply <- a.badge
 	case *watchInbox:
@@ -76,7 +75,7 @@ func (a *inboxActor) count(r engine.TicketRow, sign int) {
 }
 
 func (a *inboxActor) change(ctx actor.Context, row engine.TicketRow) {
-	if old, ok := a.rows[row.ID]; ok && old.Version > row.Version {
+	if old, ok := a.active.get(row.ID); ok && old.Version > row.Version || !ok && a.closedSince(row) {
 		return
 	}
 	a.replace(row.At(a.now()))
@@ -85,14 +84,33 @@ func (a *inboxActor) change(ctx actor.Context, row engine.TicketRow) {
 	}
 }
 
-// replace stores a row and pushes it, and the badge when it moved, to every sink.
+// closedSince reports whether the open or snoozed row of a ticket the inbox
+// does not hold is older than the ticket's stored closed row: a row that
+// arrives after the close (closed is final) must not bring the ticket back.
+// It costs one read per ticket that becomes active, none per message.
+func (a *inboxActor) closedSince(row engine.TicketRow) bool {
+	if row.Status == engine.StatusClosed {
+		return false
+	}
+	stored, found, err := a.sys.store.Row(row.ID)
+	if err != nil {
+		a.sys.log.Warn("inbox: stored row unreadable; taking the one received", slog.String("ticket", row.ID), slog.Any("err", err))
+		return false
+	}
+	return found && stored.Status == engine.StatusClosed && stored.Version > row.Version
+}
+
+// replace stores a row (or drops a closed one) and pushes it, and the badge
+// when it moved, to every sink.
 func (a *inboxActor) replace(row engine.TicketRow) {
 	badge := a.badge
-	if old, had := a.rows[row.ID]; had {
+	if old, had := a.active.remove(row.ID); had {
 		a.count(old, -1)
 	}
-	a.rows[row.ID] = row
-	a.count(row, 1)
+	if row.Status != engine.StatusClosed {
+		a.active.put(row)
+		a.count(row, 1)
+	}
 	moved := badge != a.badge
 	a.report()
 	for sink := range a.sinks {
@@ -105,13 +123,8 @@ func (a *inboxActor) replace(row engine.TicketRow) {
 // armSnooze sets one timer for the earliest snooze that runs out, so that
 // agents see the ticket come back the moment it wakes.
 func (a *inboxActor) armSnooze(ctx actor.Context) {
-	var next time.Time
-	for _, r := range a.rows {
-		if r.Status == engine.StatusSnoozed && r.SnoozedUntil != nil && (next.IsZero() || r.SnoozedUntil.Before(next)) {
-			next = *r.SnoozedUntil
-		}
-	}
-	if next.IsZero() || (!a.wakeAt.IsZero() && !next.Before(a.wakeAt) && a.timer != nil) {
+	next, ok := a.active.nextWake()
+	if !ok || (!a.wakeAt.IsZero() && !next.Before(a.wakeAt) && a.timer != nil) {
 		return
 	}
 	if a.timer != nil {
@@ -124,92 +137,32 @@ func (a *inboxActor) armSnooze(ctx actor.Context) {
 
 func (a *inboxActor) wake(ctx actor.Context) {
 	a.timer, a.wakeAt = nil, time.Time{}
-	now := a.now()
-	for _, r := range a.rows {
-		if woken := r.At(now); woken.Status != r.Status {
-			a.replace(woken)
-		}
-	}
+	a.wakeDue()
 	a.armSnooze(ctx)
 }
 
+// wakeDue opens again every snoozed ticket whose snooze has run out.
+func (a *inboxActor) wakeDue() {
+	now := a.now()
+	for _, id := range a.active.due(now) {
+		if r, ok := a.active.get(id); ok {
+			a.replace(r.At(now))
+		}
+	}
+}
+
 func (a *inboxActor) report() {
-	for _, s := range []engine.TicketStatus{engine.StatusOpen, engine.StatusSnoozed, engine.StatusClosed} {
+	for _, s := range []engine.TicketStatus{engine.StatusOpen, engine.StatusSnoozed} {
 		a.sys.metrics.tickets.WithLabelValues(string(s)).Set(float64(a.counts[s]))
 	}
+	a.sys.metrics.tickets.WithLabelValues(string(engine.StatusClosed)).Set(float64(a.sys.store.ClosedCount()))
 	a.sys.metrics.badge.Set(float64(a.badge))
 }
 
-// list answers a page of rows, newest activity first. The cursor is the
-// position of the last row of the previous page (activity time and id), so
-// paging stays stable while rows change.
-func (a *inboxActor) list(q TicketQuery, me string) *listResult {
-	after, err := decodeCursor(q.Cursor)
-	if err != nil {
-		return &listResult{Err: err}
-	}
-	status := q.Status
-	if status == "" {
-		status = engine.StatusOpen
-	}
-	assignee := q.Assignee
-	if assignee == "me" {
-		assignee = me
-	}
-	now := a.now()
-	var out []engine.TicketRow
-	for _, r := range a.rows {
-		r = r.At(now)
-		if r.Status != status || (q.Channel != "" && r.Channel != q.Channel) ||
-			(assignee != "" && (r.Assignee == nil || r.Assignee.ID != assignee)) ||
-			(after != nil && !older(r, after.at, after.id)) {
-			continue
-		}
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return older(out[j], out[i].UpdatedAt.UnixNano(), out[i].ID) })
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	res := &listResult{Rows: out}
-	if len(out) > limit {
-		res.Rows = out[:limit]
-		res.Next = encodeCursor(out[limit-1])
-	}
-	return res
-}
-
-type cursor struct {
-	at int64
-	id string
-}
-
-// older reports whether row r comes after position (at, id) in a
-// newest-first list.
-func older(r engine.TicketRow, at int64, id string) bool {
-	ra := r.UpdatedAt.UnixNano()
-	return ra < at || (ra == at && r.ID < id)
-}
-
-func encodeCursor(r engine.TicketRow) string {
-	raw := strconv.FormatInt(r.UpdatedAt.UnixNano(), 10) + "." + r.ID
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
-}
-
-func decodeCursor(s string) (*cursor, error) {
-	if s == "" {
-		return nil, nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	bad := engine.Invalid("cursor", "is not a cursor from a previous page")
-	if err != nil {
-		return nil, bad
-	}
-	at, id, ok := strings.Cut(string(raw), ".")
-	n, err := strconv.ParseInt(at, 10, 64)
-	if !ok || err != nil || !engine.ValidID(id) {
-		return nil, bad
-	}
-	return &cursor{at: n, id: id}, nil
+// list answers a page of open or snoozed rows, newest activity first. A
+// snooze that has run out counts as open even before its timer fires.
+func (a *inboxActor) list(q TicketQuery, after *cursor) *listResult {
+	a.wakeDue()
+	rows, next := a.active.page(view{q.Status, q.Channel, q.Assignee}, after, q.Limit)
+	return &listResult{Rows: rows, Next: next}
 }

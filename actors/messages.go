@@ -67,8 +67,8 @@ type (
 type (
 	rowChanged struct{ Row engine.TicketRow }
 	listQuery  struct {
-		Q     TicketQuery
-		Me    string
+		Q     TicketQuery // with its defaults filled in and "me" resolved
+		After *cursor     // the decoded Q.Cursor
 		Reply chan any
 	}
 	listResult struct {

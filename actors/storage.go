@@ -36,9 +36,18 @@ type EventLog interface {
 }
 
 // RowIndex is the inbox's durable projection: one row per ticket, written
-// with the ticket's commits, read to rebuild the inbox at start-up.
+// with the ticket's commits. The inbox keeps the open and snoozed rows in
+// memory, rebuilt from ActiveRows at start-up; closed tickets stay on disk and
+// are listed a page at a time.
 type RowIndex interface {
-	Rows(fn func(engine.TicketRow) error) error
+	// ActiveRows calls fn for the row of every open and snoozed ticket.
+	ActiveRows(fn func(engine.TicketRow) error) error
+	// ClosedRows returns a page of closed tickets, newest activity first.
+	ClosedRows(q persist.ClosedQuery) ([]engine.TicketRow, error)
+	// ClosedCount is the number of closed tickets, without reading them.
+	ClosedCount() int
+	// Row is a ticket's stored row, whatever its status; false if none.
+	Row(id string) (engine.TicketRow, bool, error)
 }
 
 // Profiles is customers' profiles and their events.

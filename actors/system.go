@@ -42,8 +42,9 @@ type System struct {
 }
 
 // Start starts the actor system on an open store and registers its metrics
-// on reg (nil registers nothing). The inbox is rebuilt from the row index, so
-// start-up reads one row per ticket, never the events.
+// on reg (nil registers nothing). The inbox is rebuilt from the rows of the
+// open and snoozed tickets, so start-up reads one row per active ticket,
+// never the events nor the closed history.
 func Start(store Storage, cfg Config, reg prometheus.Registerer, log *slog.Logger) (*System, error) {
 	cfg.ensureDefaults()
 	if log == nil {
@@ -53,8 +54,8 @@ func Start(store Storage, cfg Config, reg prometheus.Registerer, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	rows := map[string]engine.TicketRow{}
-	if err := store.Rows(func(r engine.TicketRow) error { rows[r.ID] = r; return nil }); err != nil {
+	var rows []engine.TicketRow
+	if err := store.ActiveRows(func(r engine.TicketRow) error { rows = append(rows, r); return nil }); err != nil {
 		return nil, err
 	}
 	s := &System{cfg: cfg, store: store, log: log, metrics: newMetrics(reg), conf: conf, workers: node.NewWorkers()}

@@ -83,13 +83,13 @@ func TestAgents(t *testing.T) {
 
 func TestMeta(t *testing.T) {
 	s := memStore(t)
-	if _, found, err := s.Meta("schema"); found || err != nil {
+	if _, found, err := s.Meta("install_id"); found || err != nil {
 		t.Fatalf("Meta = %v, %v", found, err)
 	}
-	if err := s.PutMeta("schema", "1"); err != nil {
+	if err := s.PutMeta("install_id", "i-1"); err != nil {
 		t.Fatal(err)
 	}
-	if v, found, err := s.Meta("schema"); v != "1" || !found || err != nil {
+	if v, found, err := s.Meta("install_id"); v != "i-1" || !found || err != nil {
 		t.Fatalf("Meta = %q, %v, %v", v, found, err)
 	}
 }

@@ -17,8 +17,9 @@ import (
 // in-memory file system, takes a crash clone at a random moment (keeping a
 // random share of the unsynced data), reopens the clone and checks that every
 // acknowledged event is there exactly once, that every stream runs 1..N with
-// no gap, that idempotency keys match the events and that rows moved with
-// their events.
+// no gap, that idempotency keys match the events, that rows moved with
+// their events, and that a closed ticket left the active rows for the closed
+// ones and was counted once.
 func TestCrashConsistency(t *testing.T) {
 	for seed := int64(1); seed <= 6; seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { crashRound(t, seed) })
@@ -66,14 +67,46 @@ func crashRound(t *testing.T, seed int64) {
 	}
 
 	s2 := openOn(t, clone, "db")
-	total := 0
+	total, closed := 0, map[string]bool{}
 	for w := 0; w < crashWriters; w++ {
 		for k := 0; k < crashStreams; k++ {
 			id := fmt.Sprintf("w%d-s%d", w, k)
-			total += checkRecovered(t, s2, id, durable[id])
+			n, isClosed := checkRecovered(t, s2, id, durable[id])
+			total += n
+			if isClosed {
+				closed[id] = true
+			}
 		}
 	}
-	t.Logf("%d acknowledged before the crash, %d recovered", sumOf(durable), total)
+	checkRowsRecovered(t, s2, closed)
+	t.Logf("%d acknowledged before the crash, %d recovered, %d tickets closed", sumOf(durable), total, len(closed))
+}
+
+// checkRowsRecovered checks that the active rows are the tickets not closed,
+// and that the closed list and count are the closed ones.
+func checkRowsRecovered(t *testing.T, s *Store, closed map[string]bool) {
+	t.Helper()
+	err := s.ActiveRows(func(r engine.TicketRow) error {
+		if closed[r.ID] || r.Status == engine.StatusClosed {
+			return fmt.Errorf("%s (%s) among the active rows", r.ID, r.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.ClosedRows(ClosedQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if !closed[r.ID] {
+			t.Fatalf("%s listed closed", r.ID)
+		}
+	}
+	if len(rows) != len(closed) || s.ClosedCount() != len(closed) {
+		t.Fatalf("%d closed rows listed, %d counted; %d tickets closed", len(rows), s.ClosedCount(), len(closed))
+	}
 }
 
 func sumOf(m map[string]uint64) (n uint64) {
@@ -84,15 +117,16 @@ func sumOf(m map[string]uint64) (n uint64) {
 }
 
 // crashWriter appends commits of one to three events to its own streams until
-// stop, with a ticket event, a row and now and then a snapshot, and reports
-// each acknowledged commit.
+// stop, with a ticket event, a row and now and then a snapshot or the end,
+// and reports each acknowledged commit.
 func crashWriter(t *testing.T, s *Store, rng *rand.Rand, w int, stop chan struct{}, ack func(string, uint64)) {
 	type stream struct {
-		evs  []engine.Event
-		tevs []engine.TicketEvent
+		evs   []engine.Event
+		tevs  []engine.TicketEvent
+		ended bool
 	}
 	streams := make([]stream, crashStreams)
-	for n := 0; ; n++ {
+	for n, ended := 0, 0; ended < crashStreams; n++ {
 		select {
 		case <-stop:
 			return
@@ -100,6 +134,9 @@ func crashWriter(t *testing.T, s *Store, rng *rand.Rand, w int, stop chan struct
 		}
 		k := rng.IntN(crashStreams)
 		st, id := &streams[k], fmt.Sprintf("w%d-s%d", w, k)
+		if st.ended {
+			continue
+		}
 		c := Commit{Conversation: id}
 		for i := 0; i < 1+rng.IntN(3); i++ {
 			seq := uint64(len(st.evs) + len(c.Events) + 1)
@@ -108,6 +145,10 @@ func crashWriter(t *testing.T, s *Store, rng *rand.Rand, w int, stop chan struct
 				e = started("p")
 			}
 			c.Events = append(c.Events, e)
+		}
+		if len(st.evs) > 3 && rng.IntN(20) == 0 {
+			seq := uint64(len(st.evs) + len(c.Events) + 1)
+			c.Events = append(c.Events, engine.Event{Seq: seq, At: at(n), Kind: engine.KindEnded, By: engine.PartyAgent})
 		}
 		if rng.IntN(4) == 0 {
 			c.TicketEvents = []engine.TicketEvent{{Seq: uint64(len(st.tevs) + 1), At: at(n), Kind: engine.TicketSnoozed, Until: at(n + 60)}}
@@ -123,12 +164,17 @@ func crashWriter(t *testing.T, s *Store, rng *rand.Rand, w int, stop chan struct
 			return
 		}
 		st.evs, st.tevs = append(st.evs, c.Events...), append(st.tevs, c.TicketEvents...)
+		if cs.Ended {
+			st.ended = true
+			ended++
+		}
 		ack(id, uint64(len(st.evs)))
 	}
 }
 
-// checkRecovered checks one stream after the crash and returns its length.
-func checkRecovered(t *testing.T, s *Store, id string, durable uint64) int {
+// checkRecovered checks one stream after the crash and returns its length
+// and whether its ticket is closed.
+func checkRecovered(t *testing.T, s *Store, id string, durable uint64) (int, bool) {
 	t.Helper()
 	evs := collect(t, s, id, 0, 0)
 	if uint64(len(evs)) < durable {
@@ -159,7 +205,7 @@ func checkRecovered(t *testing.T, s *Store, id string, durable uint64) int {
 		t.Fatalf("%s: %d idempotency keys for %d messages", id, keys, len(clientIDs))
 	}
 	if len(evs) == 0 {
-		return 0
+		return 0, false
 	}
 	c, tk, err := s.Load(id)
 	if err != nil {
@@ -168,15 +214,12 @@ func checkRecovered(t *testing.T, s *Store, id string, durable uint64) int {
 	if c.LastSeq != uint64(len(evs)) {
 		t.Fatalf("%s: Load at %d, log at %d", id, c.LastSeq, len(evs))
 	}
-	var row engine.TicketRow
-	_ = s.Rows(func(r engine.TicketRow) error {
-		if r.ID == id {
-			row = r
-		}
-		return nil
-	})
-	if row.Version != c.LastSeq+tk.LastSeq {
-		t.Fatalf("%s: row at version %d, streams at %d+%d", id, row.Version, c.LastSeq, tk.LastSeq)
+	row, _, err := s.Row(id)
+	if err != nil || row.Version != c.LastSeq+tk.LastSeq {
+		t.Fatalf("%s: row at version %d (%v), streams at %d+%d", id, row.Version, err, c.LastSeq, tk.LastSeq)
 	}
-	return len(evs)
+	if (row.Status == engine.StatusClosed) != c.Ended {
+		t.Fatalf("%s: row %s, conversation ended: %v", id, row.Status, c.Ended)
+	}
+	return len(evs), c.Ended
 }

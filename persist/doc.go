@@ -15,9 +15,12 @@
 // conversations writing at once rather than being bounded by one fsync per
 // event.
 //
-// Start-up never needs to read every event ever written: Load reads the
-// newest snapshot and the events after it, and Rows reads the inbox index in
-// one range scan.
+// Start-up never needs to read every event ever written, nor every ticket:
+// Load reads the newest snapshot and the events after it, and ActiveRows
+// reads the rows of the open and snoozed tickets in one range scan. Closed
+// tickets are listed a page at a time by a range scan of an index ordered by
+// activity (ClosedRows), and counted by a count kept with them (rows.go). A
+// data directory of an earlier layout is migrated once, at Open (migrate.go).
 //
 // # What it must never do
 //
@@ -32,6 +35,9 @@
 //
 // # Layout
 //
-// Keys are described in keys.go, the event codec (protobuf wire format) and
-// its schema in codec.go.
+// Keys are described in keys.go. Stored values come in three formats, each
+// in its own file with its schema: events (event_codec.go) and inbox rows
+// (row_codec.go) in protobuf wire format, on the primitives of wire.go; every
+// other record (snapshots, configuration, profiles) as JSON after a format
+// byte (record.go).
 package persist

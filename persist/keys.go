@@ -16,25 +16,38 @@ import (
 //	c/<id>/e/<seq:8 BE>                conversation event
 //	t/<id>/e/<seq:8 BE>                ticket event
 //	s/c/<id>/snap                      snapshot of a conversation and its ticket
-//	x/row/<id>                         inbox row
+//	x/active/<id>                      inbox row of an open or snoozed ticket
+//	x/closed/<channel>/<assignee>/<at:8 BE><id>
+//	                                   a closed ticket in one of its views (rows.go)
+//	x/closedat/<id>                    → at:8 BE of a closed ticket's view keys
+//	x/count/closed/<shard:2 BE>        → number of closed tickets of a stream shard:8 BE
+//	x/row/<id>                         inbox row, before schema 2 (migrate.go)
 //	x/cid/<id>/<party>/<client id>     idempotency key → seq:8 BE
 //	x/open/<profile>/<channel>         open conversation id of a profile
 //	p/<id>/profile                     profile (without events)
 //	p/<id>/ev/<at:8 BE><event id>      profile event; at is unix nanos, sign bit flipped
 //	cfg/settings, cfg/faq/<id>, cfg/agent/<id>, cfg/token/<hash> → agent id, cfg/meta/<key>
+//
+// A time in a key is Unix nanoseconds with the sign bit flipped, so that keys
+// sort like times; an id after it is the key's last part and is written as
+// is, without its length, so that keys with the same time sort by id.
 const (
-	convPrefix    = "c/"
-	ticketPrefix  = "t/"
-	snapPrefix    = "s/c/"
-	rowPrefix     = "x/row/"
-	cidPrefix     = "x/cid/"
-	openPrefix    = "x/open/"
-	profilePrefix = "p/"
-	settingsKey   = "cfg/settings"
-	faqPrefix     = "cfg/faq/"
-	agentPrefix   = "cfg/agent/"
-	tokenPrefix   = "cfg/token/"
-	metaPrefix    = "cfg/meta/"
+	convPrefix     = "c/"
+	ticketPrefix   = "t/"
+	snapPrefix     = "s/c/"
+	activePrefix   = "x/active/"
+	closedPrefix   = "x/closed/"
+	closedAtPrefix = "x/closedat/"
+	countPrefix    = "x/count/closed/"
+	oldRowPrefix   = "x/row/"
+	cidPrefix      = "x/cid/"
+	openPrefix     = "x/open/"
+	profilePrefix  = "p/"
+	settingsKey    = "cfg/settings"
+	faqPrefix      = "cfg/faq/"
+	agentPrefix    = "cfg/agent/"
+	tokenPrefix    = "cfg/token/"
+	metaPrefix     = "cfg/meta/"
 )
 
 // part appends one length-prefixed variable part.

@@ -2,6 +2,7 @@ package persist
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -42,7 +43,8 @@ type Commit struct {
 	Events []engine.Event
 	// TicketEvents follow the same rule on the ticket stream.
 	TicketEvents []engine.TicketEvent
-	// Row, when non-nil, replaces the conversation's inbox row.
+	// Row, when non-nil, replaces the conversation's inbox row. A closed row
+	// moves the ticket from the active rows to the closed ones (rows.go).
 	Row *engine.TicketRow
 	// Open, when non-nil, sets or clears a profile's open conversation.
 	Open *OpenPointer
@@ -170,9 +172,9 @@ func (c *Commit) write(b *pebble.Batch) error {
 			}
 		}
 	}
-	if c.Row != nil {
+	if c.Row != nil && c.Row.Status != engine.StatusClosed { // a closed row needs stored state: closeRowLocked
 		buf = appendRow(buf[:0], c.Row)
-		if err := b.Set(appendKey(kb[:0], rowPrefix, c.Conversation), buf, nil); err != nil {
+		if err := b.Set(appendKey(kb[:0], activePrefix, c.Conversation), buf, nil); err != nil {
 			return err
 		}
 	}
@@ -195,7 +197,8 @@ func setRecord(b *pebble.Batch, k []byte, v any) error {
 // When c has conversation events, it returns the conversation's stream with
 // this append counted pending: the caller reports its fsync with synced.
 func (s *Store) checkAndApply(ctx context.Context, b *pebble.Batch, c *Commit) (*streamState, error) {
-	sh := &s.streams[partition(c.Conversation)]
+	shard := partition(c.Conversation)
+	sh := &s.streams[shard]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if err := ctx.Err(); err != nil {
@@ -227,6 +230,10 @@ func (s *Store) checkAndApply(ctx context.Context, b *pebble.Batch, c *Commit) (
 		return nil, fmt.Errorf("persist: snapshot of %s at %d/%d is ahead of the log (%d/%d)",
 			c.Conversation, sn.Conversation.LastSeq, sn.Ticket.LastSeq, convLast, tickLast)
 	}
+	closing, err := s.closeRowLocked(b, shard, c.Row)
+	if err != nil {
+		return nil, err
+	}
 	if c.Open != nil {
 		pm := &s.profiles[partition(c.Open.ProfileID)]
 		pm.Lock()
@@ -242,11 +249,30 @@ func (s *Store) checkAndApply(ctx context.Context, b *pebble.Batch, c *Commit) (
 	for _, h := range added {
 		conv.cids.add(h)
 	}
+	if closing {
+		sh.closed++
+		s.closedCount.Add(1)
+	}
 	if len(c.Events) == 0 {
 		return nil, nil
 	}
 	conv.pending.Add(1)
 	return conv, nil
+}
+
+// closeRowLocked adds to b the move of a closed row into the closed views
+// and, when it closes the ticket for the first time, the shard's new count
+// of closed tickets. It does nothing for another row. The caller holds the
+// lock of the shard and adds one to its count once b is applied.
+func (s *Store) closeRowLocked(b *pebble.Batch, shard int, r *engine.TicketRow) (first bool, err error) {
+	if r == nil || r.Status != engine.StatusClosed {
+		return false, nil
+	}
+	if first, err = s.closeRow(b, r); err != nil || !first {
+		return false, err
+	}
+	n := binary.BigEndian.AppendUint64(nil, s.streams[shard].closed+1)
+	return true, b.Set(countKey(shard), n, nil)
 }
 
 // checkDuplicates refuses a commit carrying a message whose client id is

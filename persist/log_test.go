@@ -86,12 +86,17 @@ func TestAppendDuplicate(t *testing.T) {
 	mustAppend(t, s, Commit{Conversation: "c2", Events: []engine.Event{started("p1"), message(2, engine.PartyShopper, "m1", "hi")}})
 }
 
+// countRows counts the active rows and the closed ones.
 func countRows(t *testing.T, s *Store) int {
 	n := 0
-	if err := s.Rows(func(engine.TicketRow) error { n++; return nil }); err != nil {
+	if err := s.ActiveRows(func(engine.TicketRow) error { n++; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	return n
+	closed, err := s.ClosedRows(ClosedQuery{Limit: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n + len(closed)
 }
 
 func TestAppendRowAndPointer(t *testing.T) {
@@ -103,7 +108,7 @@ func TestAppendRowAndPointer(t *testing.T) {
 		Open: &OpenPointer{ProfileID: "p1", Channel: engine.ChannelWebchat, Conversation: "c1"}})
 
 	var rows []engine.TicketRow
-	if err := s.Rows(func(r engine.TicketRow) error { rows = append(rows, r); return nil }); err != nil {
+	if err := s.ActiveRows(func(r engine.TicketRow) error { rows = append(rows, r); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(rows) != 1 || !reflect.DeepEqual(rows[0], row) || rows[0].Version != 2 {

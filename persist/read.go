@@ -134,22 +134,6 @@ func (s *Store) ClientIDSeq(id string, from engine.Party, clientID string) (uint
 	return seq, true, nil
 }
 
-// Rows calls fn for every inbox row, in one range scan; the inbox is rebuilt
-// from it at start-up. fn must not call Close.
-func (s *Store) Rows(fn func(engine.TicketRow) error) error {
-	if err := s.enter(); err != nil {
-		return err
-	}
-	defer s.leave()
-	return s.scan([]byte(rowPrefix), nil, false, func(k, v []byte) (bool, error) {
-		r, err := decodeRow(v)
-		if err != nil {
-			return false, fmt.Errorf("persist: row %q: %w", k, err)
-		}
-		return true, fn(r)
-	})
-}
-
 // OpenConversation returns the profile's open conversation on a channel, ""
 // if none.
 func (s *Store) OpenConversation(profileID string, ch engine.Channel) (string, error) {

@@ -84,7 +84,7 @@ func TestRowsStoredAndListed(t *testing.T) {
 	}
 	defer s.Close()
 	var got []engine.TicketRow
-	if err := s.Rows(func(r engine.TicketRow) error { got = append(got, r); return nil }); err != nil {
+	if err := s.ActiveRows(func(r engine.TicketRow) error { got = append(got, r); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {

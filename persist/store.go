@@ -103,14 +103,33 @@ type Store struct {
 	closeMu  sync.Mutex    // serialises Close; guards dbClosed
 	dbClosed bool
 
-	streams  [shards]streamShard
-	profiles [shards]sync.Mutex // guards x/open/<profile>/… compare-and-clear
-	cfgMu    sync.Mutex         // guards read-modify-write of cfg/agent + cfg/token
-	seed     maphash.Seed       // of the idempotency-key hashes in streamState
+	streams [shards]streamShard
+	// closedCount is the number of closed tickets, the sum of the shards'
+	// counts (rows.go).
+	closedCount atomic.Int64
+	profiles    [shards]sync.Mutex // guards x/open/<profile>/… compare-and-clear
+	cfgMu       sync.Mutex         // guards read-modify-write of cfg/agent + cfg/token
+	seed        maphash.Seed       // of the idempotency-key hashes in streamState
 }
 
-// Open opens (creating if needed) the store in opts.Dir.
+// Open opens (creating if needed) the store in opts.Dir. A directory
+// written by an earlier version is migrated to Schema first (migrate.go).
 func Open(opts Options) (*Store, error) {
+	s, err := openDB(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadClosedCount(); err != nil {
+		return nil, errors.Join(err, s.db.Close())
+	}
+	if err := s.migrate(); err != nil {
+		return nil, errors.Join(err, s.db.Close())
+	}
+	return s, nil
+}
+
+// openDB opens the Pebble database of a store, and nothing more.
+func openDB(opts Options) (*Store, error) {
 	opts.EnsureDefaults()
 	if opts.Dir == "" {
 		return nil, errors.New("persist: Options.Dir is required")
@@ -258,7 +277,13 @@ func (s *Store) scan(prefix, lower []byte, reverse bool, fn func(k, v []byte) (b
 	if lower == nil {
 		lower = prefix
 	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upperBound(prefix)})
+	return s.scanRange(lower, upperBound(prefix), reverse, fn)
+}
+
+// scanRange calls fn for every key in [lower, upper), in order (or reverse),
+// until fn returns false or an error.
+func (s *Store) scanRange(lower, upper []byte, reverse bool, fn func(k, v []byte) (bool, error)) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return fmt.Errorf("persist: iterate: %w", err)
 	}

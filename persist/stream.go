@@ -29,6 +29,7 @@ func (s streamID) String() string { return string(s.kind) + "/" + s.id }
 type streamShard struct {
 	mu      sync.Mutex
 	streams map[streamID]*streamState
+	closed  uint64 // tickets of the shard's streams closed, as stored
 }
 
 // streamState is what the checks of one stream need, as stored. Only
