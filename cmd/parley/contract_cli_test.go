@@ -45,7 +45,7 @@ func cliBin(t *testing.T) string {
 }
 
 // cliEnv is this process's environment without PARLEY_* variables, plus extra.
-func cliEnv(extra ...string) []string { return append(benchChildEnv(), extra...) }
+func cliEnv(extra ...string) []string { return append(childEnv(), extra...) }
 
 // cliRun runs the binary to completion in dir and returns its output and exit code.
 func cliRun(t *testing.T, dir string, env []string, args ...string) (stdout, stderr string, code int) {

@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 // The end of a --kills run: the verification of every conversation against
 // what the tool was told while the server was killed and restarted, and the
@@ -19,8 +19,8 @@ import (
 	"time"
 )
 
-// benchChaosReport is the report's chaos section; its JSON names are stable.
-type benchChaosReport struct {
+// ChaosReport is the report's chaos section; its JSON names are stable.
+type ChaosReport struct {
 	Kills                 int       `json:"kills"`
 	Restarts              int       `json:"restarts"`
 	KillAtSeconds         []float64 `json:"kill_at_seconds"`        // into the load
@@ -217,7 +217,7 @@ func (ch *benchChaos) fillReport(t *benchChaosTally, took time.Duration) {
 }
 
 // writeChaos prints the chaos section of the table.
-func (rep *benchReport) writeChaos(w io.Writer) {
+func (rep *Report) writeChaos(w io.Writer) {
 	cr := rep.Chaos
 	if cr == nil {
 		return

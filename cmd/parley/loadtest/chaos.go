@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 // Crash chaos (`parley bench --kills N`): during the load the tool kills the
 // server it spawned with SIGKILL N times, restarts it on the same data
@@ -31,19 +31,18 @@ const (
 	benchChaosMinUp      = time.Second            // the server serves at least this long after a restart before the next kill
 	benchChaosBackoffMin = 50 * time.Millisecond  // first redial or retry delay after a failure
 	benchChaosBackoffMax = 500 * time.Millisecond // the delay doubles up to this
-	benchChaosMaxKills   = 1000
-	benchChaosBindTries  = 50               // restarts refused with "address already in use", 100 ms apart
-	benchChaosVerifyConc = 32               // ticket reads at once during the verification
-	benchChaosCatchUp    = 10 * time.Second // a socket's wait for its log's last event during the verification
+	benchChaosBindTries  = 50                     // restarts refused with "address already in use", 100 ms apart
+	benchChaosVerifyConc = 32                     // ticket reads at once during the verification
+	benchChaosCatchUp    = 10 * time.Second       // a socket's wait for its log's last event during the verification
 )
 
 // benchChaosCheck validates --kills against the rest of the command line.
-func benchChaosCheck(c benchConfig) error {
+func benchChaosCheck(c Config) error {
 	switch {
 	case c.Kills == 0:
 		return nil
-	case c.Kills < 0 || c.Kills > benchChaosMaxKills:
-		return fmt.Errorf("--kills must be 0..%d", benchChaosMaxKills)
+	case c.Kills < 0 || c.Kills > MaxKills:
+		return fmt.Errorf("--kills must be 0..%d", MaxKills)
 	case c.Addr != "":
 		return errors.New("--kills restarts the server, so it needs one the tool spawns: it cannot be used with --addr")
 	case c.Duration < time.Duration(c.Kills+1)*benchChaosMinUp:
@@ -291,7 +290,7 @@ func (ch *benchChaos) closedStep(ctx context.Context, sh *benchShopper) {
 			ch.send(sh, cid, true)
 		}
 	default:
-		_ = sh.await(ctx, benchMaxDuration, func() bool { return sh.inflightRes != 0 })
+		_ = sh.await(ctx, MaxDuration, func() bool { return sh.inflightRes != 0 })
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"context"
@@ -66,7 +66,7 @@ func (r *benchRun) connectPhase(ctx context.Context) error {
 	rep := &r.rep.Connect
 	rep.Connected, rep.WallSeconds = int(n), benchRound(wall.Seconds())
 	rep.PerSecond = benchRound(float64(n) / wall.Seconds())
-	rep.benchLatency = r.connect.latency()
+	rep.Latency = r.connect.latency()
 	r.logf("connected %d of %d shoppers in %v", n, c.Shoppers, wall.Round(time.Millisecond))
 	if n == 0 {
 		return errors.New("no shopper could connect")
@@ -113,7 +113,7 @@ func (r *benchRun) live() []*benchShopper {
 // a lost ack, an agent reply accepted and never delivered a lost reply.
 func (r *benchRun) loadPhase(ctx context.Context) error {
 	c := r.cfg
-	if err := r.agents.create(ctx, c.Agents); err != nil {
+	if err := r.agents.create(ctx, c.agents()); err != nil {
 		return err
 	}
 	live := r.live()
@@ -305,7 +305,7 @@ func (r *benchRun) resumePhase(ctx context.Context) error {
 	rs := &r.rep.Resume
 	rs.Shoppers, rs.Resumed, rs.ReplayedEvents = len(live), int(r.connected.Load()), replayed.Load()
 	rs.WallSeconds, rs.PerSecond = benchRound(wall.Seconds()), benchRound(float64(rs.Resumed)/wall.Seconds())
-	rs.benchLatency = r.resume.latency()
+	rs.Latency = r.resume.latency()
 	if pid := r.serverPID(); pid > 0 {
 		if v, err := benchProcRSS(pid); err == nil {
 			r.rep.Server.RSSEndKB = v
