@@ -48,7 +48,7 @@ type Options struct {
 	// TLS, no proxy) and keeps no idle connection.
 	Direct bool
 
-	// NetDial, with Direct, dials the TCP connection. Default: a
+	// NetDial, with Direct, dials the TCP connection. Default (nil): a
 	// net.Dialer without TCP keep-alive, whose setsockopt calls were a
 	// third of a loopback dial's system calls.
 	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -86,9 +86,6 @@ func (o *Options) EnsureDefaults() *Options {
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = http.DefaultClient
-	}
-	if o.NetDial == nil {
-		o.NetDial = loopbackDialer.DialContext
 	}
 	if o.ReadLimit == 0 {
 		o.ReadLimit = DefaultReadLimit
@@ -139,7 +136,9 @@ type message struct {
 	b   []byte
 }
 
-var loopbackDialer = net.Dialer{KeepAlive: -1}
+// directClient sends the upgrade requests of Options.Direct with the
+// default NetDial.
+var directClient = &http.Client{Transport: &directTransport{dial: (&net.Dialer{KeepAlive: -1}).DialContext}}
 
 // Dial opens a shopper socket at url (ws://host:port/ws) and starts its
 // reader. ctx bounds the dial and the upgrade, not the socket. A refused
@@ -159,8 +158,11 @@ func Dial(ctx context.Context, url string, opts *Options) (*Conn, error) {
 		header.Set("Origin", o.Origin)
 	}
 	client := o.HTTPClient
-	if o.Direct {
+	switch {
+	case o.Direct && o.NetDial != nil:
 		client = &http.Client{Transport: &directTransport{dial: o.NetDial}}
+	case o.Direct:
+		client = directClient
 	}
 	ws, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{
 		HTTPClient:      client,

@@ -306,13 +306,13 @@ func (ch *benchChaos) send(sh *benchShopper, cid string, closedLoop bool) {
 	_ = sh.write(benchSendFrame(cid))
 }
 
-func (sh *benchShopper) deadChan() chan struct{} {
+func (sh *benchShopper) deadChan() <-chan struct{} {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	return sh.dead
 }
 
-func benchClosed(c chan struct{}) bool {
+func benchClosed(c <-chan struct{}) bool {
 	select {
 	case <-c:
 		return true

@@ -255,16 +255,10 @@ func (r *benchRun) resumePhase(ctx context.Context) error {
 	live := r.live()
 	r.phase.Store("resume")
 	for _, sh := range live {
-		sh.mu.Lock()
-		sh.closing = true
-		ws := sh.ws
-		sh.mu.Unlock()
-		if ws != nil {
-			_ = ws.CloseNow()
-		}
+		sh.drop()
 	}
 	for _, sh := range live {
-		sh.readers.Wait()
+		sh.wait()
 	}
 	r.connected.Store(0)
 	r.rep.Resume.MissedReplies = r.postMissed(ctx)
@@ -347,16 +341,10 @@ func (r *benchRun) postMissed(ctx context.Context) int64 {
 // idempotent.
 func (r *benchRun) closeShoppers() {
 	for _, sh := range r.shoppers {
-		sh.mu.Lock()
-		sh.closing = true
-		ws := sh.ws
-		sh.mu.Unlock()
-		if ws != nil {
-			_ = ws.CloseNow()
-		}
+		sh.drop()
 	}
 	for _, sh := range r.shoppers {
-		sh.readers.Wait()
+		sh.wait()
 	}
 	r.connected.Store(0)
 }

@@ -98,8 +98,6 @@ func (r *benchRun) run(ctx context.Context) (err error) {
 
 	r.apiTr = &http.Transport{Proxy: nil, MaxIdleConns: c.agents() + 16, MaxIdleConnsPerHost: c.agents() + 16, IdleConnTimeout: time.Minute}
 	r.api = &http.Client{Transport: r.apiTr, Timeout: 30 * time.Second}
-	// coder/websocket wants a client without a Timeout: the socket outlives the dial.
-	r.wsHTTP = &http.Client{Transport: newUpgradeTransport()}
 	defer r.apiTr.CloseIdleConnections()
 
 	if err := r.target(ctx); err != nil {
