@@ -57,10 +57,11 @@ type Options struct {
 	// the socket (close 1009). Default: DefaultReadLimit; -1: no limit.
 	ReadLimit int64
 
-	// QueueLimit is the number of frames held for Read. When it is
+	// QueueLimit is the number of frames queued for Read. When it is
 	// reached, the reader stops reading until Read takes one, and the
 	// server, in time, drops a client that reads too slowly: the memory a
-	// Conn holds is bounded, never the server's patience. Default:
+	// Conn holds is bounded, never the server's patience. (The frames a
+	// wait reads past are held apart, beyond it: see Drain.) Default:
 	// DefaultQueueLimit.
 	QueueLimit int
 
@@ -272,6 +273,21 @@ func (c *Conn) ReadMessage(ctx context.Context) (websocket.MessageType, []byte, 
 			return 0, nil, ctx.Err()
 		}
 	}
+}
+
+// Drain discards every frame waiting for Read, and returns how many there
+// were. The frames a wait (SendMessage…) reads past are held for Read
+// beyond QueueLimit: a client that waits for answers and never reads the
+// rest drains them now and then.
+func (c *Conn) Drain() int {
+	n := len(c.held)
+	c.held = nil
+	c.mu.Lock()
+	n += len(c.queue)
+	c.queue = nil
+	c.mu.Unlock()
+	signal(c.room)
+	return n
 }
 
 // Read returns the next frame from the queue, decoded (see ReadMessage). A

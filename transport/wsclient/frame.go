@@ -69,30 +69,45 @@ type Agent struct {
 
 // Welcome answers hello.
 type Welcome struct {
-	Visitor struct {
-		LoggedIn  bool    `json:"logged_in"`
-		ProfileID *string `json:"profile_id"`
-		Name      *string `json:"name"`
-	} `json:"visitor"`
-	Chat struct {
-		Enabled  bool   `json:"enabled"`
-		CanStart bool   `json:"can_start"`
-		Reason   string `json:"reason"`
-	} `json:"chat"`
-	FAQs []struct {
-		ID       string `json:"id"`
-		Question string `json:"question"`
-	} `json:"faqs"`
-	Links struct {
-		Terms   *string `json:"terms"`
-		Privacy *string `json:"privacy"`
-	} `json:"links"`
-	Office struct {
-		Open    bool    `json:"open"`
-		Message *string `json:"message"`
-	} `json:"office"`
+	Visitor Visitor `json:"visitor"`
+	Chat    Chat    `json:"chat"`
+	FAQs    []FAQ   `json:"faqs"` // the published ones, in order
+	Links   Links   `json:"links"`
+	Office  Office  `json:"office"`
 	// Conversation is the visitor's open conversation, nil when none.
 	Conversation *OpenConversation `json:"conversation"`
+}
+
+// Visitor is who the server takes the socket's visitor for.
+type Visitor struct {
+	LoggedIn  bool    `json:"logged_in"`
+	ProfileID *string `json:"profile_id"` // nil for an anonymous visitor
+	Name      *string `json:"name"`
+}
+
+// Chat says whether the visitor may start a live chat, and why not.
+type Chat struct {
+	Enabled  bool   `json:"enabled"`
+	CanStart bool   `json:"can_start"`
+	Reason   string `json:"reason"`
+}
+
+// FAQ is a question the widget offers; faq.pick with its ID answers it.
+type FAQ struct {
+	ID       string `json:"id"`
+	Question string `json:"question"`
+}
+
+// Links are the store's terms and privacy pages.
+type Links struct {
+	Terms   *string `json:"terms"`
+	Privacy *string `json:"privacy"`
+}
+
+// Office says whether the support team is in.
+type Office struct {
+	Open    bool    `json:"open"`
+	Message *string `json:"message"`
 }
 
 // OpenConversation is welcome.conversation.

@@ -365,3 +365,35 @@ func TestOnFrameAndOnClose(t *testing.T) {
 		t.Errorf("Read got %s, which OnFrame handled", f.Raw)
 	}
 }
+
+// Drain discards what a client that only waits for answers never reads:
+// the echoes SendMessage read past, and what is queued.
+func TestDrain(t *testing.T) {
+	s := start(t, transport.Config{})
+	c := dial(t, s.url, nil)
+	ctx := ctxWait(t)
+	if _, err := c.Hello(ctx, mint(t, "p-drain"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.StartChat(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, cid := range []string{"m1", "m2", "m3"} {
+		if _, err := c.SendMessage(ctx, wsclient.Message{ClientID: cid, Text: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each echo came before its ack, or comes soon after it.
+	for deadline := time.Now().Add(wait); ; time.Sleep(10 * time.Millisecond) {
+		if n := c.Drain(); n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nothing to drain after three messages")
+		}
+	}
+	ack, err := c.SendMessage(ctx, wsclient.Message{ClientID: "m4", Text: "x"})
+	if err != nil || ack.Seq != 5 {
+		t.Fatalf("after a drain: %+v %v", ack, err)
+	}
+}
