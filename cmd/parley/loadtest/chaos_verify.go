@@ -127,32 +127,7 @@ func (ch *benchChaos) verifyOne(ctx context.Context, sh *benchShopper, replies m
 		return
 	}
 	n := uint64(len(log.Events))
-	stored := map[string]uint64{} // "from/client_id" → seq
-	for i, e := range log.Events {
-		if e.Seq != uint64(i+1) {
-			fail("verify_seq_gap", "event %d of %d has seq %d: the log is not 1..N", i+1, n, e.Seq)
-		}
-		cid := e.Event.ClientID
-		if e.Event.Kind != "message" || cid == "" {
-			continue
-		}
-		key := e.Event.From + "/" + cid
-		if prev, dup := stored[key]; dup {
-			fail("verify_duplicate", "%s message %s stored twice, at seq %d and %d", e.Event.From, cid, prev, e.Seq)
-			continue
-		}
-		stored[key] = e.Seq
-		switch e.Event.From {
-		case "shopper":
-			if k, err := strconv.Atoi(strings.TrimPrefix(cid, "m")); err != nil || !strings.HasPrefix(cid, "m") || k < 1 || k > msgN {
-				fail("verify_unknown_message", "seq %d holds shopper message %s, which this shopper never sent", e.Seq, cid)
-			}
-		case "agent":
-			if tried[cid] != conv {
-				fail("verify_unknown_message", "seq %d holds agent reply %s, never posted to this conversation", e.Seq, cid)
-			}
-		}
-	}
+	stored := benchStoredMessages(log, conv, msgN, tried, fail)
 	t.convs.Add(1)
 	t.events.Add(int64(n))
 	for _, cid := range slices.Sorted(maps.Keys(acks)) {
@@ -188,6 +163,40 @@ func (ch *benchChaos) verifyOne(ctx context.Context, sh *benchShopper, replies m
 	if len(probes) > 0 {
 		fail("resend_unanswered", "%v, acknowledged and sent again after a restart, got no answer", probes)
 	}
+}
+
+// benchStoredMessages checks that conv's log runs 1..N, with no message stored
+// twice and none the tool never sent, and returns where each message is:
+// "from/client_id" → seq.
+func benchStoredMessages(log benchTicketLog, conv string, msgN int, tried map[string]string, fail func(kind, format string, args ...any)) map[string]uint64 {
+	n := len(log.Events)
+	stored := map[string]uint64{}
+	for i, e := range log.Events {
+		if e.Seq != uint64(i+1) {
+			fail("verify_seq_gap", "event %d of %d has seq %d: the log is not 1..N", i+1, n, e.Seq)
+		}
+		cid := e.Event.ClientID
+		if e.Event.Kind != "message" || cid == "" {
+			continue
+		}
+		key := e.Event.From + "/" + cid
+		if prev, dup := stored[key]; dup {
+			fail("verify_duplicate", "%s message %s stored twice, at seq %d and %d", e.Event.From, cid, prev, e.Seq)
+			continue
+		}
+		stored[key] = e.Seq
+		switch e.Event.From {
+		case "shopper":
+			if k, err := strconv.Atoi(strings.TrimPrefix(cid, "m")); err != nil || !strings.HasPrefix(cid, "m") || k < 1 || k > msgN {
+				fail("verify_unknown_message", "seq %d holds shopper message %s, which this shopper never sent", e.Seq, cid)
+			}
+		case "agent":
+			if tried[cid] != conv {
+				fail("verify_unknown_message", "seq %d holds agent reply %s, never posted to this conversation", e.Seq, cid)
+			}
+		}
+	}
+	return stored
 }
 
 func (ch *benchChaos) fillReport(t *benchChaosTally, took time.Duration) {
