@@ -110,8 +110,8 @@ func (e *HandshakeError) Error() string {
 }
 
 // Conn is one shopper socket and its reader. Writes may come from any
-// goroutine; Read and the methods that wait for an answer (Hello,
-// StartChat, SendMessage) are for one goroutine at a time.
+// goroutine; Read, ReadMessage, Drain and the methods that wait for an
+// answer (Hello, StartChat, SendMessage) are for one goroutine at a time.
 type Conn struct {
 	ws      *websocket.Conn
 	onFrame func([]byte) bool
