@@ -68,7 +68,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFrame$$' -fuzztime $(FUZZTIME) ./transport
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) ./transport
 	$(GO) test -run '^$$' -fuzz '^FuzzAppendJSONString$$' -fuzztime $(FUZZTIME) ./transport
-	$(GO) test -run '^$$' -fuzz '^FuzzBenchDecodeFrame$$' -fuzztime $(FUZZTIME) ./cmd/parley
+	$(GO) test -run '^$$' -fuzz '^FuzzBenchDecodeFrame$$' -fuzztime $(FUZZTIME) ./cmd/parley/loadtest
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

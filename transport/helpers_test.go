@@ -22,6 +22,7 @@ import (
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/persist"
 	"github.com/parley-chat/parley/transport/identity"
+	"github.com/parley-chat/parley/transport/wsclient"
 )
 
 var errTimeout = errors.New("timed out waiting for a frame")
@@ -116,41 +117,21 @@ func token(t testing.TB, profile, name string) string {
 
 // client is a shopper's socket as a test drives it.
 type client struct {
-	t      testing.TB
-	ws     *websocket.Conn
-	frames chan []byte
-	err    chan error
-}
-
-// pump reads on its own goroutine: a Read whose context expires closes a
-// coder/websocket connection, so waits with a timeout happen on channels.
-func (c *client) pump() {
-	for {
-		_, b, err := c.ws.Read(context.Background())
-		if err != nil {
-			c.err <- err
-			close(c.frames)
-			return
-		}
-		c.frames <- b
-	}
+	t    testing.TB
+	conn *wsclient.Conn
+	ws   *websocket.Conn // conn's socket, for tests that write to it or close it themselves
 }
 
 func (h *harness) dial(header http.Header) *client {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ws, resp, err := websocket.Dial(ctx, h.wsURL(), &websocket.DialOptions{HTTPHeader: header})
+	conn, err := wsclient.Dial(ctx, h.wsURL(), &wsclient.Options{Header: header})
 	if err != nil {
-		h.t.Fatalf("dial: %v (%v)", err, resp)
+		h.t.Fatalf("dial: %v", err)
 	}
-	c := &client{t: h.t, ws: ws, frames: make(chan []byte, 1024), err: make(chan error, 1)}
-	go c.pump()
-	h.t.Cleanup(func() {
-		_ = ws.CloseNow()
-		for range c.frames {
-		}
-	})
+	c := &client{t: h.t, conn: conn, ws: conn.Socket()}
+	h.t.Cleanup(conn.Close)
 	return c
 }
 
@@ -185,24 +166,21 @@ func (c *client) sendRaw(typ websocket.MessageType, b []byte) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.ws.Write(ctx, typ, b); err != nil {
+	if err := c.conn.WriteMessage(ctx, typ, b); err != nil {
 		c.t.Fatalf("write: %v", err)
 	}
 }
 
 // next reads one frame or returns the read error.
 func (c *client) next(d time.Duration) (frame, error) {
-	var b []byte
-	select {
-	case got, ok := <-c.frames:
-		if !ok {
-			err := <-c.err
-			c.err <- err
-			return nil, err
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	_, b, err := c.conn.ReadMessage(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, errTimeout
 		}
-		b = got
-	case <-time.After(d):
-		return nil, errTimeout
+		return nil, err
 	}
 	var f frame
 	dec := json.NewDecoder(bytes.NewReader(b))

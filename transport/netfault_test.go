@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/parley-chat/parley/transport/wsclient"
 )
 
 // This file puts a faulty network between the clients and the server (S12):
@@ -406,12 +406,12 @@ func (s *faultShopper) finished() bool {
 // otherwise once the run stops and no message waits for its ack.
 func (s *faultShopper) session(until uint64) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	ws, _, err := websocket.Dial(ctx, "ws://"+s.r.proxy.addr()+"/ws", &websocket.DialOptions{HTTPClient: s.r.wsHTTP})
+	ws, err := wsclient.Dial(ctx, "ws://"+s.r.proxy.addr()+"/ws", &wsclient.Options{HTTPClient: s.r.wsHTTP})
 	cancel()
 	if err != nil {
 		return false
 	}
-	defer func() { _ = ws.CloseNow() }()
+	defer ws.Close()
 	s.sockets++
 	s.sentHere, s.startHere = false, false
 	hello := frame{"type": "hello", "token": s.tok}
@@ -477,21 +477,17 @@ func (s *faultShopper) session(until uint64) bool {
 	}
 }
 
-func (s *faultShopper) write(ws *websocket.Conn, f frame) bool {
-	b, err := json.Marshal(f)
-	if err != nil {
-		panic(err)
-	}
+func (s *faultShopper) write(ws *wsclient.Conn, f frame) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	return ws.Write(ctx, websocket.MessageText, b) == nil
+	return ws.Send(ctx, f) == nil
 }
 
 // read reads one frame; false when the socket died. A live socket that says
 // nothing for faultStall while a frame is due has lost it.
-func (s *faultShopper) read(ws *websocket.Conn, until uint64) (frame, bool) {
+func (s *faultShopper) read(ws *wsclient.Conn, until uint64) (frame, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), faultStall)
-	typ, b, err := ws.Read(ctx)
+	typ, b, err := ws.ReadMessage(ctx)
 	expired := ctx.Err() == context.DeadlineExceeded
 	cancel()
 	if err != nil {
@@ -510,7 +506,7 @@ func (s *faultShopper) read(ws *websocket.Conn, until uint64) (frame, bool) {
 		// message's end). Such a socket is dead: its next read fails. A frame
 		// that is not JSON on a socket that lives on is the server's fault.
 		ctx, cancel := context.WithTimeout(context.Background(), faultStall)
-		_, _, next := ws.Read(ctx)
+		_, _, next := ws.ReadMessage(ctx)
 		cancel()
 		if next == nil {
 			s.fail("non-JSON frame %q (%v) on a live socket: %v", b, typ, err)

@@ -13,10 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/transport/identity"
+	"github.com/parley-chat/parley/transport/wsclient"
 )
 
 // The backup test (O6) runs the real binary, keeps shoppers sending
@@ -185,77 +184,42 @@ func backupShopper(ctx context.Context, t *testing.T, addr string, i int, traffi
 		return
 	}
 	dctx, dcancel := context.WithTimeout(ctx, backupWait)
-	ws, _, err := websocket.Dial(dctx, "ws://"+addr+"/ws", nil)
+	ws, err := wsclient.Dial(dctx, "ws://"+addr+"/ws", nil)
 	dcancel()
 	if err != nil {
 		t.Errorf("shopper %d: dial: %v", i, err)
 		return
 	}
-	defer ws.CloseNow()
-	ws.SetReadLimit(1 << 20)
-	send := func(v any) error {
-		b, _ := json.Marshal(v)
-		return ws.Write(ctx, websocket.MessageText, b)
-	}
-	// read skips frames until want accepts one; an error frame fails it.
-	read := func(want func(crashFrame) bool) (crashFrame, error) {
-		for {
-			_, b, err := ws.Read(ctx)
-			if err != nil {
-				return crashFrame{}, err
-			}
-			var f crashFrame
-			if err := json.Unmarshal(b, &f); err != nil {
-				return f, fmt.Errorf("frame %q: %v", b, err)
-			}
-			if f.Type == "error" {
-				return f, fmt.Errorf("error frame %s: %s", f.Code, f.Message)
-			}
-			if want(f) {
-				return f, nil
-			}
-		}
-	}
+	defer ws.Close()
 	fail := func(what string, err error) {
 		if ctx.Err() == nil {
 			t.Errorf("shopper %d: %s: %v", i, what, err)
 		}
 	}
-	if err := send(map[string]any{"type": "hello", "token": tok}); err != nil {
+	if _, err := ws.Hello(ctx, tok, nil); err != nil {
 		fail("hello", err)
 		return
 	}
-	if _, err := read(func(f crashFrame) bool { return f.Type == "welcome" }); err != nil {
-		fail("welcome", err)
-		return
-	}
-	if err := send(map[string]any{"type": "chat.start"}); err != nil {
-		fail("chat.start", err)
-		return
-	}
-	started, err := read(func(f crashFrame) bool { return f.Type == "event" && f.Event.Kind == "started" })
+	started, err := ws.StartChat(ctx)
 	if err != nil {
 		fail("started", err)
 		return
 	}
-	conv := started.convID()
+	conv := started.Conversation
 	for n := 1; ctx.Err() == nil; n++ {
 		cid := fmt.Sprintf("b%02d-m%05d", i, n)
 		text := fmt.Sprintf("shopper %d, message %d", i, n)
-		if err := send(map[string]any{"type": "message.send", "client_id": cid, "text": text}); err != nil {
-			fail("send "+cid, err)
-			return
-		}
-		ack, err := read(func(f crashFrame) bool { return f.Type == "ack" && f.ClientID == cid })
+		ack, err := ws.SendMessage(ctx, wsclient.Message{ClientID: cid, Text: text})
 		if err != nil {
 			fail("ack of "+cid, err)
 			return
 		}
-		if ack.convID() != conv || ack.Seq == 0 {
-			t.Errorf("shopper %d: ack of %s names seq %d of %q, expected a seq of %q", i, cid, ack.Seq, ack.convID(), conv)
+		if ack.Conversation != conv || ack.Seq == 0 {
+			t.Errorf("shopper %d: ack of %s names seq %d of %q, expected a seq of %q", i, cid, ack.Seq, ack.Conversation, conv)
 			return
 		}
 		traffic.record(i, cid, backupAck{conv: conv, text: text, seq: ack.Seq})
+		ws.Drain() // the echoes are not this test's business
 	}
 }
 

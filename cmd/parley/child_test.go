@@ -2,7 +2,9 @@ package main
 
 import (
 	"net/http"
+	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -23,7 +25,7 @@ func startChild(t *testing.T, bin string, args ...string) *serveChild {
 	t.Helper()
 	c := &serveChild{logs: &syncBuffer{}, done: make(chan struct{})}
 	c.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
-	c.cmd.Env = benchChildEnv() // without PARLEY_*: a developer's settings do not change the child
+	c.cmd.Env = childEnv() // without PARLEY_*: a developer's settings do not change the child
 	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -86,4 +88,16 @@ func (c *serveChild) stop(t *testing.T) {
 	if code := c.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Fatalf("exit %d after SIGTERM (%v):\n%s", code, c.cmd.ProcessState, c.logs.String())
 	}
+}
+
+// childEnv is this process's environment without PARLEY_*, so that a
+// developer's settings do not change a child the tests start.
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PARLEY_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

@@ -39,7 +39,7 @@ func cliCredentials(t *testing.T, logs string) (secret, admin string) {
 func cliWelcomeFAQs(t *testing.T, addr string) []string {
 	t.Helper()
 	ws, f := cliHello(t, addr, nil)
-	defer ws.CloseNow()
+	defer ws.Close()
 	if f.Type != "welcome" {
 		t.Fatalf("anonymous hello: %+v", f)
 	}
@@ -114,7 +114,7 @@ func TestContractCLIZeroFlagDemo(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), cliWait)
 		defer cancel()
 		for {
-			if _, _, err := ws.Read(ctx); err != nil {
+			if _, _, err := ws.ReadMessage(ctx); err != nil {
 				closed <- err
 				return
 			}
@@ -126,7 +126,7 @@ func TestContractCLIZeroFlagDemo(t *testing.T) {
 	if err := <-closed; websocket.CloseStatus(err) != websocket.StatusGoingAway {
 		t.Errorf("socket on SIGTERM: %v, want close 1001", err)
 	}
-	ws.CloseNow()
+	ws.Close()
 
 	// The next zero-flag start from the same folder keeps both credentials
 	// (tokens minted before still work) and does not seed the FAQs again.
@@ -295,7 +295,7 @@ func TestContractCLIBackup(t *testing.T) {
 			t.Fatalf("waiting for the ack: %+v %v", ack, err)
 		}
 	}
-	ws.CloseNow()
+	ws.Close()
 	var conv string
 	if err := json.Unmarshal(ack.Conversation, &conv); err != nil || conv == "" || ack.Seq == 0 {
 		t.Fatalf("ack %+v", ack)

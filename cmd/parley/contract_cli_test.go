@@ -30,6 +30,7 @@ import (
 
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/transport/identity"
+	"github.com/parley-chat/parley/transport/wsclient"
 )
 
 // cliWait bounds every wait for something the binary should do.
@@ -45,7 +46,7 @@ func cliBin(t *testing.T) string {
 }
 
 // cliEnv is this process's environment without PARLEY_* variables, plus extra.
-func cliEnv(extra ...string) []string { return append(benchChildEnv(), extra...) }
+func cliEnv(extra ...string) []string { return append(childEnv(), extra...) }
 
 // cliRun runs the binary to completion in dir and returns its output and exit code.
 func cliRun(t *testing.T, dir string, env []string, args ...string) (stdout, stderr string, code int) {
@@ -198,46 +199,39 @@ type cliFrame struct {
 
 // cliDial opens /ws with the given Origin header ("" for none) and returns
 // the socket, or the HTTP status of the refusal.
-func cliDial(t *testing.T, addr, origin string) (*websocket.Conn, int) {
+func cliDial(t *testing.T, addr, origin string) (*wsclient.Conn, int) {
 	t.Helper()
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
-	opts := &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}, HTTPHeader: http.Header{}}
-	if origin != "" {
-		opts.HTTPHeader.Set("Origin", origin)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), cliWait)
 	defer cancel()
-	ws, resp, err := websocket.Dial(ctx, "ws://"+addr+"/ws", opts)
+	ws, err := wsclient.Dial(ctx, "ws://"+addr+"/ws", &wsclient.Options{HTTPClient: &http.Client{Transport: tr}, Origin: origin})
 	if err != nil {
-		if resp == nil {
+		var refused *wsclient.HandshakeError
+		if !errors.As(err, &refused) {
 			t.Fatalf("dial with Origin %q: %v", origin, err)
 		}
-		return nil, resp.StatusCode
+		return nil, refused.StatusCode
 	}
-	t.Cleanup(func() { _ = ws.CloseNow() })
+	t.Cleanup(ws.Close)
 	return ws, http.StatusSwitchingProtocols
 }
 
-func cliSend(t *testing.T, ws *websocket.Conn, v any) {
+func cliSend(t *testing.T, ws *wsclient.Conn, v any) {
 	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), cliWait)
 	defer cancel()
-	if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
-		t.Fatalf("write %s: %v", b, err)
+	if err := ws.Send(ctx, v); err != nil {
+		t.Fatalf("write %v: %v", v, err)
 	}
 }
 
 // cliRead returns the next frame, or the error that ended the socket.
-func cliRead(t *testing.T, ws *websocket.Conn) (cliFrame, error) {
+func cliRead(t *testing.T, ws *wsclient.Conn) (cliFrame, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cliWait)
 	defer cancel()
-	_, b, err := ws.Read(ctx)
+	_, b, err := ws.ReadMessage(ctx)
 	if err != nil {
 		return cliFrame{}, err
 	}
@@ -250,7 +244,7 @@ func cliRead(t *testing.T, ws *websocket.Conn) (cliFrame, error) {
 
 // cliHello dials without an Origin, says hello with token (nil: anonymous)
 // and returns the socket and the first frame.
-func cliHello(t *testing.T, addr string, token any) (*websocket.Conn, cliFrame) {
+func cliHello(t *testing.T, addr string, token any) (*wsclient.Conn, cliFrame) {
 	t.Helper()
 	ws, code := cliDial(t, addr, "")
 	if ws == nil {
@@ -268,7 +262,7 @@ func cliHello(t *testing.T, addr string, token any) (*websocket.Conn, cliFrame) 
 func cliLoggedIn(t *testing.T, addr, token, sub string) {
 	t.Helper()
 	ws, f := cliHello(t, addr, token)
-	defer ws.CloseNow()
+	defer ws.Close()
 	if f.Type != "welcome" || !f.Visitor.LoggedIn || f.Visitor.ProfileID == nil || *f.Visitor.ProfileID != sub {
 		t.Errorf("hello with a token for %q: first frame %+v, want a welcome of that logged-in visitor", sub, f)
 	}
@@ -278,7 +272,7 @@ func cliLoggedIn(t *testing.T, addr, token, sub string) {
 func cliRefused(t *testing.T, addr, token string) {
 	t.Helper()
 	ws, f := cliHello(t, addr, token)
-	defer ws.CloseNow()
+	defer ws.Close()
 	if f.Type != "error" || f.Code != "unauthorized" {
 		t.Errorf("hello with a token of the wrong secret: first frame %+v, want error unauthorized", f)
 	}
@@ -380,7 +374,7 @@ func TestContractCLIToken(t *testing.T) {
 		f.Visitor.Name == nil || *f.Visitor.Name != "Ada Lovelace" {
 		t.Errorf("hello with the `parley token` token: %+v", f)
 	}
-	ws.CloseNow()
+	ws.Close()
 	cliLoggedIn(t, p.addr, goTok, "cust_44")
 	cliRefused(t, p.addr, cliMint(t, "another-secret", "cust_42"))
 	if code := p.sigterm(t); code != 0 {
@@ -430,13 +424,13 @@ func cliServeCheck(t *testing.T, p *cliProc, secret, wrongSecret, admin, wrongAd
 		if ws, code := cliDial(t, p.addr, o); ws == nil {
 			t.Errorf("Origin %s: HTTP %d, want the socket (it is allowed)", o, code)
 		} else {
-			ws.CloseNow()
+			ws.Close()
 		}
 	}
 	for _, o := range refused {
 		if ws, code := cliDial(t, p.addr, o); code != http.StatusForbidden {
 			if ws != nil {
-				ws.CloseNow()
+				ws.Close()
 			}
 			t.Errorf("Origin %s: HTTP %d, want 403 (it is not allowed)", o, code)
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/transport/identity"
+	"github.com/parley-chat/parley/transport/wsclient"
 )
 
 // The crash test (S12) runs the real binary on one data directory, puts it
@@ -315,56 +316,44 @@ func crashSig(e crashEventBody) string {
 	return e.Kind + "/" + e.From + "/" + e.ClientID
 }
 
-// crashConn is a shopper socket. Its pump checks and records every event
-// and hands the other frames (welcome, ack, error) to frames, which it
-// closes when the socket dies.
+// crashConn is a shopper socket. Its reader checks and records every event
+// (onFrame) and leaves the other frames (welcome, ack, error) for await and
+// next.
 type crashConn struct {
-	closed   atomic.Int32 // the close status the server sent, once the socket died
-	sh       *crashShopper
-	ws       *websocket.Conn
-	frames   chan crashFrame
-	quit     chan struct{}
-	quitOnce sync.Once
-	done     chan struct{}
+	sh   *crashShopper
+	conn *wsclient.Conn
 }
 
 func (ct *crashTest) dial(sh *crashShopper) (*crashConn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws://"+ct.child.addr+"/ws", &websocket.DialOptions{HTTPClient: ct.wsHTTP})
+	conn, err := wsclient.Dial(ctx, "ws://"+ct.child.addr+"/ws", &wsclient.Options{
+		HTTPClient: ct.wsHTTP,
+		QueueLimit: 64,
+		OnFrame:    func(b []byte) bool { return ct.onFrame(sh, b) },
+	})
 	if err != nil {
 		return nil, err
 	}
-	ws.SetReadLimit(1 << 20)
-	c := &crashConn{sh: sh, ws: ws, frames: make(chan crashFrame, 64), quit: make(chan struct{}), done: make(chan struct{})}
-	go c.pump(ct)
-	return c, nil
+	return &crashConn{sh: sh, conn: conn}, nil
 }
 
-func (c *crashConn) pump(ct *crashTest) {
-	defer close(c.done)
-	defer close(c.frames)
-	for {
-		_, b, err := c.ws.Read(context.Background())
-		if err != nil {
-			c.closed.Store(int32(websocket.CloseStatus(err)))
-			return
-		}
-		var f crashFrame
-		if err := json.Unmarshal(b, &f); err != nil {
-			ct.errorf("shopper %d: frame %q: %v", c.sh.idx, b, err)
-			continue
-		}
-		if f.Type == "event" {
-			ct.onEvent(c.sh, f)
-			continue
-		}
-		select {
-		case c.frames <- f:
-		case <-c.quit:
-		}
+// onFrame runs on the socket's reader for every frame: it takes the events.
+func (ct *crashTest) onFrame(sh *crashShopper, b []byte) (handled bool) {
+	var f crashFrame
+	if err := json.Unmarshal(b, &f); err != nil {
+		ct.errorf("shopper %d: frame %q: %v", sh.idx, b, err)
+		return true
 	}
+	if f.Type != "event" {
+		return false
+	}
+	ct.onEvent(sh, f)
+	return true
 }
+
+// closeStatus is the close status the server sent, once the socket died.
+func (c *crashConn) closeStatus() websocket.StatusCode { return websocket.CloseStatus(c.conn.Err()) }
 
 // onEvent checks that the socket's events are contiguous and records them.
 func (ct *crashTest) onEvent(sh *crashShopper, f crashFrame) {
@@ -392,34 +381,38 @@ func (ct *crashTest) onEvent(sh *crashShopper, f crashFrame) {
 }
 
 func (c *crashConn) send(ctx context.Context, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, b)
+	return c.conn.Send(ctx, v)
 }
 
-// await reads frames until want accepts one, failing on an error frame,
-// a dead socket or the timeout.
-func (c *crashConn) await(d time.Duration, what string, want func(crashFrame) bool) (crashFrame, error) {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	for {
-		select {
-		case f, ok := <-c.frames:
-			if !ok {
-				return f, fmt.Errorf("socket closed waiting for %s", what)
-			}
-			if want(f) {
-				return f, nil
-			}
-			return f, fmt.Errorf("waiting for %s: unexpected frame %+v", what, f)
-		case <-timer.C:
-			return crashFrame{}, fmt.Errorf("no %s in %v", what, d)
-		}
+// next returns the next frame other than an event; false when the socket
+// died or ctx ended first.
+func (c *crashConn) next(ctx context.Context) (crashFrame, bool) {
+	_, b, err := c.conn.ReadMessage(ctx)
+	if err != nil {
+		return crashFrame{}, false
 	}
+	var f crashFrame
+	_ = json.Unmarshal(b, &f) // onFrame decoded it already
+	return f, true
+}
+
+// await reads the next frame other than an event, which want must accept,
+// failing on any other frame, a dead socket or the timeout.
+func (c *crashConn) await(d time.Duration, what string, want func(crashFrame) bool) (crashFrame, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	f, ok := c.next(ctx)
+	switch {
+	case !ok && ctx.Err() != nil:
+		return f, fmt.Errorf("no %s in %v", what, d)
+	case !ok:
+		return f, fmt.Errorf("socket closed waiting for %s", what)
+	case want(f):
+		return f, nil
+	}
+	return f, fmt.Errorf("waiting for %s: unexpected frame %+v", what, f)
 }
 
 // waitNext waits until the socket has delivered every event up to seq.
@@ -434,11 +427,7 @@ func (c *crashConn) waitNext(seq uint64, d time.Duration) bool {
 	return true
 }
 
-func (c *crashConn) close() {
-	c.quitOnce.Do(func() { close(c.quit) })
-	_ = c.ws.CloseNow()
-	<-c.done
-}
+func (c *crashConn) close() { c.conn.Close() }
 
 func (ct *crashTest) closeConns() {
 	for _, sh := range ct.shoppers {
@@ -560,7 +549,7 @@ func (ct *crashTest) shopperLoad(ctx context.Context, sh *crashShopper, round in
 			sh.pending = cid
 		}
 		select {
-		case <-c.done:
+		case <-c.conn.Done():
 			return // the server died while this shopper waited
 		default:
 		}
@@ -569,38 +558,35 @@ func (ct *crashTest) shopperLoad(ctx context.Context, sh *crashShopper, round in
 		if err := c.send(ctx, map[string]any{"type": "message.send", "client_id": cid, "text": sh.texts[cid]}); err != nil {
 			return
 		}
-		select {
-		case f, ok := <-c.frames:
-			switch {
-			case !ok:
-				return // the server died: cid's fate is unknown
-			case f.Type == "ack" && f.ClientID == cid:
-				if conv := f.convID(); conv != sh.conversation() {
-					ct.errorf("shopper %d: ack of %s names conversation %q, expected %q", sh.idx, cid, conv, sh.conversation())
-				}
-				if seq, ok := sh.known[cid]; ok && seq != f.Seq {
-					ct.errorf("shopper %d: %s, found at seq %d after the restart, is acknowledged as seq %d when sent again", sh.idx, cid, seq, f.Seq)
-				}
-				if _, ok := sh.known[cid]; !ok {
-					sh.known[cid] = f.Seq
-					sh.order = append(sh.order, cid)
-				}
-				sh.pending, sh.inFlight = "", false
-				sh.acks++
-				sh.ticketed.Store(true)
-			case f.Type == "error" && f.Code == "rate_limited":
-				sh.inFlight = false
-				sh.limited++
-				select { // the default limit is 10/s: wait for a token, send cid again
-				case <-time.After(120 * time.Millisecond):
-				case <-ctx.Done():
-					return
-				}
-			default:
-				ct.errorf("shopper %d: waiting for the ack of %s, got %+v", sh.idx, cid, f)
+		f, ok := c.next(ctx)
+		if !ok {
+			return // the server died (cid's fate is unknown), or the load ended
+		}
+		switch {
+		case f.Type == "ack" && f.ClientID == cid:
+			if conv := f.convID(); conv != sh.conversation() {
+				ct.errorf("shopper %d: ack of %s names conversation %q, expected %q", sh.idx, cid, conv, sh.conversation())
+			}
+			if seq, ok := sh.known[cid]; ok && seq != f.Seq {
+				ct.errorf("shopper %d: %s, found at seq %d after the restart, is acknowledged as seq %d when sent again", sh.idx, cid, seq, f.Seq)
+			}
+			if _, ok := sh.known[cid]; !ok {
+				sh.known[cid] = f.Seq
+				sh.order = append(sh.order, cid)
+			}
+			sh.pending, sh.inFlight = "", false
+			sh.acks++
+			sh.ticketed.Store(true)
+		case f.Type == "error" && f.Code == "rate_limited":
+			sh.inFlight = false
+			sh.limited++
+			select { // the default limit is 10/s: wait for a token, send cid again
+			case <-time.After(120 * time.Millisecond):
+			case <-ctx.Done():
 				return
 			}
-		case <-ctx.Done():
+		default:
+			ct.errorf("shopper %d: waiting for the ack of %s, got %+v", sh.idx, cid, f)
 			return
 		}
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/transport/identity"
+	"github.com/parley-chat/parley/transport/wsclient"
 )
 
 // e2eWait bounds every wait for something the server should do.
@@ -994,9 +995,7 @@ func e2eBadge(t testing.TB, data string) int {
 // repeat, and keeps every event it got.
 type e2eShopper struct {
 	name   string
-	ws     *websocket.Conn
-	frames chan []byte // closed when the socket ends, then err is set
-	err    error
+	conn   *wsclient.Conn
 	last   map[string]uint64 // per conversation, the last seq read
 	events []e2eFrame        // every event read, in order
 }
@@ -1085,42 +1084,23 @@ func (s *e2eStory) dial(t *testing.T, name string) *e2eShopper {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), e2eWait)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws://"+s.addr+"/ws", nil)
+	conn, err := wsclient.Dial(ctx, "ws://"+s.addr+"/ws", nil)
 	if err != nil {
 		t.Fatalf("%s: dial: %v", name, err)
 	}
-	c := &e2eShopper{name: name, ws: ws, frames: make(chan []byte, 1024), last: map[string]uint64{}}
-	go func() {
-		defer close(c.frames)
-		for {
-			_, b, err := ws.Read(context.Background())
-			if err != nil {
-				c.err = err
-				return
-			}
-			c.frames <- b
-		}
-	}()
+	c := &e2eShopper{name: name, conn: conn, last: map[string]uint64{}}
 	s.root.Cleanup(c.close)
 	return c
 }
 
 // close drops the socket and waits for its reader.
-func (c *e2eShopper) close() {
-	_ = c.ws.CloseNow()
-	for range c.frames {
-	}
-}
+func (c *e2eShopper) close() { c.conn.Close() }
 
 func (c *e2eShopper) send(t testing.TB, f map[string]any) {
 	t.Helper()
-	b, err := json.Marshal(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), e2eWait)
 	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+	if err := c.conn.Send(ctx, f); err != nil {
 		t.Fatalf("%s: write: %v", c.name, err)
 	}
 }
@@ -1158,17 +1138,15 @@ func (c *e2eShopper) hello(t testing.TB, token string, resume *e2eResume) e2eWel
 // read returns the next frame of a type the contract names, checking events.
 func (c *e2eShopper) read(t testing.TB) e2eFrame {
 	t.Helper()
-	timeout := time.After(e2eWait)
+	ctx, cancel := context.WithTimeout(context.Background(), e2eWait)
+	defer cancel()
 	for {
-		var b []byte
-		select {
-		case got, ok := <-c.frames:
-			if !ok {
-				t.Fatalf("%s: socket ended: %v", c.name, c.err)
-			}
-			b = got
-		case <-timeout:
+		_, b, err := c.conn.ReadMessage(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
 			t.Fatalf("%s: no frame within %v", c.name, e2eWait)
+		case err != nil:
+			t.Fatalf("%s: socket ended: %v", c.name, err)
 		}
 		var head struct {
 			Type string `json:"type"`
@@ -1177,7 +1155,6 @@ func (c *e2eShopper) read(t testing.TB) e2eFrame {
 			t.Fatalf("%s: frame %s: %v", c.name, b, err)
 		}
 		f := e2eFrame{Raw: string(b)}
-		var err error
 		switch head.Type {
 		case "welcome": // its conversation is an object, not an id
 			f.Type, f.Welcome = head.Type, new(e2eWelcome)
@@ -1272,15 +1249,14 @@ func (c *e2eShopper) say(t testing.TB, clientID, text string) (ack, echo e2eFram
 // closed waits for the server to close the socket and returns why.
 func (c *e2eShopper) closed(t testing.TB) error {
 	t.Helper()
-	timeout := time.After(e2eWait)
+	ctx, cancel := context.WithTimeout(context.Background(), e2eWait)
+	defer cancel()
 	for {
-		select {
-		case _, ok := <-c.frames:
-			if !ok {
-				return c.err
+		if _, _, err := c.conn.ReadMessage(ctx); err != nil {
+			if ctx.Err() != nil {
+				t.Fatalf("%s: still open", c.name)
 			}
-		case <-timeout:
-			t.Fatalf("%s: still open", c.name)
+			return err
 		}
 	}
 }

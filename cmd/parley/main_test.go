@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/parley-chat/parley/transport/identity"
+	"github.com/parley-chat/parley/transport/wsclient"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(removingBinary{m}) }
@@ -145,18 +147,14 @@ func TestServeDemoEndToEnd(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws://"+addr+"/ws", nil)
+	ws, err := wsclient.Dial(ctx, "ws://"+addr+"/ws", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.CloseNow()
-	b, _ := json.Marshal(map[string]any{"type": "hello", "token": tok.Token})
-	if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
-		t.Fatal(err)
-	}
-	_, msg, err := ws.Read(ctx)
-	if err != nil || !strings.Contains(string(msg), `"logged_in":true`) || !strings.Contains(string(msg), "Where is my order?") {
-		t.Fatalf("welcome %s %v", msg, err)
+	defer ws.Close()
+	w, err := ws.Hello(ctx, tok.Token, nil)
+	if err != nil || !w.Visitor.LoggedIn || !slices.ContainsFunc(w.FAQs, func(f wsclient.FAQ) bool { return f.Question == "Where is my order?" }) {
+		t.Fatalf("welcome %+v %v", w, err)
 	}
 	secret := regexp.MustCompile(`identity_secret=(\w+)`).FindStringSubmatch(logs.String())
 	if secret == nil {
@@ -166,7 +164,7 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	// Shutdown closes the socket with 1001 and exits 0.
 	codeCh := make(chan int, 1)
 	go func() { codeCh <- stop() }()
-	_, _, err = ws.Read(ctx)
+	_, _, err = ws.ReadMessage(ctx)
 	if websocket.CloseStatus(err) != websocket.StatusGoingAway {
 		t.Fatalf("close on shutdown: %v", err)
 	}

@@ -67,12 +67,12 @@ func shutdownAndCheck(ct *crashTest) {
 			continue
 		}
 		select {
-		case <-conn.done:
+		case <-conn.conn.Done():
 		case <-time.After(5 * time.Second):
 			ct.errorf("shopper %d: socket still open 5s after the server exited", sh.idx)
 			continue
 		}
-		if st := websocket.StatusCode(conn.closed.Load()); st == websocket.StatusGoingAway {
+		if st := conn.closeStatus(); st == websocket.StatusGoingAway {
 			going++
 		} else {
 			other[st]++

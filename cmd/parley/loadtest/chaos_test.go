@@ -1,9 +1,6 @@
-package main
+package loadtest
 
 import (
-	"bytes"
-	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +14,8 @@ func TestBenchChaosRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds, spawns and kills the real binary")
 	}
-	rep, out := benchRunJSON(t, 3*time.Minute, "--shoppers", "40", "--agents", "2", "--duration", "6s",
-		"--kills", "2", "--rate", "200", "--agent-rate", "50")
+	rep, out := benchRunJSON(t, 3*time.Minute, Config{Shoppers: 40, Agents: 2, Duration: 6 * time.Second,
+		Kills: 2, Rate: 200, AgentRate: 50})
 	for _, key := range []string{`"chaos"`, `"kills"`, `"restarts"`, `"downtime_seconds"`, `"mean_ready_seconds"`, `"resent"`,
 		`"acked_verified"`, `"agent_replies_verified"`, `"conversations_verified"`, `"server_cpu"`} {
 		if !strings.Contains(out, key) {
@@ -64,29 +61,5 @@ func TestBenchChaosRun(t *testing.T) {
 	// The resume storm still runs, against the last server.
 	if rep.Resume.Resumed != 40 {
 		t.Errorf("resume: %+v", rep.Resume)
-	}
-}
-
-// TestBenchChaosFlags: --kills restarts the server, so it needs one the
-// tool spawned, and time for the server to serve between kills.
-func TestBenchChaosFlags(t *testing.T) {
-	env := func(string) string { return "" }
-	for _, args := range [][]string{
-		{"--kills", "1", "--addr", "127.0.0.1:1", "--secret", "s", "--admin-token", "t"},
-		{"--kills", "-1"},
-		{"--kills", "5", "--duration", "3s"},
-		{"--kills", "100000", "--duration", "2h"},
-	} {
-		if _, err := parseBench(args, env, io.Discard); err == nil {
-			t.Errorf("%v accepted", args)
-		}
-	}
-	if c, err := parseBench([]string{"--kills", "2", "--duration", "6s"}, env, io.Discard); err != nil || c.Kills != 2 {
-		t.Errorf("--kills 2 --duration 6s: %+v %v", c, err)
-	}
-	var errb bytes.Buffer
-	code := run(context.Background(), []string{"bench", "--kills", "3", "--addr", "127.0.0.1:1", "--secret", "s", "--admin-token", "t"}, io.Discard, &errb)
-	if code != 1 || !strings.Contains(errb.String(), "--kills") || !strings.Contains(errb.String(), "--addr") {
-		t.Errorf("--kills with --addr: exit %d: %s", code, errb.String())
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 // The end of a --kills run: the verification of every conversation against
 // what the tool was told while the server was killed and restarted, and the
@@ -19,8 +19,8 @@ import (
 	"time"
 )
 
-// benchChaosReport is the report's chaos section; its JSON names are stable.
-type benchChaosReport struct {
+// ChaosReport is the report's chaos section; its JSON names are stable.
+type ChaosReport struct {
 	Kills                 int       `json:"kills"`
 	Restarts              int       `json:"restarts"`
 	KillAtSeconds         []float64 `json:"kill_at_seconds"`        // into the load
@@ -127,32 +127,7 @@ func (ch *benchChaos) verifyOne(ctx context.Context, sh *benchShopper, replies m
 		return
 	}
 	n := uint64(len(log.Events))
-	stored := map[string]uint64{} // "from/client_id" → seq
-	for i, e := range log.Events {
-		if e.Seq != uint64(i+1) {
-			fail("verify_seq_gap", "event %d of %d has seq %d: the log is not 1..N", i+1, n, e.Seq)
-		}
-		cid := e.Event.ClientID
-		if e.Event.Kind != "message" || cid == "" {
-			continue
-		}
-		key := e.Event.From + "/" + cid
-		if prev, dup := stored[key]; dup {
-			fail("verify_duplicate", "%s message %s stored twice, at seq %d and %d", e.Event.From, cid, prev, e.Seq)
-			continue
-		}
-		stored[key] = e.Seq
-		switch e.Event.From {
-		case "shopper":
-			if k, err := strconv.Atoi(strings.TrimPrefix(cid, "m")); err != nil || !strings.HasPrefix(cid, "m") || k < 1 || k > msgN {
-				fail("verify_unknown_message", "seq %d holds shopper message %s, which this shopper never sent", e.Seq, cid)
-			}
-		case "agent":
-			if tried[cid] != conv {
-				fail("verify_unknown_message", "seq %d holds agent reply %s, never posted to this conversation", e.Seq, cid)
-			}
-		}
-	}
+	stored := benchStoredMessages(log, conv, msgN, tried, fail)
 	t.convs.Add(1)
 	t.events.Add(int64(n))
 	for _, cid := range slices.Sorted(maps.Keys(acks)) {
@@ -190,6 +165,40 @@ func (ch *benchChaos) verifyOne(ctx context.Context, sh *benchShopper, replies m
 	}
 }
 
+// benchStoredMessages checks that conv's log runs 1..N, with no message stored
+// twice and none the tool never sent, and returns where each message is:
+// "from/client_id" → seq.
+func benchStoredMessages(log benchTicketLog, conv string, msgN int, tried map[string]string, fail func(kind, format string, args ...any)) map[string]uint64 {
+	n := len(log.Events)
+	stored := map[string]uint64{}
+	for i, e := range log.Events {
+		if e.Seq != uint64(i+1) {
+			fail("verify_seq_gap", "event %d of %d has seq %d: the log is not 1..N", i+1, n, e.Seq)
+		}
+		cid := e.Event.ClientID
+		if e.Event.Kind != "message" || cid == "" {
+			continue
+		}
+		key := e.Event.From + "/" + cid
+		if prev, dup := stored[key]; dup {
+			fail("verify_duplicate", "%s message %s stored twice, at seq %d and %d", e.Event.From, cid, prev, e.Seq)
+			continue
+		}
+		stored[key] = e.Seq
+		switch e.Event.From {
+		case "shopper":
+			if k, err := strconv.Atoi(strings.TrimPrefix(cid, "m")); err != nil || !strings.HasPrefix(cid, "m") || k < 1 || k > msgN {
+				fail("verify_unknown_message", "seq %d holds shopper message %s, which this shopper never sent", e.Seq, cid)
+			}
+		case "agent":
+			if tried[cid] != conv {
+				fail("verify_unknown_message", "seq %d holds agent reply %s, never posted to this conversation", e.Seq, cid)
+			}
+		}
+	}
+	return stored
+}
+
 func (ch *benchChaos) fillReport(t *benchChaosTally, took time.Duration) {
 	cr := ch.r.rep.Chaos
 	cr.Kills, cr.Restarts = len(ch.killAt), len(ch.ready)
@@ -217,7 +226,7 @@ func (ch *benchChaos) fillReport(t *benchChaosTally, took time.Duration) {
 }
 
 // writeChaos prints the chaos section of the table.
-func (rep *benchReport) writeChaos(w io.Writer) {
+func (rep *Report) writeChaos(w io.Writer) {
 	cr := rep.Chaos
 	if cr == nil {
 		return

@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"context"
@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// benchSample is the server's state at one moment of a long load run: a soak
+// Sample is the server's state at one moment of a long load run: a soak
 // holds when these stay flat.
-type benchSample struct {
+type Sample struct {
 	Seconds     float64 `json:"seconds"`
 	Acked       int64   `json:"acked"`
 	RSSKB       uint64  `json:"rss_kb,omitempty"`
@@ -47,7 +47,7 @@ func (r *benchRun) sampleDuring(ctx context.Context, wg *sync.WaitGroup) {
 			if pid := r.serverPID(); pid > 0 {
 				rss, _ = benchProcRSS(pid)
 			}
-			s := benchSample{Seconds: benchRound(time.Since(start).Seconds()), Acked: r.acked.Load(), RSSKB: rss,
+			s := Sample{Seconds: benchRound(time.Since(start).Seconds()), Acked: r.acked.Load(), RSSKB: rss,
 				HeapStackKB: benchRound((x["parley_go_memstats_heap_inuse_bytes"] + x["parley_go_memstats_stack_inuse_bytes"]) / 1024),
 				HeapLiveKB:  benchRound(x["parley_go_gc_heap_live_bytes"] / 1024),
 				StorageKB:   benchRound((x["parley_storage_block_cache_bytes"] + x["parley_storage_memtable_bytes"]) / 1024),
@@ -62,7 +62,7 @@ func (r *benchRun) sampleDuring(ctx context.Context, wg *sync.WaitGroup) {
 }
 
 // writeSoak prints the first, last and largest sample of each figure.
-func (rep *benchReport) writeSoak(w io.Writer) {
+func (rep *Report) writeSoak(w io.Writer) {
 	s := rep.Samples
 	if len(s) == 0 {
 		return

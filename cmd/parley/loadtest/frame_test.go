@@ -1,6 +1,7 @@
-package main
+package loadtest
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/transport/identity"
+	"github.com/parley-chat/parley/transport/wsclient"
 )
 
 var benchFrameSamples = []string{
@@ -84,32 +86,52 @@ func FuzzBenchDecodeFrame(f *testing.F) {
 // every connect and every resume of a storm) and give what encoding/json
 // gives.
 func TestBenchReadsServersWelcomesWithoutReflection(t *testing.T) {
-	s := e2eStart(t)
-	tok, err := identity.Mint([]byte(s.secret), engine.Visitor{ProfileID: "bench_welcome", Name: "Bench Shopper"}, time.Hour, time.Now())
+	const secret = "welcome-secret"
+	addr := startServer(t, "--identity-secret", secret, "--admin-token", "welcome-admin")
+	tok, err := identity.Mint([]byte(secret), engine.Visitor{ProfileID: "bench_welcome", Name: "Bench Shopper"}, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast := func(raw string) benchFrame {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// hello dials, says hello with resume and returns the socket and its
+	// welcome, checked: the fast path reads it as encoding/json does.
+	hello := func(resume *wsclient.Resume) (*wsclient.Conn, benchFrame) {
 		t.Helper()
+		c, err := wsclient.Dial(ctx, "ws://"+addr+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		f := map[string]any{"type": "hello", "token": tok}
+		if resume != nil {
+			f["resume"] = resume
+		}
+		if err := c.Send(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		_, raw, err := c.ReadMessage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var got, want benchFrame
-		if !benchScanWelcome([]byte(raw), &got) {
+		if !benchScanWelcome(raw, &got) {
 			t.Fatalf("the fast path refuses the server's welcome %s", raw)
 		}
-		if err := json.Unmarshal([]byte(raw), &want); err != nil || !reflect.DeepEqual(got, want) {
+		if err := json.Unmarshal(raw, &want); err != nil || !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s:\n got %+v\nwant %+v (%v)", raw, got, want, err)
 		}
-		return got
+		return c, got
 	}
-	c := s.dial(t, "shopper")
-	c.send(t, map[string]any{"type": "hello", "token": tok})
-	if w := fast(c.read(t).Raw); string(w.Conversation) != "null" {
+	c, w := hello(nil)
+	if string(w.Conversation) != "null" {
 		t.Fatalf("conversation %s, want null", w.Conversation)
 	}
-	c.send(t, map[string]any{"type": "chat.start"})
-	started := c.next(t, "event")
-	again := s.dial(t, "resuming")
-	again.send(t, map[string]any{"type": "hello", "token": tok, "resume": e2eResume{Conversation: started.Conversation, After: 1}})
-	w := fast(again.read(t).Raw)
+	started, err := c.StartChat(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, w = hello(&wsclient.Resume{Conversation: started.Conversation, After: 1})
 	if want := `{"id":"` + started.Conversation + `","status":"open","last_seq":1}`; string(w.Conversation) != want {
 		t.Fatalf("conversation %s, want %s", w.Conversation, want)
 	}

@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"fmt"
@@ -23,8 +23,8 @@ const (
 	benchStallMin = 10 * time.Millisecond
 )
 
-// benchStalls is the probe's part of the report.
-type benchStalls struct {
+// Stalls is the probe's part of the report.
+type Stalls struct {
 	Wakeups   uint64  `json:"wakeups"`
 	Count     int64   `json:"count"` // wakeups at least benchStallMin late
 	StalledMs float64 `json:"stalled_ms"`
@@ -86,16 +86,16 @@ func (p *benchStallProbe) stop() {
 }
 
 // report is what the probe saw; it stops the probe first.
-func (p *benchStallProbe) report() benchStalls {
+func (p *benchStallProbe) report() Stalls {
 	p.stop()
 	l := p.over.latency()
-	return benchStalls{Wakeups: l.Count, Count: p.stalls, StalledMs: benchRound(float64(p.stalled) / 1e6),
+	return Stalls{Wakeups: l.Count, Count: p.stalls, StalledMs: benchRound(float64(p.stalled) / 1e6),
 		WorstMs: l.Max, P99Ms: l.P99}
 }
 
 // writeStalls prints the probe's line. Stalls are no error: they say what
 // the latency percentiles above include.
-func (rep *benchReport) writeStalls(w io.Writer) {
+func (rep *Report) writeStalls(w io.Writer) {
 	s := rep.Load.Stalls
 	switch {
 	case s.Wakeups == 0:

@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"bytes"
@@ -78,17 +78,17 @@ func TestBenchStallProbeReal(t *testing.T) {
 
 func TestBenchStallLine(t *testing.T) {
 	for _, c := range []struct {
-		s    benchStalls
+		s    Stalls
 		want string
 	}{
-		{benchStalls{Wakeups: 19800, Count: 37, StalledMs: 912, WorstMs: 41.2, P99Ms: 18},
+		{Stalls{Wakeups: 19800, Count: 37, StalledMs: 912, WorstMs: 41.2, P99Ms: 18},
 			"machine stalls: 37 of 19,800 1 ms sleeps woke ≥10 ms late (worst 41.2 ms, 0.9 s in all): latency percentiles include them\n"},
-		{benchStalls{Wakeups: 1234567, Count: 1, StalledMs: 12.7, WorstMs: 12.7, P99Ms: 0.08},
+		{Stalls{Wakeups: 1234567, Count: 1, StalledMs: 12.7, WorstMs: 12.7, P99Ms: 0.08},
 			"machine stalls: 1 of 1,234,567 1 ms sleeps woke ≥10 ms late (worst 12.7 ms, 13 ms in all): latency percentiles include them\n"},
-		{benchStalls{Wakeups: 999, WorstMs: 3.1, P99Ms: 0.2}, "machine stalls: none ≥10 ms\n"},
-		{benchStalls{}, "machine stalls: not measured (no 1 ms sleep ended during the load)\n"},
+		{Stalls{Wakeups: 999, WorstMs: 3.1, P99Ms: 0.2}, "machine stalls: none ≥10 ms\n"},
+		{Stalls{}, "machine stalls: not measured (no 1 ms sleep ended during the load)\n"},
 	} {
-		var rep benchReport
+		var rep Report
 		rep.Load.Stalls = c.s
 		var b bytes.Buffer
 		rep.writeStalls(&b)

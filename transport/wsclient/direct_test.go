@@ -1,4 +1,4 @@
-package main
+package wsclient
 
 import (
 	"context"
@@ -15,17 +15,10 @@ import (
 	"go.uber.org/goleak"
 )
 
-func dialUpgraded(ctx context.Context, url string) (*websocket.Conn, *http.Response, error) {
-	return websocket.Dial(ctx, url, &websocket.DialOptions{
-		HTTPClient:      &http.Client{Transport: newUpgradeTransport()},
-		CompressionMode: websocket.CompressionDisabled,
-	})
-}
-
-// The shopper sockets' transport upgrades a real socket: a frame the server
-// writes right after its answer (read with it into the handshake's buffer)
-// reaches the client, and frames flow both ways after it.
-func TestUpgradeTransportSocket(t *testing.T) {
+// Direct upgrades a real socket: a frame the server writes right after its
+// answer (read with it into the handshake's buffer) reaches the client, and
+// frames flow both ways after it.
+func TestDirectSocket(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := websocket.Accept(w, r, nil)
@@ -47,31 +40,28 @@ func TestUpgradeTransportSocket(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ws, resp, err := dialUpgraded(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"))
+	c, err := Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), &Options{Direct: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.CloseNow()
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	if _, b, err := ws.Read(ctx); err != nil || string(b) != `{"type":"welcome"}` {
+	defer c.Close()
+	if _, b, err := c.ReadMessage(ctx); err != nil || string(b) != `{"type":"welcome"}` {
 		t.Fatalf("first frame %q %v", b, err)
 	}
-	if err := ws.Write(ctx, websocket.MessageText, []byte("hi")); err != nil {
+	if err := c.Write(ctx, []byte("hi")); err != nil {
 		t.Fatal(err)
 	}
-	if _, b, err := ws.Read(ctx); err != nil || string(b) != "echo hi" {
+	if _, b, err := c.ReadMessage(ctx); err != nil || string(b) != "echo hi" {
 		t.Fatalf("echo %q %v", b, err)
 	}
-	if _, _, err := ws.Read(ctx); websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+	if _, _, err := c.ReadMessage(ctx); websocket.CloseStatus(err) != websocket.StatusNormalClosure {
 		t.Fatalf("close %v", err)
 	}
 }
 
-// A refused upgrade is an error at once, with the server's status, and the
-// connection is let go although the server would keep it alive.
-func TestUpgradeTransportRefusal(t *testing.T) {
+// A refused upgrade is an error at once, with the server's status and body,
+// and the connection is let go although the server would keep it alive.
+func TestDirectRefusal(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	var closed atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -87,9 +77,10 @@ func TestUpgradeTransportRefusal(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	start := time.Now()
-	_, resp, err := dialUpgraded(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"))
-	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("dial: %v %v", resp, err)
+	_, err := Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), &Options{Direct: true})
+	var refused *HandshakeError
+	if !errors.As(err, &refused) || refused.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(refused.Body), "unavailable") {
+		t.Fatalf("dial: %v", err)
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("the refusal took %v", took)
@@ -103,7 +94,7 @@ func TestUpgradeTransportRefusal(t *testing.T) {
 
 // A server that never answers the upgrade does not hold the dial past its
 // context.
-func TestUpgradeTransportHonoursContext(t *testing.T) {
+func TestDirectHonoursContext(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -122,11 +113,21 @@ func TestUpgradeTransportHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, _, err = dialUpgraded(ctx, "ws://"+ln.Addr().String()+"/ws")
+	_, err = Dial(ctx, "ws://"+ln.Addr().String()+"/ws", &Options{Direct: true})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("dial: %v", err)
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("the dial took %v", took)
+	}
+}
+
+// Direct has no TLS: a wss:// URL is refused before anything is dialed.
+func TestDirectRefusesTLS(t *testing.T) {
+	dialed := false
+	_, err := Dial(context.Background(), "wss://127.0.0.1:1/ws", &Options{Direct: true,
+		NetDial: func(context.Context, string, string) (net.Conn, error) { dialed = true; return nil, errors.New("no") }})
+	if !errors.Is(err, errDirectScheme) || dialed {
+		t.Fatalf("wss:// with Direct: %v (dialed %v)", err, dialed)
 	}
 }

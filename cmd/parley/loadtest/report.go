@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"encoding/json"
@@ -87,8 +87,8 @@ func benchQuantile(s []uint64, q float64) time.Duration {
 	return 0
 }
 
-// benchLatency is a latency distribution on the report.
-type benchLatency struct {
+// Latency is a latency distribution on the report.
+type Latency struct {
 	Count uint64  `json:"count"`
 	P50   float64 `json:"p50_ms"`
 	P99   float64 `json:"p99_ms"`
@@ -96,10 +96,10 @@ type benchLatency struct {
 	Max   float64 `json:"max_ms"`
 }
 
-func (h *benchHist) latency() benchLatency {
+func (h *benchHist) latency() Latency {
 	s := h.snapshot()
 	ms := func(d time.Duration) float64 { return benchRound(float64(d) / 1e6) }
-	l := benchLatency{Count: h.n.Load(), P50: ms(benchQuantile(s, 0.5)), P99: ms(benchQuantile(s, 0.99)),
+	l := Latency{Count: h.n.Load(), P50: ms(benchQuantile(s, 0.5)), P99: ms(benchQuantile(s, 0.99)),
 		P999: ms(benchQuantile(s, 0.999)), Max: ms(time.Duration(h.max.Load()))}
 	// The quantiles are bucket middles; the maximum is exact and bounds them.
 	l.P50, l.P99, l.P999 = min(l.P50, l.Max), min(l.P99, l.Max), min(l.P999, l.Max)
@@ -142,8 +142,9 @@ func (e *benchErrors) add(kind, detail string) {
 // refusing load it was configured to refuse.
 func benchNotViolation(kind string) bool { return kind == "rate_limited" }
 
-// benchReport is what a run measured; its JSON names are stable.
-type benchReport struct {
+// Report is what a run measured: what `parley bench --json` prints. Its
+// JSON names are stable; scripts and docs/performance.md read them.
+type Report struct {
 	Shoppers    int     `json:"shoppers"`
 	Agents      int     `json:"agents"`
 	Rate        float64 `json:"rate"`
@@ -158,33 +159,33 @@ type benchReport struct {
 		Connected   int     `json:"connected"`
 		WallSeconds float64 `json:"wall_seconds"`
 		PerSecond   float64 `json:"per_second"`
-		benchLatency
+		Latency
 	} `json:"connect"`
 	Load struct {
-		DurationSeconds      float64      `json:"duration_seconds"`
-		Sent                 int64        `json:"sent"`
-		Acked                int64        `json:"acked"`
-		AckedPerSecond       float64      `json:"acked_per_second"`
-		AckedInDrain         int64        `json:"acked_in_drain"`
-		DrainSeconds         float64      `json:"drain_seconds"`
-		SendAck              benchLatency `json:"send_ack"`
-		AgentReplies         int64        `json:"agent_replies"`
-		AgentRepliesPerSec   float64      `json:"agent_replies_per_second"`
-		AgentRepliesReceived int64        `json:"agent_replies_received"`
-		AgentReplyToShopper  benchLatency `json:"agent_reply_to_shopper"`
-		Stalls               benchStalls  `json:"stalls"` // the machine's, not the server's
+		DurationSeconds      float64 `json:"duration_seconds"`
+		Sent                 int64   `json:"sent"`
+		Acked                int64   `json:"acked"`
+		AckedPerSecond       float64 `json:"acked_per_second"`
+		AckedInDrain         int64   `json:"acked_in_drain"`
+		DrainSeconds         float64 `json:"drain_seconds"`
+		SendAck              Latency `json:"send_ack"`
+		AgentReplies         int64   `json:"agent_replies"`
+		AgentRepliesPerSec   float64 `json:"agent_replies_per_second"`
+		AgentRepliesReceived int64   `json:"agent_replies_received"`
+		AgentReplyToShopper  Latency `json:"agent_reply_to_shopper"`
+		Stalls               Stalls  `json:"stalls"` // the machine's, not the server's
 		// The server's own figure for send_ack, from its /metrics; absent
 		// with --kills (each restart starts the histogram again).
-		ServerAck *benchHistogram `json:"server_ack,omitempty"`
+		ServerAck *ServerHistogram `json:"server_ack,omitempty"`
 		// Of which storage: every durable commit (agent replies and receipts
 		// too), and the write-ahead log's fsyncs, one shared by the commits
 		// that arrive together.
-		ServerCommit *benchHistogram `json:"server_commit,omitempty"`
-		WALFsync     *benchHistogram `json:"wal_fsync,omitempty"`
+		ServerCommit *ServerHistogram `json:"server_commit,omitempty"`
+		WALFsync     *ServerHistogram `json:"wal_fsync,omitempty"`
 		// How long the server's goroutines waited for a CPU once runnable
 		// (the Go runtime's sampled histogram): on a busy machine, part of
 		// every step above.
-		ServerSched *benchHistogram `json:"server_sched,omitempty"`
+		ServerSched *ServerHistogram `json:"server_sched,omitempty"`
 	} `json:"load"`
 	Resume struct {
 		Shoppers       int     `json:"shoppers"`
@@ -193,13 +194,13 @@ type benchReport struct {
 		MissedReplies  int64   `json:"missed_replies"`
 		WallSeconds    float64 `json:"wall_seconds"`
 		PerSecond      float64 `json:"per_second"`
-		benchLatency
+		Latency
 	} `json:"resume"`
 	Errors     map[string]int64    `json:"errors"`
 	Examples   map[string][]string `json:"error_examples,omitempty"`
 	Violations int64               `json:"violations"`
-	Samples    []benchSample       `json:"samples,omitempty"` // with --sample-every
-	Chaos      *benchChaosReport   `json:"chaos,omitempty"`   // with --kills
+	Samples    []Sample            `json:"samples,omitempty"` // with --sample-every
+	Chaos      *ChaosReport        `json:"chaos,omitempty"`   // with --kills
 	Server     struct {
 		Addr                  string  `json:"addr"`
 		PID                   int     `json:"pid,omitempty"`
@@ -225,18 +226,24 @@ type benchReport struct {
 		OS   string `json:"os"`
 		Arch string `json:"arch"`
 	} `json:"machine"`
-	OK bool `json:"ok"`
+	OK bool `json:"ok"` // no violation
+
+	finished bool
 }
 
-func (rep *benchReport) init(c benchConfig) {
-	rep.Shoppers, rep.Agents, rep.Rate, rep.AgentRate, rep.Seed = c.Shoppers, c.Agents, c.Rate, c.AgentRate, c.Seed
+// Finished reports whether the run got to its end and the report is
+// complete.
+func (rep *Report) Finished() bool { return rep.finished }
+
+func (rep *Report) init(c Config) {
+	rep.Shoppers, rep.Agents, rep.Rate, rep.AgentRate, rep.Seed = c.Shoppers, c.agents(), c.Rate, c.AgentRate, c.Seed
 	rep.Machine.CPUs, rep.Machine.Go, rep.Machine.OS, rep.Machine.Arch = runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH
 	if c.Kills > 0 {
-		rep.Chaos = &benchChaosReport{}
+		rep.Chaos = &ChaosReport{}
 	}
 }
 
-func (rep *benchReport) finish(e *benchErrors) {
+func (rep *Report) finish(e *benchErrors) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	rep.Errors = map[string]int64{}
@@ -252,9 +259,11 @@ func (rep *benchReport) finish(e *benchErrors) {
 		}
 	}
 	rep.OK = rep.Violations == 0
+	rep.finished = true
 }
 
-func (rep *benchReport) errorSummary() string {
+// ErrorSummary lists the count of every kind of violation, by kind.
+func (rep *Report) ErrorSummary() string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(rep.Errors)) {
 		if !benchNotViolation(k) {
@@ -264,26 +273,29 @@ func (rep *benchReport) errorSummary() string {
 	return strings.Join(parts, " ")
 }
 
-func (rep *benchReport) writeJSON(w io.Writer) error {
+// WriteJSON writes the report as one indented JSON object.
+func (rep *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
 }
 
-func (rep *benchReport) writeTable(w io.Writer) {
+// WriteTable writes the report for people: a table of the phases, then a
+// line for each of the rest.
+func (rep *Report) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "parley bench: %d shoppers, %d agents, rate %s, agent rate %s, seed %d, on %d CPUs (%s %s/%s)\n\n",
 		rep.Shoppers, rep.Agents, benchRateText(rep.Rate), benchRateText(rep.AgentRate), rep.Seed,
 		rep.Machine.CPUs, rep.Machine.Go, rep.Machine.OS, rep.Machine.Arch)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "phase\tcount\trate/s\tp50 ms\tp99 ms\tp99.9 ms\tmax ms\terrors\t")
-	row := func(name string, n uint64, rate float64, l benchLatency, errs int64) {
+	row := func(name string, n uint64, rate float64, l Latency, errs int64) {
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t\n", name, n, rate, l.P50, l.P99, l.P999, l.Max, errs)
 	}
 	e := rep.Errors
-	row("connect", uint64(rep.Connect.Connected), rep.Connect.PerSecond, rep.Connect.benchLatency, e["connect_failed"])
+	row("connect", uint64(rep.Connect.Connected), rep.Connect.PerSecond, rep.Connect.Latency, e["connect_failed"])
 	row("send→ack", uint64(rep.Load.Acked), rep.Load.AckedPerSecond, rep.Load.SendAck, e["lost_ack"]+e["send_failed"]+e["rate_limited"])
 	row("agent→shopper", uint64(rep.Load.AgentRepliesReceived), rep.Load.AgentRepliesPerSec, rep.Load.AgentReplyToShopper, e["agent_reply_lost"]+e["agent_post_failed"])
-	row("resume", uint64(rep.Resume.Resumed), rep.Resume.PerSecond, rep.Resume.benchLatency, e["resume_failed"])
+	row("resume", uint64(rep.Resume.Resumed), rep.Resume.PerSecond, rep.Resume.Latency, e["resume_failed"])
 	tw.Flush()
 	rep.writeServerAck(w)
 	rep.writeStalls(w)
@@ -336,7 +348,7 @@ func benchRateText(r float64) string {
 	return fmt.Sprintf("%g/s", r)
 }
 
-// benchProgress prints one line a second on stderr while the run goes on.
+// benchProgress prints one line a second while the run goes on.
 type benchProgress struct {
 	quit chan struct{}
 	done chan struct{}
@@ -345,7 +357,7 @@ type benchProgress struct {
 
 func startBenchProgress(r *benchRun) *benchProgress {
 	p := &benchProgress{quit: make(chan struct{}), done: make(chan struct{})}
-	if r.cfg.Quiet {
+	if r.out == nil {
 		close(p.done)
 		return p
 	}
@@ -369,7 +381,7 @@ func startBenchProgress(r *benchRun) *benchProgress {
 				window[i] = h[i] - prevHist[i]
 			}
 			p99 := benchQuantile(window, 0.99)
-			fmt.Fprintf(r.stderr, "bench: %5.0fs phase=%-7s connected=%d acked=%d acks/s=%d p99=%.1fms agent_replies=%d errors=%d\n",
+			fmt.Fprintf(r.out, "bench: %5.0fs phase=%-7s connected=%d acked=%d acks/s=%d p99=%.1fms agent_replies=%d errors=%d\n",
 				time.Since(start).Seconds(), r.phase.Load(), r.connected.Load(), acked, acked-prevAcked,
 				float64(p99)/1e6, r.agents.replies.Load(), r.errs.total())
 			prevAcked, prevHist = acked, h

@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"context"
@@ -66,12 +66,18 @@ func (r *benchRun) connectPhase(ctx context.Context) error {
 	rep := &r.rep.Connect
 	rep.Connected, rep.WallSeconds = int(n), benchRound(wall.Seconds())
 	rep.PerSecond = benchRound(float64(n) / wall.Seconds())
-	rep.benchLatency = r.connect.latency()
+	rep.Latency = r.connect.latency()
 	r.logf("connected %d of %d shoppers in %v", n, c.Shoppers, wall.Round(time.Millisecond))
 	if n == 0 {
 		return errors.New("no shopper could connect")
 	}
 
+	return r.idleCost(ctx, before, n)
+}
+
+// idleCost reports what n idle connections cost the server's memory, from
+// before they were opened.
+func (r *benchRun) idleCost(ctx context.Context, before benchMemSample, n int64) error {
 	// Let the server settle without forcing a GC: the figure is what idle
 	// connections cost in a running server, garbage included.
 	r.phase.Store("idle")
@@ -112,31 +118,63 @@ func (r *benchRun) live() []*benchShopper {
 // drains what is still in flight: a message sent and never acknowledged is
 // a lost ack, an agent reply accepted and never delivered a lost reply.
 func (r *benchRun) loadPhase(ctx context.Context) error {
-	c := r.cfg
-	if err := r.agents.create(ctx, c.Agents); err != nil {
+	if err := r.agents.create(ctx, r.cfg.agents()); err != nil {
 		return err
 	}
 	live := r.live()
-	var cpu0 time.Duration
-	// CPU is read from /proc of one process: with --kills the load spans
-	// several, so it is not measured.
-	pid := r.serverPID()
-	cpuOK := pid > 0 && r.chaos == nil
-	if cpuOK {
-		var err error
-		if cpu0, err = benchProcCPU(pid); err != nil {
+	base := r.loadBaseline(ctx)
+	run, err := r.load(ctx, live)
+	if err != nil {
+		return err
+	}
+	drain := r.drain(ctx, live)
+	r.reportLoad(ctx, base, run, drain)
+	return nil
+}
+
+// benchBaseline is what the load's figures are counted from.
+type benchBaseline struct {
+	pid   int           // the server's, whose CPU is read; 0: not read
+	cpu   time.Duration // the server's CPU time
+	tool  time.Duration // the tool's CPU time
+	hists map[string][]benchPromBucket
+}
+
+// loadBaseline reads the server's CPU and histograms before the load. CPU
+// is read from /proc of one process and the histograms from its /metrics:
+// with --kills the load spans several, so neither is.
+func (r *benchRun) loadBaseline(ctx context.Context) benchBaseline {
+	var b benchBaseline
+	if pid := r.serverPID(); pid > 0 && r.chaos == nil {
+		cpu, err := benchProcCPU(pid)
+		if err != nil {
 			r.logf("reading the server's CPU: %v", err)
-			cpuOK = false
+		} else {
+			b.pid, b.cpu = pid, cpu
 		}
 	}
-	tool0 := benchSelfCPU()
-	var hist0 map[string][]benchPromBucket
+	b.tool = benchSelfCPU()
 	if r.chaos == nil {
 		var err error
-		if hist0, err = r.readServerHistograms(ctx); err != nil {
+		if b.hists, err = r.readServerHistograms(ctx); err != nil {
 			r.logf("reading the server's ack histogram: %v", err)
 		}
 	}
+	return b
+}
+
+// benchLoad is what the load phase counted before its drain.
+type benchLoad struct {
+	wall    time.Duration
+	acked   int64 // acks received during the load
+	replies int64 // agent replies accepted during the load
+	stalls  Stalls
+}
+
+// load runs the shoppers and the agents for --duration (and, with --kills,
+// through every kill) and waits for them.
+func (r *benchRun) load(ctx context.Context, live []*benchShopper) (benchLoad, error) {
+	c := r.cfg
 	r.phase.Store("load")
 	var wg sync.WaitGroup
 	var loadCtx context.Context
@@ -175,22 +213,25 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 	r.agents.run(loadCtx, &wg)
 	r.sampleDuring(loadCtx, &wg)
 	<-loadCtx.Done()
-	loadWall := time.Since(start)
-	stalls.stop()
-	ackedInLoad := r.acked.Load()
-	repliesInLoad := r.agents.replies.Load()
+	l := benchLoad{wall: time.Since(start), stalls: stalls.report(), acked: r.acked.Load(), replies: r.agents.replies.Load()}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return err
+		return l, err
 	}
 	if r.chaos != nil {
 		if err := r.chaos.failed(); err != nil {
-			return err
+			return l, err
 		}
 	}
+	return l, nil
+}
 
+// drain waits, up to benchDrainTimeout, for the acks and agent replies
+// still on their way after the load: a message sent and never acknowledged
+// is a lost ack, an agent reply accepted and never delivered a lost reply.
+func (r *benchRun) drain(ctx context.Context, live []*benchShopper) time.Duration {
 	r.phase.Store("drain")
-	drainStart := time.Now()
+	start := time.Now()
 	deadline := time.Now().Add(benchDrainTimeout)
 	pending := func() (n int) {
 		for _, sh := range live {
@@ -201,7 +242,7 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 	for (pending() > 0 || r.agents.undelivered() > 0) && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}
-	drain := time.Since(drainStart)
+	took := time.Since(start)
 	if n := pending(); n > 0 {
 		r.errs.add("lost_ack", fmt.Sprintf("%d messages sent and not acknowledged %v after the load", n, benchDrainTimeout))
 		r.errs.mu.Lock()
@@ -214,38 +255,43 @@ func (r *benchRun) loadPhase(ctx context.Context) error {
 		r.errs.counts["agent_reply_lost"] += int64(n) - 1
 		r.errs.mu.Unlock()
 	}
+	return took
+}
+
+// reportLoad fills in the report's load section and the CPU figures.
+func (r *benchRun) reportLoad(ctx context.Context, base benchBaseline, run benchLoad, drain time.Duration) {
 	total := r.acked.Load()
 	l := &r.rep.Load
-	if hist0 != nil {
+	if base.hists != nil {
 		if hist1, err := r.readServerHistograms(ctx); err == nil {
+			hist0 := base.hists
 			l.ServerAck = benchHistogramBetween(hist0[benchServerAckMetric], hist1[benchServerAckMetric])
 			l.ServerCommit = benchHistogramBetween(hist0[benchCommitMetric], hist1[benchCommitMetric])
 			l.WALFsync = benchHistogramBetween(hist0[benchFsyncMetric], hist1[benchFsyncMetric])
 			l.ServerSched = benchHistogramBetween(hist0[benchSchedMetric], hist1[benchSchedMetric])
 		}
 	}
-	l.DurationSeconds = benchRound(loadWall.Seconds())
-	l.Sent, l.Acked, l.AckedInDrain = r.sent.Load(), ackedInLoad, total-ackedInLoad
-	l.AckedPerSecond = benchRound(float64(ackedInLoad) / loadWall.Seconds())
+	l.DurationSeconds = benchRound(run.wall.Seconds())
+	l.Sent, l.Acked, l.AckedInDrain = r.sent.Load(), run.acked, total-run.acked
+	l.AckedPerSecond = benchRound(float64(run.acked) / run.wall.Seconds())
 	l.DrainSeconds = benchRound(drain.Seconds())
 	l.SendAck = r.sendAck.latency()
 	l.AgentReplies = r.agents.replies.Load()
-	l.AgentRepliesPerSec = benchRound(float64(repliesInLoad) / loadWall.Seconds())
+	l.AgentRepliesPerSec = benchRound(float64(run.replies) / run.wall.Seconds())
 	l.AgentRepliesReceived = r.agents.received.Load()
 	l.AgentReplyToShopper = r.agents.lat.latency()
-	l.Stalls = stalls.report()
-	r.rep.Tool.CPUSeconds = benchRound((benchSelfCPU() - tool0).Seconds())
-	if cpuOK {
-		if cpu1, err := benchProcCPU(pid); err == nil && total > 0 {
-			cpu := (cpu1 - cpu0).Seconds()
+	l.Stalls = run.stalls
+	r.rep.Tool.CPUSeconds = benchRound((benchSelfCPU() - base.tool).Seconds())
+	if base.pid > 0 {
+		if cpu1, err := benchProcCPU(base.pid); err == nil && total > 0 {
+			cpu := (cpu1 - base.cpu).Seconds()
 			r.rep.Server.CPUSeconds = benchRound(cpu)
 			r.rep.Server.CPUSecondsPer1000Msgs = benchRound(cpu / float64(total) * 1000)
 			r.rep.Server.CPUSecondsPer1000All = benchRound(cpu / float64(total+l.AgentReplies) * 1000)
 		}
 	}
-	r.logf("load: %d acknowledged in %v (%d more in a %v drain), %d agent replies", ackedInLoad, loadWall.Round(time.Millisecond),
-		total-ackedInLoad, drain.Round(time.Millisecond), l.AgentReplies)
-	return nil
+	r.logf("load: %d acknowledged in %v (%d more in a %v drain), %d agent replies", run.acked, run.wall.Round(time.Millisecond),
+		total-run.acked, drain.Round(time.Millisecond), l.AgentReplies)
 }
 
 // resumePhase drops every socket at once, lets the agents post replies the
@@ -255,16 +301,10 @@ func (r *benchRun) resumePhase(ctx context.Context) error {
 	live := r.live()
 	r.phase.Store("resume")
 	for _, sh := range live {
-		sh.mu.Lock()
-		sh.closing = true
-		ws := sh.ws
-		sh.mu.Unlock()
-		if ws != nil {
-			_ = ws.CloseNow()
-		}
+		sh.drop()
 	}
 	for _, sh := range live {
-		sh.readers.Wait()
+		sh.wait()
 	}
 	r.connected.Store(0)
 	r.rep.Resume.MissedReplies = r.postMissed(ctx)
@@ -305,7 +345,7 @@ func (r *benchRun) resumePhase(ctx context.Context) error {
 	rs := &r.rep.Resume
 	rs.Shoppers, rs.Resumed, rs.ReplayedEvents = len(live), int(r.connected.Load()), replayed.Load()
 	rs.WallSeconds, rs.PerSecond = benchRound(wall.Seconds()), benchRound(float64(rs.Resumed)/wall.Seconds())
-	rs.benchLatency = r.resume.latency()
+	rs.Latency = r.resume.latency()
 	if pid := r.serverPID(); pid > 0 {
 		if v, err := benchProcRSS(pid); err == nil {
 			r.rep.Server.RSSEndKB = v
@@ -347,16 +387,10 @@ func (r *benchRun) postMissed(ctx context.Context) int64 {
 // idempotent.
 func (r *benchRun) closeShoppers() {
 	for _, sh := range r.shoppers {
-		sh.mu.Lock()
-		sh.closing = true
-		ws := sh.ws
-		sh.mu.Unlock()
-		if ws != nil {
-			_ = ws.CloseNow()
-		}
+		sh.drop()
 	}
 	for _, sh := range r.shoppers {
-		sh.readers.Wait()
+		sh.wait()
 	}
 	r.connected.Store(0)
 }

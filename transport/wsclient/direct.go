@@ -1,41 +1,43 @@
-package main
+package wsclient
 
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"time"
 )
 
-// upgradeTransport is the http.RoundTripper under the shopper sockets'
-// coder/websocket client. It dials the server on the caller's goroutine,
-// writes the upgrade request, reads the answer and hands coder/websocket the
-// connection itself as the response body. net/http's Transport does the same
-// through a dial goroutine and a persistConn with a reader and a writer
-// goroutine and their buffers, per socket: in a connect or resume storm that
-// was a fifth of the tool's CPU, taken from the server it measures on a
-// small box.
-type upgradeTransport struct {
-	dialer net.Dialer
+// directTransport is the http.RoundTripper of Options.Direct. It dials the
+// server on the caller's goroutine, writes the upgrade request, reads the
+// answer and hands coder/websocket the connection itself as the response
+// body. net/http's Transport does the same through a dial goroutine and a
+// persistConn with a reader and a writer goroutine and their buffers, per
+// socket.
+type directTransport struct {
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-func newUpgradeTransport() *upgradeTransport {
-	// Loopback sockets that live for one run: no TCP keep-alive, whose four
-	// setsockopt calls were a third of a dial's system calls.
-	return &upgradeTransport{dialer: net.Dialer{KeepAlive: -1}}
-}
+var errDirectScheme = errors.New("wsclient: Options.Direct dials ws:// only")
 
-func (t *upgradeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "http" { // coder/websocket has made ws:// http://
+		return nil, errDirectScheme
+	}
+	addr := req.URL.Host
+	if req.URL.Port() == "" {
+		addr = net.JoinHostPort(req.URL.Hostname(), "80")
+	}
 	ctx := req.Context()
-	conn, err := t.dialer.DialContext(ctx, "tcp", req.URL.Host)
+	conn, err := t.dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	// The handshake honours ctx: its end cuts the reads and writes below.
 	cut := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	resp, err := t.handshake(req, conn)
+	resp, err := handshake(req, conn)
 	if !cut() || err != nil {
 		conn.Close()
 		if ctx.Err() != nil {
@@ -46,7 +48,7 @@ func (t *upgradeTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, nil
 }
 
-func (t *upgradeTransport) handshake(req *http.Request, conn net.Conn) (*http.Response, error) {
+func handshake(req *http.Request, conn net.Conn) (*http.Response, error) {
 	if err := req.Write(conn); err != nil {
 		return nil, err
 	}

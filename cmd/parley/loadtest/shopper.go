@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"bytes"
@@ -11,10 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/transport/identity"
+	"github.com/parley-chat/parley/transport/wsclient"
 )
 
 // This file is one shopper: its socket, the goroutine that reads it, and the
@@ -44,13 +43,13 @@ type benchShopper struct {
 	token   string
 	msgN    int // messages sent; owned by the goroutine that sends
 
-	ws      *websocket.Conn
-	readers sync.WaitGroup // the socket's read goroutine
-	notify  chan struct{}  // cap 1: something below changed
-	broken  chan struct{}  // cap 1: the closed loop's chain broke
-	dead    chan struct{}  // closed when the current socket's reader ends
+	opts   *wsclient.Options // the shopper's sockets', whose reader calls onFrame and onClose
+	notify chan struct{}     // cap 1: something below changed
+	broken chan struct{}     // cap 1: the closed loop's chain broke
 
 	mu          sync.Mutex
+	conn        *wsclient.Conn  // the current socket
+	dead        <-chan struct{} // closed when the current socket's reader ends
 	conv        string
 	convQuoted  []byte // `"<conv>"`, to compare the raw field without decoding it
 	welcomed    bool
@@ -69,7 +68,6 @@ type benchShopper struct {
 	acks        map[string]uint64 // with --kills: client_id → the seq its ack named; nil otherwise
 	lastAck     string            // with --kills: the client_id acknowledged last
 	probes      map[string]uint64 // with --kills: acknowledged client_ids sent again → their seq
-	buf         bytes.Buffer
 }
 
 func newBenchShopper(r *benchRun, idx int) (*benchShopper, error) {
@@ -79,6 +77,9 @@ func newBenchShopper(r *benchRun, idx int) (*benchShopper, error) {
 		return nil, err
 	}
 	sh := &benchShopper{r: r, idx: idx, profile: profile, token: tok, notify: make(chan struct{}, 1), broken: make(chan struct{}, 1), pending: map[string]int64{}}
+	// The direct upgrade and no queue: each frame is read and handled on
+	// the socket's one reader goroutine (onFrame), with no hand-off.
+	sh.opts = &wsclient.Options{Direct: true, OnFrame: sh.onFrame, OnClose: sh.onClose}
 	if r.chaos != nil {
 		sh.acks, sh.probes = map[string]uint64{}, map[string]uint64{}
 	}
@@ -92,36 +93,52 @@ func (sh *benchShopper) poke() {
 	}
 }
 
-// dial opens a socket and starts its reader.
+// dial opens a socket, whose reader hands every frame to onFrame.
 func (sh *benchShopper) dial(ctx context.Context) error {
 	epoch := sh.r.chaosEpoch() // before the dial: a kill during it ends this socket
-	ws, _, err := websocket.Dial(ctx, "ws://"+sh.r.addr+"/ws", &websocket.DialOptions{
-		HTTPClient:      sh.r.wsHTTP,
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	sh.mu.Lock()               // before the dial: the reader may read at once
+	sh.closing, sh.welcomed, sh.epoch = false, false, epoch
+	sh.mu.Unlock()
+	conn, err := wsclient.Dial(ctx, "ws://"+sh.r.addr+"/ws", sh.opts)
 	if err != nil {
 		return err
 	}
-	ws.SetReadLimit(1 << 20)
 	sh.mu.Lock()
-	sh.ws, sh.dead, sh.closing, sh.welcomed, sh.epoch = ws, make(chan struct{}), false, false, epoch
-	dead := sh.dead
+	sh.conn, sh.dead = conn, conn.Done()
 	sh.mu.Unlock()
-	sh.readers.Add(1)
-	go sh.read(ws, dead)
 	return nil
+}
+
+// socket is the current socket, nil before the first dial.
+func (sh *benchShopper) socket() *wsclient.Conn {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.conn
+}
+
+// drop closes the socket at once, its end expected, without waiting for
+// its reader (wait does).
+func (sh *benchShopper) drop() {
+	sh.mu.Lock()
+	sh.closing = true
+	conn := sh.conn
+	sh.mu.Unlock()
+	if conn != nil {
+		conn.CloseNow()
+	}
+}
+
+// wait waits for the reader of the socket drop closed.
+func (sh *benchShopper) wait() {
+	if conn := sh.socket(); conn != nil {
+		<-conn.Done()
+	}
 }
 
 // closeNow drops the socket at once and waits for its reader.
 func (sh *benchShopper) closeNow() {
-	sh.mu.Lock()
-	ws := sh.ws
-	sh.closing = true
-	sh.mu.Unlock()
-	if ws != nil {
-		_ = ws.CloseNow()
-	}
-	sh.readers.Wait()
+	sh.drop()
+	sh.wait()
 }
 
 // write sends one frame. It passes no context that can end (coder/websocket
@@ -129,11 +146,9 @@ func (sh *benchShopper) closeNow() {
 // phase must not do that; a cancellable context also costs a timer per
 // write): a write stuck for benchWriteTimeout is cut by the run's watchdog.
 func (sh *benchShopper) write(b []byte) error {
-	sh.mu.Lock()
-	ws := sh.ws
-	sh.mu.Unlock()
+	conn := sh.socket()
 	sh.writeStart.Store(time.Now().UnixNano())
-	err := ws.Write(context.Background(), websocket.MessageText, b)
+	err := conn.Write(context.Background(), b)
 	sh.writeStart.Store(0)
 	return err
 }
@@ -152,44 +167,34 @@ func (r *benchRun) watchWrites(stop <-chan struct{}) {
 		limit := time.Now().Add(-benchWriteTimeout).UnixNano()
 		for _, sh := range r.shoppers {
 			if t := sh.writeStart.Load(); t != 0 && t < limit && sh.writeStart.CompareAndSwap(t, 0) {
-				sh.mu.Lock()
-				ws := sh.ws
-				sh.mu.Unlock()
 				r.errs.add("write_timeout", fmt.Sprintf("shopper %d: a frame write took over %v", sh.idx, benchWriteTimeout))
-				_ = ws.CloseNow()
+				sh.socket().CloseNow()
 			}
 		}
 	}
 }
 
-// read is the socket's only reader: it decodes each frame's few fields and
-// updates the shopper until the socket ends.
-func (sh *benchShopper) read(ws *websocket.Conn, dead chan struct{}) {
-	defer sh.readers.Done()
-	defer sh.poke()
-	defer close(dead)
-	for {
-		_, rd, err := ws.Reader(context.Background())
-		if err == nil {
-			sh.buf.Reset()
-			_, err = sh.buf.ReadFrom(rd)
-		}
-		if err != nil {
-			sh.mu.Lock()
-			expected := sh.closing || sh.r.chaosKilledSince(sh.epoch)
-			sh.mu.Unlock()
-			if !expected {
-				sh.r.errs.add("unexpected_close", fmt.Sprintf("shopper %d: %v", sh.idx, err))
-			}
-			return
-		}
-		var f benchFrame
-		if err := benchDecodeFrame(sh.buf.Bytes(), &f); err != nil {
-			sh.r.errs.add("malformed_frame", fmt.Sprintf("shopper %d: %q: %v", sh.idx, benchTrim(sh.buf.String(), 200), err))
-			continue
-		}
-		sh.handle(&f, time.Now())
+// onFrame runs on the socket's reader for every frame: it decodes the
+// frame's few fields and updates the shopper.
+func (sh *benchShopper) onFrame(raw []byte) bool {
+	var f benchFrame
+	if err := benchDecodeFrame(raw, &f); err != nil {
+		sh.r.errs.add("malformed_frame", fmt.Sprintf("shopper %d: %q: %v", sh.idx, benchTrim(string(raw), 200), err))
+		return true
 	}
+	sh.handle(&f, time.Now())
+	return true
+}
+
+// onClose runs on the socket's reader when the socket ends.
+func (sh *benchShopper) onClose(err error) {
+	sh.mu.Lock()
+	expected := sh.closing || sh.r.chaosKilledSince(sh.epoch)
+	sh.mu.Unlock()
+	if !expected {
+		sh.r.errs.add("unexpected_close", fmt.Sprintf("shopper %d: %v", sh.idx, err))
+	}
+	sh.poke()
 }
 
 func (sh *benchShopper) handle(f *benchFrame, now time.Time) {
@@ -341,165 +346,6 @@ func (sh *benchShopper) await(ctx context.Context, d time.Duration, cond func() 
 			return fmt.Errorf("timed out after %v", d)
 		}
 	}
-}
-
-// send sends one new message and records it as in flight.
-func (sh *benchShopper) send(closedLoop bool) (string, error) {
-	cid := sh.nextID()
-	return cid, sh.sendID(cid, closedLoop)
-}
-
-// nextID is the client_id of the shopper's next new message.
-func (sh *benchShopper) nextID() string {
-	sh.msgN++
-	return "m" + strconv.Itoa(sh.msgN)
-}
-
-// track records message cid as sent now and not yet answered; in the closed
-// loop it is also the one message waited for.
-func (sh *benchShopper) track(cid string, closedLoop bool) {
-	sh.mu.Lock()
-	sh.pending[cid] = time.Now().UnixNano()
-	if closedLoop {
-		sh.inflight, sh.inflightRes = cid, 0
-	}
-	sh.mu.Unlock()
-}
-
-// benchSendFrame is the message.send frame of client_id cid; its text is
-// derived from cid, so that a re-sent message is the same message.
-func benchSendFrame(cid string) []byte {
-	b := make([]byte, 0, 96)
-	b = append(b, `{"type":"message.send","client_id":"`...)
-	b = append(b, cid...)
-	b = append(b, `","text":"load message `...)
-	b = append(b, cid...)
-	b = append(b, `"}`...)
-	return b
-}
-
-func (sh *benchShopper) sendID(cid string, closedLoop bool) error {
-	b := benchSendFrame(cid)
-	sh.track(cid, closedLoop)
-	sh.r.sent.Add(1)
-	if err := sh.write(b); err != nil {
-		sh.mu.Lock()
-		delete(sh.pending, cid)
-		sh.mu.Unlock()
-		sh.r.sent.Add(-1)
-		return err
-	}
-	return nil
-}
-
-// closedLoop keeps one message in flight until ctx ends: the next goes as
-// soon as the last is acknowledged; one refused for the rate limit goes
-// again, same client_id, a little later.
-//
-// The socket's reader sends the next message itself when it reads the ack:
-// handing each one to this goroutine cost the tool a wake-up per message,
-// CPU taken from the server it measures on the same cores. This goroutine
-// starts the chain and takes over only when it breaks.
-func (sh *benchShopper) closedLoop(ctx context.Context) {
-	sh.mu.Lock()
-	sh.chain, sh.chainErr = ctx, nil
-	dead := sh.dead
-	sh.mu.Unlock()
-	defer func() {
-		sh.mu.Lock()
-		sh.chain = nil
-		sh.mu.Unlock()
-	}()
-	_, err := sh.send(true)
-	for err == nil && ctx.Err() == nil {
-		select { // the chain broke: a refusal, a failed send, the socket's end or ctx
-		case <-sh.broken:
-		case <-dead:
-			err = errors.New("socket closed")
-			continue
-		case <-ctx.Done():
-			return
-		}
-		sh.mu.Lock()
-		res, cid := sh.inflightRes, sh.inflight
-		err = sh.chainErr
-		sh.mu.Unlock()
-		if err != nil || res != 2 {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(100 * time.Millisecond):
-		}
-		err = sh.sendID(cid, true)
-	}
-	if err != nil && ctx.Err() == nil {
-		sh.r.errs.add("send_failed", fmt.Sprintf("shopper %d: %v", sh.idx, err))
-	}
-}
-
-// next runs on the reader after an ack: in the closed loop it sends the next
-// message, or wakes the loop when the chain cannot go on.
-func (sh *benchShopper) next() {
-	sh.mu.Lock()
-	ctx := sh.chain
-	sh.mu.Unlock()
-	if ctx == nil {
-		sh.poke()
-		return
-	}
-	if ctx.Err() == nil {
-		_, err := sh.send(true)
-		if err == nil {
-			return
-		}
-		sh.mu.Lock()
-		sh.chainErr = err
-		sh.mu.Unlock()
-	}
-	sh.breakChain()
-}
-
-func (sh *benchShopper) breakChain() {
-	select {
-	case sh.broken <- struct{}{}:
-	default:
-	}
-}
-
-// openLoop sends one message every interval, starting after phase, until
-// ctx ends, whether or not earlier ones were acknowledged.
-func (sh *benchShopper) openLoop(ctx context.Context, interval, phase time.Duration) {
-	timer := time.NewTimer(phase)
-	defer timer.Stop()
-	next := time.Now().Add(phase)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
-		}
-		if _, err := sh.send(false); err != nil {
-			if ctx.Err() == nil {
-				sh.r.errs.add("send_failed", fmt.Sprintf("shopper %d: %v", sh.idx, err))
-			}
-			return
-		}
-		// Ticks that fall behind are skipped, not bunched: the rate is an upper bound.
-		next = next.Add(interval)
-		for now := time.Now(); next.Before(now); {
-			next = next.Add(interval)
-		}
-		timer.Reset(time.Until(next))
-	}
-}
-
-// outstanding reports messages sent and not yet answered.
-func (sh *benchShopper) outstanding() int {
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	return len(sh.pending)
 }
 
 // connect dials, says hello (with resume after when conv is set) and waits

@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"bufio"
@@ -76,7 +76,7 @@ func (p *benchProc) kill() {
 
 // benchSpawn starts `serve` on a fresh data directory and waits for its
 // listening line.
-func benchSpawn(ctx context.Context, c benchConfig) (*benchChild, error) {
+func benchSpawn(ctx context.Context, c Config) (*benchChild, error) {
 	bin := c.ServerBin
 	if bin == "" {
 		exe, err := os.Executable()
@@ -89,7 +89,7 @@ func benchSpawn(ctx context.Context, c benchConfig) (*benchChild, error) {
 	if err != nil {
 		return nil, err
 	}
-	ch := &benchChild{bin: bin, dir: dir, secret: randomHex(16), admin: randomHex(16), passivate: c.PassivateAfter}
+	ch := &benchChild{bin: bin, dir: dir, secret: benchRandomHex(16), admin: benchRandomHex(16), passivate: c.PassivateAfter}
 	p, addr, err := ch.start(ctx, "127.0.0.1:0")
 	if err != nil {
 		os.RemoveAll(dir)

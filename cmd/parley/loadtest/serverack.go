@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"cmp"
@@ -28,9 +28,9 @@ type benchPromBucket struct {
 	count float64 // observations ≤ le
 }
 
-// benchHistogram is what one of the server's histograms gained over the load
+// ServerHistogram is what one of the server's histograms gained over the load
 // and its drain, to the resolution of its buckets.
-type benchHistogram struct {
+type ServerHistogram struct {
 	Count float64 `json:"count"`
 	P50   float64 `json:"p50_ms"`
 	P99   float64 `json:"p99_ms"`
@@ -71,7 +71,7 @@ func (r *benchRun) readServerHistograms(ctx context.Context) (map[string][]bench
 // benchHistogramBetween is what the histogram gained from before to after:
 // nil when the two readings do not have the same buckets (another server) or
 // the server has no such histogram.
-func benchHistogramBetween(before, after []benchPromBucket) *benchHistogram {
+func benchHistogramBetween(before, after []benchPromBucket) *ServerHistogram {
 	if len(before) != len(after) || len(after) == 0 {
 		return nil
 	}
@@ -83,7 +83,7 @@ func benchHistogramBetween(before, after []benchPromBucket) *benchHistogram {
 		diff[i] = benchPromBucket{le: after[i].le, count: after[i].count - before[i].count}
 	}
 	ms := func(q float64) float64 { return benchRound(benchBucketQuantile(diff, q) * 1000) }
-	return &benchHistogram{Count: diff[len(diff)-1].count, P50: ms(0.5), P99: ms(0.99), P999: ms(0.999)}
+	return &ServerHistogram{Count: diff[len(diff)-1].count, P50: ms(0.5), P99: ms(0.99), P999: ms(0.999)}
 }
 
 // benchBucketQuantile estimates the q-quantile of cumulative buckets as
@@ -112,7 +112,7 @@ func benchBucketQuantile(b []benchPromBucket, q float64) float64 {
 
 // writeServerAck prints the server's part under the table, and its
 // storage's part of that.
-func (rep *benchReport) writeServerAck(w io.Writer) {
+func (rep *Report) writeServerAck(w io.Writer) {
 	s := rep.Load.ServerAck
 	if s == nil {
 		return
