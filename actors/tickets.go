@@ -49,13 +49,6 @@ type cursor struct {
 	id string
 }
 
-// older reports whether row r comes after position (at, id) in a
-// newest-first list.
-func older(r engine.TicketRow, at int64, id string) bool {
-	ra := r.UpdatedAt.UnixNano()
-	return ra < at || (ra == at && r.ID < id)
-}
-
 func encodeCursor(r engine.TicketRow) string {
 	raw := strconv.FormatInt(r.UpdatedAt.UnixNano(), 10) + "." + r.ID
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))

@@ -119,7 +119,8 @@ func writeSecretFile(dir, name, v string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err == nil {
+	err = tmp.Chmod(0o600)
+	if err == nil {
 		_, err = tmp.WriteString(v + "\n")
 	}
 	if err == nil {

@@ -53,7 +53,6 @@ type benchRun struct {
 	child         *benchChild
 	api           *http.Client // agents and /metrics
 	apiTr         *http.Transport
-	wsHTTP        *http.Client // WebSocket dials
 	runID         string
 	shoppers      []*benchShopper
 	errs          *benchErrors
