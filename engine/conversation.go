@@ -49,6 +49,7 @@ type Conversation struct {
 	LastAgentMsg   uint64 `json:"last_agent_msg"`   // seq of the latest agent or AI message
 
 	Assignee     *AgentRef `json:"assignee"`
+	AwayUntil    time.Time `json:"away_until"` // the away period whose notice the shopper has had (S9)
 	Preview      string    `json:"preview"`
 	ActivityAt   time.Time `json:"activity_at"`   // last message or end: orders the inbox
 	WaitingSince time.Time `json:"waiting_since"` // first shopper message not yet answered; zero if none
@@ -281,6 +282,15 @@ func (c *Conversation) fold(e Event) bool {
 }
 
 func (c *Conversation) applyMessage(e Event) {
+	if e.From == PartySystem {
+		// The system's notices (the away message) are the shopper's to
+		// read; the ticket's preview and place in the list stay with the
+		// people in the conversation.
+		if !e.AwayUntil.IsZero() {
+			c.AwayUntil = e.AwayUntil
+		}
+		return
+	}
 	c.Preview = preview(e)
 	c.ActivityAt = e.At
 	switch e.From {

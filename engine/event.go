@@ -78,6 +78,9 @@ type Event struct {
 
 	// handoff
 	Target string
+
+	// a system message saying the team is away: when it is back (S9)
+	AwayUntil time.Time
 }
 
 // TicketEventKind names the kind of a ticket (Helpdesk-only) event.

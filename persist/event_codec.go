@@ -31,6 +31,7 @@ import (
 //	  uint64 up_to = 15;                 // seen
 //	  optional AgentRef agent = 16;      // assigned; absent = unassigned
 //	  string target = 17;                // handoff
+//	  optional int64 away_until_unix_nano = 18; // a system message: the team is away until then
 //	}
 //	message Attachment { string url = 1; string content_type = 2; }
 //	message AgentRef   { string id = 1;  string name = 2; }
@@ -68,6 +69,7 @@ const (
 	fUpTo
 	fAgent
 	fTarget
+	fAwayUntil
 )
 
 // Field numbers of TicketEvent (fSeq, fAt and fKind are shared).
@@ -99,7 +101,8 @@ func appendEvent(b []byte, e *engine.Event) []byte {
 	if e.Agent != nil {
 		b = appendPair(b, fAgent, e.Agent.ID, e.Agent.Name)
 	}
-	return appendString(b, fTarget, e.Target)
+	b = appendString(b, fTarget, e.Target)
+	return appendTime(b, fAwayUntil, e.AwayUntil)
 }
 
 // appendTicketEvent appends the wire form of e to b.
@@ -168,6 +171,8 @@ func (r *reader) eventField(num protowire.Number, e *engine.Event) {
 		e.Agent = &engine.AgentRef{ID: id, Name: name}
 	case fTarget:
 		e.Target = r.str()
+	case fAwayUntil:
+		e.AwayUntil = r.time()
 	default:
 		r.skip(num)
 	}
