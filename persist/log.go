@@ -51,6 +51,9 @@ type Commit struct {
 	// Snapshot, when non-nil, replaces the conversation's snapshot. It must
 	// not be ahead of the streams as they stand after this commit.
 	Snapshot *Snapshot
+	// Outbox holds the calls to other systems that the commit's events owe
+	// (outbox.go): stored with them, delivered after.
+	Outbox []OutboxEntry
 }
 
 // OpenPointer points a profile's channel at its open conversation.
@@ -179,9 +182,11 @@ func (c *Commit) write(b *pebble.Batch) error {
 		}
 	}
 	if c.Snapshot != nil {
-		return setRecord(b, snapKey(c.Conversation), c.Snapshot)
+		if err := setRecord(b, snapKey(c.Conversation), c.Snapshot); err != nil {
+			return err
+		}
 	}
-	return nil
+	return writeOutbox(b, c.Outbox)
 }
 
 func setRecord(b *pebble.Batch, k []byte, v any) error {

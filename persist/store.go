@@ -109,6 +109,7 @@ type Store struct {
 	closedCount atomic.Int64
 	profiles    [shards]sync.Mutex // guards x/open/<profile>/… compare-and-clear
 	cfgMu       sync.Mutex         // guards read-modify-write of cfg/agent + cfg/token
+	outboxMu    sync.Mutex         // orders the outbox worker's changes to entries (commits only add new ones)
 	seed        maphash.Seed       // of the idempotency-key hashes in streamState
 }
 

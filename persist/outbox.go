@@ -1,0 +1,204 @@
+package persist
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// OutboxEntry is a call to another system that a commit owes — an e-mail to
+// the agents about a new ticket (H9); later webhooks, handoffs, SMS. It is
+// written in the same batch as the event that caused it, so that the two can
+// never disagree, and a worker (actors/outbox) delivers it, outside every
+// actor, until it is done or fails for good. A restart loses none: what is
+// not done is still stored, and due.
+type OutboxEntry struct {
+	// Key names the entry: the stream and seq of the event that caused it
+	// and the target, "<conversation>/<seq>/<target>". It is the idempotency
+	// key the other side gets, the same on every attempt.
+	Key     string    `json:"key"`
+	Target  string    `json:"target"`
+	Payload []byte    `json:"payload"` // what to deliver, as the target encodes it
+	Created time.Time `json:"created"`
+	// Attempts made so far; NextAt is when the next is due; LastError is
+	// the last attempt's failure.
+	Attempts  int       `json:"attempts"`
+	NextAt    time.Time `json:"next_at"`
+	LastError string    `json:"last_error,omitempty"`
+}
+
+// OutboxKey is the key of the entry an event owes a target.
+func OutboxKey(conversation string, seq uint64, target string) string {
+	return fmt.Sprintf("%s/%d/%s", conversation, seq, target)
+}
+
+// Outbox keys:
+//
+//	q/e/<key>                      → the entry (a versioned JSON record)
+//	q/d/<next at:8 BE><key>        due index: the entries by when their next attempt is due
+//	q/f/<key>                      → an entry that failed for good, kept to be looked at
+const (
+	outboxEntryPrefix  = "q/e/"
+	outboxDuePrefix    = "q/d/"
+	outboxFailedPrefix = "q/f/"
+)
+
+func outboxEntryKey(key string) []byte { return appendKey(nil, outboxEntryPrefix, key) }
+
+func outboxDueKey(at time.Time, key string) []byte {
+	b := binary.BigEndian.AppendUint64([]byte(outboxDuePrefix), sortableNanos(at))
+	return append(b, key...)
+}
+
+// writeOutbox adds the entries of a commit to its batch.
+func writeOutbox(b *pebble.Batch, entries []OutboxEntry) error {
+	for i := range entries {
+		e := &entries[i]
+		if e.Key == "" || e.Target == "" {
+			return fmt.Errorf("persist: outbox entry without key or target")
+		}
+		if err := setRecord(b, outboxEntryKey(e.Key), e); err != nil {
+			return err
+		}
+		if err := b.Set(outboxDueKey(e.NextAt, e.Key), nil, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DueOutbox returns up to limit entries whose next attempt is due at now,
+// earliest first.
+func (s *Store) DueOutbox(now time.Time, limit int) ([]OutboxEntry, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	upper := binary.BigEndian.AppendUint64([]byte(outboxDuePrefix), sortableNanos(now)+1)
+	var keys []string
+	err := s.scanRange([]byte(outboxDuePrefix), upper, false, func(k, _ []byte) (bool, error) {
+		keys = append(keys, string(k[len(outboxDuePrefix)+8:]))
+		return len(keys) < limit, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]OutboxEntry, 0, len(keys))
+	for _, key := range keys {
+		var e OutboxEntry
+		found, err := s.getRecordLocked(outboxEntryKey(key), &e)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// OutboxEntry reads one entry as it is stored now; false if it is done.
+func (s *Store) OutboxEntry(key string) (OutboxEntry, bool, error) {
+	var e OutboxEntry
+	found, err := s.getRecord(outboxEntryKey(key), &e)
+	return e, found, err
+}
+
+// NextOutboxDue is when the earliest entry that skip does not pass over is
+// due; false when there is none.
+func (s *Store) NextOutboxDue(skip func(key string) bool) (time.Time, bool, error) {
+	if err := s.enter(); err != nil {
+		return time.Time{}, false, err
+	}
+	defer s.leave()
+	var at time.Time
+	found := false
+	err := s.scan([]byte(outboxDuePrefix), nil, false, func(k, _ []byte) (bool, error) {
+		if skip != nil && skip(string(k[len(outboxDuePrefix)+8:])) {
+			return true, nil
+		}
+		n := binary.BigEndian.Uint64(k[len(outboxDuePrefix):])
+		at, found = time.Unix(0, int64(n^1<<63)), true
+		return false, nil
+	})
+	return at, found, err
+}
+
+// OutboxCount is the number of entries not yet done.
+func (s *Store) OutboxCount() (int, error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	defer s.leave()
+	n := 0
+	err := s.scan([]byte(outboxEntryPrefix), nil, false, func(_, _ []byte) (bool, error) {
+		n++
+		return true, nil
+	})
+	return n, err
+}
+
+// RetryOutbox stores e with its next attempt due at e.NextAt, durably. prev
+// is when the attempt that failed was due.
+func (s *Store) RetryOutbox(e OutboxEntry, prev time.Time) error {
+	s.outboxMu.Lock()
+	defer s.outboxMu.Unlock()
+	return s.batch(func(b *pebble.Batch) error {
+		if err := b.Delete(outboxDueKey(prev, e.Key), nil); err != nil {
+			return err
+		}
+		return writeOutbox(b, []OutboxEntry{e})
+	})
+}
+
+// FinishOutbox removes an entry that is done, durably; one that failed for
+// good is kept under q/f/ with its last error.
+func (s *Store) FinishOutbox(e OutboxEntry, failed bool) error {
+	s.outboxMu.Lock()
+	defer s.outboxMu.Unlock()
+	return s.batch(func(b *pebble.Batch) error {
+		if err := b.Delete(outboxDueKey(e.NextAt, e.Key), nil); err != nil {
+			return err
+		}
+		if err := b.Delete(outboxEntryKey(e.Key), nil); err != nil {
+			return err
+		}
+		if failed {
+			return setRecord(b, appendKey(nil, outboxFailedPrefix, e.Key), e)
+		}
+		return nil
+	})
+}
+
+// FailedOutbox returns up to limit entries that failed for good.
+func (s *Store) FailedOutbox(limit int) ([]OutboxEntry, error) {
+	var out []OutboxEntry
+	err := s.scanRecords([]byte(outboxFailedPrefix), func(v []byte) error {
+		if len(out) >= limit {
+			return nil
+		}
+		var e OutboxEntry
+		if err := decodeRecord(v, &e); err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// batch writes what fill puts in one batch, durably.
+func (s *Store) batch(fill func(*pebble.Batch) error) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	b := s.db.NewBatch()
+	if err := fill(b); err != nil {
+		b.Close()
+		return err
+	}
+	return s.apply(b)
+}
