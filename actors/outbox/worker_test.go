@@ -71,7 +71,9 @@ func (r *recorder) deliver(_ context.Context, key string, payload []byte) error 
 	return nil
 }
 
-func fast() Config { return Config{MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Poll: time.Second} }
+func fast() Config {
+	return Config{MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Poll: time.Second}
+}
 
 func stop(t *testing.T, w *Worker) {
 	t.Helper()
