@@ -3,6 +3,8 @@ package actors
 import (
 	"time"
 
+	"github.com/parley-chat/parley/actors/outbox"
+
 	"github.com/parley-chat/parley/engine"
 )
 
@@ -36,11 +38,14 @@ type Subscriber interface {
 	Ended(conversation string)
 }
 
-// InboxSink receives the live inbox: the badge and every changed row. Like a
-// Subscriber, it must not block; false unsubscribes it.
+// InboxSink receives the live inbox: the badge, every changed row, and the
+// waiting alerts (H10), each with the row of the ticket whose customer has
+// waited too long. Like a Subscriber, it must not block; false unsubscribes
+// it.
 type InboxSink interface {
 	Badge(unread int) bool
 	Row(row engine.TicketRow) bool
+	Alert(row engine.TicketRow) bool
 }
 
 // TicketQuery filters and pages the inbox list.
@@ -72,6 +77,12 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Now is the clock; default time.Now. Tests inject their own.
 	Now func() time.Time
+	// Notifier sends the agents' new-ticket e-mails (H9), from the outbox.
+	// Without one, e-mail notifications cannot be turned on.
+	Notifier engine.Notifier
+	// Outbox tunes the delivery of calls to other systems; its zero value
+	// is its defaults. Its clock and logger are the system's.
+	Outbox outbox.Config
 }
 
 func (c *Config) ensureDefaults() {

@@ -72,6 +72,8 @@ func (a *conversationActor) handle(ctx actor.Context, msg any) {
 		a.end(ctx, m)
 	case *snoozeCmd:
 		a.snooze(ctx, m)
+	case *alertCmd:
+		a.alert(ctx)
 	case *subscribeCmd:
 		a.subscribe(ctx, m)
 	case *readQuery:
@@ -133,6 +135,14 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 		}
 		a.respond(ctx, &result{Err: err})
 		return
+	}
+	if m.Cmd.From == engine.PartyShopper {
+		// S9: a shopper writing while the team is away hears when it is
+		// back, once per away period, in the same commit as the message.
+		next := a.conv.After(events)
+		if notice, ok := next.AwayNotice(a.sys.Settings().OfficeHours, m.Cmd.At); ok {
+			events = append(events, notice)
+		}
 	}
 	row, err := a.commit(ctx, events, nil)
 	if err != nil {
@@ -243,6 +253,9 @@ func (a *conversationActor) commit(ctx actor.Context, events []engine.Event, tev
 	if a.conv.Open() && !next.Open() {
 		c.Open = &persist.OpenPointer{ProfileID: a.conv.ProfileID, Channel: a.conv.Channel}
 	}
+	if next.IsTicket() && !a.conv.IsTicket() {
+		c.Outbox = a.sys.newTicketNotice(&next, events[0]) // the message that made the ticket
+	}
 	if a.conv.LastSeq-a.snapSeq >= uint64(a.sys.store.SnapshotEvery()) {
 		c.Snapshot = &persist.Snapshot{Conversation: *a.conv, Ticket: *a.ticket}
 	}
@@ -257,6 +270,10 @@ func (a *conversationActor) commit(ctx actor.Context, events []engine.Event, tev
 		a.load(ctx)
 		return nil, engine.Errorf(engine.CodeInternal, "could not store the change")
 	}
+	if len(c.Outbox) > 0 {
+		a.sys.outbox.Added(len(c.Outbox))
+	}
+	a.observeReplies(events)
 	for _, e := range events {
 		a.conv.Apply(e)
 	}
@@ -323,4 +340,33 @@ func (a *conversationActor) read(ctx actor.Context, m *readQuery) {
 // respond answers the request being handled; it never blocks.
 func (a *conversationActor) respond(_ actor.Context, r *result) {
 	a.env.Answer(r)
+}
+
+// observeReplies times each customer wait that an agent's or the AI's
+// message in events ends (O1, H10): the time since the first customer
+// message not yet answered; the first reply a ticket gets is also its first
+// response time.
+func (a *conversationActor) observeReplies(events []engine.Event) {
+	waiting, first := a.conv.WaitingSince, a.conv.LastAgentMsg == 0
+	for _, e := range events {
+		if e.Kind != engine.KindMessage {
+			continue
+		}
+		switch e.From {
+		case engine.PartyShopper:
+			if waiting.IsZero() {
+				waiting = e.At
+			}
+		case engine.PartyAgent, engine.PartyAI:
+			if !waiting.IsZero() {
+				d := e.At.Sub(waiting).Seconds()
+				a.sys.metrics.wait.Observe(d)
+				if first {
+					a.sys.metrics.firstResponse.Observe(d)
+				}
+				waiting = time.Time{}
+			}
+			first = false
+		}
+	}
 }

@@ -23,6 +23,7 @@ type inboxActor struct {
 	counts map[engine.TicketStatus]int // open and snoozed; storage counts the closed
 	timer  *time.Timer
 	wakeAt time.Time
+	alarm  alarm // the next waiting alert (alerts.go)
 }
 
 func newInboxActor(sys *System, rows []engine.TicketRow) actor.Actor {
@@ -32,6 +33,7 @@ func newInboxActor(sys *System, rows []engine.TicketRow) actor.Actor {
 	for _, r := range rows {
 		r = r.At(now)
 		a.active.put(r)
+		a.fileAlert(r)
 		a.count(r, 1)
 	}
 	return a
@@ -42,10 +44,12 @@ func (a *inboxActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.report()
 		a.armSnooze(ctx)
+		a.armAlert(ctx)
 	case *actor.Stopping:
 		if a.timer != nil {
 			a.timer.Stop()
 		}
+		a.alarm.stop()
 	case *rowChanged:
 		a.change(ctx, msg.Row)
 	case *listQuery:
@@ -60,6 +64,10 @@ func (a *inboxActor) Receive(ctx actor.Context) {
 		delete(a.sinks, msg.Sink)
 	case *snoozeCheck:
 		a.wake(ctx)
+	case *alertCheck:
+		a.raiseDue(ctx)
+	case *settingsChanged:
+		a.refileAlerts(ctx)
 	}
 }
 
@@ -82,6 +90,7 @@ func (a *inboxActor) change(ctx actor.Context, row engine.TicketRow) {
 	if row.SnoozedUntil != nil {
 		a.armSnooze(ctx)
 	}
+	a.armAlert(ctx)
 }
 
 // closedSince reports whether the open or snoozed row of a ticket the inbox
@@ -104,17 +113,20 @@ func (a *inboxActor) closedSince(row engine.TicketRow) bool {
 // when it moved, to every sink.
 func (a *inboxActor) replace(row engine.TicketRow) {
 	badge := a.badge
-	if old, had := a.active.remove(row.ID); had {
+	old, had := a.active.remove(row.ID)
+	if had {
 		a.count(old, -1)
 	}
 	if row.Status != engine.StatusClosed {
 		a.active.put(row)
+		a.fileAlert(row)
 		a.count(row, 1)
 	}
 	moved := badge != a.badge
+	alerted := row.AlertedAt != nil && (!had || old.AlertedAt == nil || row.AlertedAt.After(*old.AlertedAt))
 	a.report()
 	for sink := range a.sinks {
-		if !sink.Row(row) || (moved && !sink.Badge(a.badge)) {
+		if !sink.Row(row) || (moved && !sink.Badge(a.badge)) || (alerted && !sink.Alert(row)) {
 			delete(a.sinks, sink)
 		}
 	}

@@ -22,10 +22,12 @@ import (
 // slice would move every entry of a view on each message, since each message
 // takes its ticket to the front.
 type activeIndex struct {
-	rows  map[string]engine.TicketRow
-	views map[view]*btreemap.BTreeMap[position, struct{}]
-	wakes *btreemap.BTreeMap[position, struct{}] // snoozed rows, earliest deadline first
-	free  *btreemap.FreeList[position, struct{}]
+	rows    map[string]engine.TicketRow
+	views   map[view]*btreemap.BTreeMap[position, struct{}]
+	wakes   *btreemap.BTreeMap[position, struct{}] // snoozed rows, earliest deadline first
+	alerts  *btreemap.BTreeMap[position, struct{}] // waiting rows, earliest alert first (H10)
+	alertAt map[string]int64                       // a row's place in alerts
+	free    *btreemap.FreeList[position, struct{}]
 }
 
 // view is one list the inbox answers: a status and, when not "", a channel
@@ -61,10 +63,12 @@ const treeDegree = 16
 func newActiveIndex() *activeIndex {
 	free := btreemap.NewFreeList[position, struct{}](btreemap.DefaultFreeListSize)
 	return &activeIndex{
-		rows:  map[string]engine.TicketRow{},
-		views: map[view]*btreemap.BTreeMap[position, struct{}]{},
-		wakes: btreemap.NewWithFreeList[position, struct{}](treeDegree, earliestFirst, free),
-		free:  free,
+		rows:    map[string]engine.TicketRow{},
+		views:   map[view]*btreemap.BTreeMap[position, struct{}]{},
+		wakes:   btreemap.NewWithFreeList[position, struct{}](treeDegree, earliestFirst, free),
+		alerts:  btreemap.NewWithFreeList[position, struct{}](treeDegree, earliestFirst, free),
+		alertAt: map[string]int64{},
+		free:    free,
 	}
 }
 
@@ -132,7 +136,39 @@ func (x *activeIndex) remove(id string) (engine.TicketRow, bool) {
 	if w, ok := wakePosition(&r); ok {
 		x.wakes.Delete(w)
 	}
+	x.setAlert(id, time.Time{})
 	return r, true
+}
+
+// setAlert files the ticket id for a waiting alert at at, or takes it out
+// with the zero time.
+func (x *activeIndex) setAlert(id string, at time.Time) {
+	if old, ok := x.alertAt[id]; ok {
+		x.alerts.Delete(position{old, id})
+		delete(x.alertAt, id)
+	}
+	if !at.IsZero() {
+		x.alertAt[id] = at.UnixNano()
+		x.alerts.ReplaceOrInsert(position{at.UnixNano(), id}, struct{}{})
+	}
+}
+
+// nextAlert is the earliest alert deadline; false if nobody is waiting.
+func (x *activeIndex) nextAlert() (time.Time, bool) {
+	p, _, ok := x.alerts.Min()
+	return time.Unix(0, p.at), ok
+}
+
+// alertsDue returns the ids of the tickets whose alert is due at now.
+func (x *activeIndex) alertsDue(now time.Time) []string {
+	var ids []string
+	for p := range x.alerts.Ascend(btreemap.Min[position](), btreemap.Max[position]()) {
+		if p.at > now.UnixNano() {
+			break
+		}
+		ids = append(ids, p.id)
+	}
+	return ids
 }
 
 // page returns up to limit rows of view v after the cursor position, newest

@@ -30,6 +30,7 @@ type (
 	snoozeCmd struct {
 		Cmd engine.SnoozeTicket
 	}
+	alertCmd     struct{}
 	subscribeCmd struct {
 		Owner string
 		After uint64
@@ -80,4 +81,8 @@ type (
 	watchInbox   struct{ Sink InboxSink }
 	unwatchInbox struct{ Sink InboxSink }
 	snoozeCheck  struct{}
+	alertCheck   struct{}
+	// settingsChanged tells the inbox that the settings were saved: waiting
+	// alerts follow waiting_alert_after and office hours.
+	settingsChanged struct{}
 )

@@ -12,6 +12,10 @@ type metrics struct {
 	badge    prometheus.Gauge
 	sessions prometheus.Counter
 	messages *prometheus.CounterVec
+
+	firstResponse prometheus.Histogram
+	wait          prometheus.Histogram
+	alerts        prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -40,8 +44,26 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "parley_conversation_messages_total", Help: "Messages stored, by channel and sender.",
 		}, []string{"channel", "from"}),
 	}
+	// Customer waits run from seconds to hours: 1 s doubling to about 9 h.
+	waits := prometheus.ExponentialBuckets(1, 2, 16)
+	m.firstResponse = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "parley_first_response_seconds", Buckets: waits,
+		Help: "Time from a ticket's first customer message to the first answer by an agent or the AI.",
+	})
+	m.wait = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "parley_customer_wait_seconds", Buckets: waits,
+		Help: "Each customer wait an answer ended: from the first unanswered customer message to the answer (H10).",
+	})
+	m.alerts = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "parley_waiting_alerts_total",
+		Help: "Waiting alerts raised: a customer waited past waiting_alert_after, once per interval of the wait (H10).",
+	})
+	for _, s := range []string{"open", "snoozed", "closed"} {
+		m.tickets.WithLabelValues(s)
+	}
 	if reg != nil {
-		reg.MustRegister(m.persist, m.receive, m.actors, m.tickets, m.badge, m.sessions, m.messages)
+		reg.MustRegister(m.persist, m.receive, m.actors, m.tickets, m.badge, m.sessions, m.messages,
+			m.firstResponse, m.wait, m.alerts)
 	}
 	return m
 }

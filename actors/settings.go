@@ -16,23 +16,28 @@ func (s *System) Settings() engine.Settings { return s.conf.Settings() }
 // refused too, naming the field: a store must never believe that a switch
 // it saved is doing something.
 func (s *System) PutSettings(ctx context.Context, v engine.Settings) error {
-	if err := notServedYet(v, s.conf.Settings()); err != nil {
+	if err := s.notServedYet(v, s.conf.Settings()); err != nil {
 		return err
 	}
-	return s.conf.PutSettings(v)
+	if err := s.conf.PutSettings(v); err != nil {
+		return err
+	}
+	if !s.closed.Load() {
+		s.actors.Root.Send(s.inbox, &settingsChanged{}) // alerts follow the new settings
+	}
+	return nil
 }
 
-// notServedYet refuses turning on what the server cannot act on yet: the AI
-// agent (S10), notification e-mail (H9) and waiting alerts (H10). Values
-// already stored (by an older version) stay as they are.
-func notServedYet(next, cur engine.Settings) error {
+// notServedYet refuses turning on what this server cannot act on: the AI
+// agent (S10, not built yet), and notification e-mail when it was started
+// without a mailer. Values already stored (by an older version) stay as
+// they are.
+func (s *System) notServedYet(next, cur engine.Settings) error {
 	switch {
 	case next.AI.Enabled && !cur.AI.Enabled:
 		return engine.Invalid("ai.enabled", "the AI agent is not available in this version; leave it false")
-	case next.Notifications.Email.Enabled && !cur.Notifications.Email.Enabled:
-		return engine.Invalid("notifications.email.enabled", "notification e-mail is not available in this version; leave it false")
-	case next.WaitingAlertAfter != 0 && next.WaitingAlertAfter != cur.WaitingAlertAfter:
-		return engine.Invalid("waiting_alert_after", "waiting alerts are not available in this version; use \"0s\"")
+	case next.Notifications.Email.Enabled && !cur.Notifications.Email.Enabled && s.cfg.Notifier == nil:
+		return engine.Invalid("notifications.email.enabled", "this server has no mailer; leave it false")
 	}
 	return nil
 }

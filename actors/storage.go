@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/parley-chat/parley/actors/config"
+	"github.com/parley-chat/parley/actors/outbox"
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/persist"
 )
@@ -62,6 +63,7 @@ type Storage interface {
 	RowIndex
 	Profiles
 	config.Storage
+	outbox.Store
 	// Checkpoint writes a consistent copy of the whole store into dir.
 	Checkpoint(dir string) error
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/parley-chat/parley/actors/config"
 	"github.com/parley-chat/parley/actors/node"
+	"github.com/parley-chat/parley/actors/outbox"
 	"github.com/parley-chat/parley/engine"
 )
 
@@ -31,6 +32,7 @@ type System struct {
 	conversations node.Dir
 	profiles      node.Dir
 	inbox         *actor.PID
+	outbox        *outbox.Worker // delivers calls to other systems (notify.go)
 
 	closed   atomic.Bool
 	shutdown sync.Once
@@ -76,6 +78,9 @@ func Start(store Storage, cfg Config, reg prometheus.Registerer, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
+	ocfg := cfg.Outbox
+	ocfg.Now, ocfg.Logger = cfg.Now, log.With(slog.String("component", "outbox"))
+	s.outbox = outbox.Start(store, map[string]outbox.Target{targetEmail: s.deliverEmail}, ocfg, reg)
 	return s, nil
 }
 
@@ -104,6 +109,11 @@ func (s *System) Shutdown(ctx context.Context) error {
 		s.actors.Shutdown()
 		if werr := s.workers.Stop(ctx); err == nil {
 			err = werr
+		}
+		// After the actors: no commit adds an entry any more. Attempts in
+		// progress are cancelled and stored for a retry.
+		if oerr := s.outbox.Stop(ctx); err == nil {
+			err = oerr
 		}
 	})
 	return err

@@ -33,6 +33,7 @@ type recorder struct {
 	mu     sync.Mutex
 	events []engine.Event
 	rows   []engine.TicketRow
+	alerts []engine.TicketRow
 	badges []int
 	ended  int
 	notify chan struct{}
@@ -66,6 +67,14 @@ func (r *recorder) Badge(n int) bool {
 func (r *recorder) Row(row engine.TicketRow) bool {
 	r.mu.Lock()
 	r.rows = append(r.rows, row)
+	r.mu.Unlock()
+	r.poke()
+	return true
+}
+
+func (r *recorder) Alert(row engine.TicketRow) bool {
+	r.mu.Lock()
+	r.alerts = append(r.alerts, row)
 	r.mu.Unlock()
 	r.poke()
 	return true

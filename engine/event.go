@@ -90,6 +90,7 @@ type TicketEventKind string
 // log; the ticket log holds what only the Helpdesk knows.
 const (
 	TicketSnoozed TicketEventKind = "snoozed"
+	TicketAlerted TicketEventKind = "alerted" // a waiting alert was raised at At (H10)
 )
 
 // TicketEvent is one entry of a ticket's own log.

@@ -112,13 +112,14 @@ type SMTPSettings struct {
 }
 
 // DefaultSettings is what a new store starts with: chat on for everyone, a
-// friendly welcome, waiting alerts off until the server raises them.
+// friendly welcome, alerts after four minutes (H10's best practice is 3–5).
 func DefaultSettings() Settings {
 	return Settings{
 		Webchat: WebchatSettings{Enabled: true, LoginMode: LoginAll, WelcomeMessage: "Hi! How can we help?"},
 		OfficeHours: OfficeHours{TimeZone: "UTC", Weekly: map[string][][2]string{},
 			AwayMessage: "We're away right now and will answer as soon as we're back."},
-		AI: AISettings{Handoff: HandoffHelpdesk, MinConfidence: 0.6},
+		AI:                AISettings{Handoff: HandoffHelpdesk, MinConfidence: 0.6},
+		WaitingAlertAfter: Duration(4 * time.Minute),
 	}
 }
 
@@ -183,8 +184,8 @@ func (s Settings) Validate() error {
 	if err := s.Notifications.Email.validate(); err != nil {
 		return err
 	}
-	if s.WaitingAlertAfter < 0 {
-		return Invalid("waiting_alert_after", "must not be negative")
+	if s.WaitingAlertAfter < 0 || s.WaitingAlertAfter > 0 && s.WaitingAlertAfter < Duration(time.Second) {
+		return Invalid("waiting_alert_after", "must be at least 1s, or 0s to turn alerts off")
 	}
 	return nil
 }

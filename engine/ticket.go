@@ -26,6 +26,7 @@ type Ticket struct {
 	LastSeq      uint64    `json:"last_seq"`
 	SnoozedUntil time.Time `json:"snoozed_until"`
 	SnoozedAtSeq uint64    `json:"snoozed_at_seq"` // shopper messages after this conversation seq wake it
+	AlertedAt    time.Time `json:"alerted_at"`     // the last waiting alert (H10)
 }
 
 // DecideSnooze refuses or accepts a snooze of the ticket of conversation c.
@@ -51,9 +52,47 @@ func (t *Ticket) Apply(e TicketEvent) {
 		return
 	}
 	t.LastSeq = e.Seq
-	if e.Kind == TicketSnoozed {
+	switch e.Kind {
+	case TicketSnoozed:
 		t.SnoozedUntil, t.SnoozedAtSeq = e.Until, e.AtSeq
+	case TicketAlerted:
+		t.AlertedAt = e.At
 	}
+}
+
+// DecideAlert raises a waiting alert on the ticket of conversation c at now
+// (H10) when one is due by NextAlert; none (nil) otherwise, since the
+// customer may have been answered, or the ticket snoozed, meanwhile.
+func (t *Ticket) DecideAlert(c *Conversation, now time.Time, after time.Duration, o OfficeHours) []TicketEvent {
+	if !c.IsTicket() {
+		return nil
+	}
+	due := NextAlert(Row(c, t, now), after, o)
+	if due.IsZero() || now.Before(due) {
+		return nil
+	}
+	return []TicketEvent{{Seq: t.LastSeq + 1, At: now, Kind: TicketAlerted}}
+}
+
+// NextAlert is when the ticket of row r next raises a waiting alert (H10):
+// `after` into the customer's wait (from their first unanswered message),
+// then every `after` from the last alert while the wait goes on; while the
+// team is away, at its return. Zero when none will come: the ticket is not
+// open (snoozed tickets wait for their wake-up), nobody is waiting, alerts
+// are off (after 0), or the team never comes back.
+func NextAlert(r TicketRow, after time.Duration, o OfficeHours) time.Time {
+	if after <= 0 || r.Status != StatusOpen || r.WaitingSince == nil {
+		return time.Time{}
+	}
+	from := *r.WaitingSince
+	if r.AlertedAt != nil && r.AlertedAt.After(from) {
+		from = *r.AlertedAt
+	}
+	at, ok := o.NextOpen(from.Add(after))
+	if !ok {
+		return time.Time{}
+	}
+	return at
 }
 
 // After returns the ticket as it will be once events are applied, without
@@ -102,6 +141,7 @@ type TicketRow struct {
 	UpdatedAt    time.Time    `json:"updated_at"`
 	WaitingSince *time.Time   `json:"waiting_since"`
 	SnoozedUntil *time.Time   `json:"snoozed_until,omitempty"`
+	AlertedAt    *time.Time   `json:"alerted_at,omitempty"` // the last waiting alert of the current wait
 	Version      uint64       `json:"-"`
 }
 
@@ -125,6 +165,10 @@ func Row(c *Conversation, t *Ticket, now time.Time) TicketRow {
 	if r.Status == StatusSnoozed {
 		u := t.SnoozedUntil
 		r.SnoozedUntil = &u
+	}
+	if r.WaitingSince != nil && t.AlertedAt.After(*r.WaitingSince) {
+		a := t.AlertedAt
+		r.AlertedAt = &a
 	}
 	return r
 }

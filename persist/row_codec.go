@@ -26,6 +26,7 @@ import (
 //	  optional int64 waiting_since_unix_nano = 10;  // absent = not waiting
 //	  optional int64 snoozed_until_unix_nano = 11;  // absent = not snoozed
 //	  uint64 version = 12;
+//	  optional int64 alerted_at_unix_nano = 13;     // the last waiting alert of the current wait
 //	}
 const recordRowV2 = 2
 
@@ -50,6 +51,7 @@ const (
 	fRowWaitingSince
 	fRowSnoozedUntil
 	fRowVersion
+	fRowAlertedAt
 )
 
 // appendRow appends the stored form of r to b.
@@ -70,6 +72,7 @@ func appendRow(b []byte, r *engine.TicketRow) []byte {
 	b = appendTime(b, fRowUpdatedAt, r.UpdatedAt)
 	b = appendTimePtr(b, fRowWaitingSince, r.WaitingSince)
 	b = appendTimePtr(b, fRowSnoozedUntil, r.SnoozedUntil)
+	b = appendTimePtr(b, fRowAlertedAt, r.AlertedAt)
 	return appendVarint(b, fRowVersion, r.Version)
 }
 
@@ -131,6 +134,9 @@ func decodeRow(b []byte) (engine.TicketRow, error) {
 			row.SnoozedUntil = &t
 		case fRowVersion:
 			row.Version = r.varint()
+		case fRowAlertedAt:
+			t := r.time()
+			row.AlertedAt = &t
 		default:
 			r.skip(num)
 		}

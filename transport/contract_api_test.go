@@ -782,7 +782,7 @@ func TestContractAPISettingsContract(t *testing.T) {
 			"gorgias": map[string]any{"base_url": "https://acme.gorgias.com", "username": "ops", "api_key": secrets["ai.gorgias.api_key"]}},
 		"notifications": map[string]any{"email": map[string]any{"enabled": false, "to": []string{"team@example.com"}, "from": "parley@example.com",
 			"smtp": map[string]any{"addr": "smtp.example.com:587", "username": "u", "password": secrets["notifications.email.smtp.password"]}}},
-		"waiting_alert_after": "0s", // alerts are not served yet: see TestSettingsOfFeaturesNotServedAreRefused
+		"waiting_alert_after": "90s",
 	}
 	put := capiDo(t, h, "PUT", "/api/v1/settings", adminToken, full)
 	capiOK(t, "PUT settings", put, http.StatusOK)
@@ -823,8 +823,8 @@ func TestContractAPISettingsContract(t *testing.T) {
 			t.Errorf("%s reads %q, want it masked", name, v)
 		}
 	}
-	if d, err := time.ParseDuration(got["waiting_alert_after"].(string)); err != nil || d != 0 {
-		t.Errorf("waiting_alert_after %v, want a Go duration of 0s", got["waiting_alert_after"])
+	if d, err := time.ParseDuration(got["waiting_alert_after"].(string)); err != nil || d != 90*time.Second {
+		t.Errorf("waiting_alert_after %v, want a Go duration of 90s", got["waiting_alert_after"])
 	}
 
 	// A PUT of one section leaves the others as they were.

@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/engine"
 )
 
 // A field that no frame has is refused with invalid naming it, and the
@@ -73,9 +76,9 @@ func TestAPIBodyMustBeJSON(t *testing.T) {
 	}
 }
 
-// A setting that would turn on a feature this server does not have yet is
-// refused with 400 naming it, and changes nothing: an admin never believes a
-// switch is doing something it is not.
+// A setting that would turn on a feature this server does not have (the AI
+// agent; e-mail without a mailer) is refused with 400 naming it, and changes
+// nothing: an admin never believes a switch is doing something it is not.
 func TestSettingsOfFeaturesNotServedAreRefused(t *testing.T) {
 	h := start(t, Config{})
 	for _, tc := range []struct {
@@ -85,7 +88,7 @@ func TestSettingsOfFeaturesNotServedAreRefused(t *testing.T) {
 		{map[string]any{"ai": map[string]any{"enabled": true, "handoff": "helpdesk", "min_confidence": 0.6}}, "ai.enabled"},
 		{map[string]any{"notifications": map[string]any{"email": map[string]any{"enabled": true, "to": []string{"team@example.com"},
 			"from": "parley@example.com", "smtp": map[string]any{"addr": "smtp.example.com:587"}}}}, "notifications.email.enabled"},
-		{map[string]any{"waiting_alert_after": "4m"}, "waiting_alert_after"},
+		{map[string]any{"waiting_alert_after": "500ms"}, "waiting_alert_after"}, // at least 1s, or 0s
 	} {
 		code, body, _ := h.do("PUT", "/api/v1/settings", adminToken, tc.body)
 		if c, field := errCode(body); code != http.StatusBadRequest || c != "invalid" || field != tc.field {
@@ -93,12 +96,12 @@ func TestSettingsOfFeaturesNotServedAreRefused(t *testing.T) {
 		}
 	}
 	s := h.sys.Settings()
-	if s.AI.Enabled || s.Notifications.Email.Enabled || s.WaitingAlertAfter != 0 {
+	if s.AI.Enabled || s.Notifications.Email.Enabled || s.WaitingAlertAfter != engine.Duration(4*time.Minute) {
 		t.Fatalf("refused settings were stored: %+v", s)
 	}
 	// The same sections with the feature off are accepted.
 	code, body, _ := h.do("PUT", "/api/v1/settings", adminToken, map[string]any{
-		"ai": map[string]any{"enabled": false, "handoff": "helpdesk", "min_confidence": 0.7}, "waiting_alert_after": "0s"})
+		"ai": map[string]any{"enabled": false, "handoff": "helpdesk", "min_confidence": 0.7}, "waiting_alert_after": "90s"})
 	if code != http.StatusOK {
 		t.Fatalf("PUT with the features off: %d %v", code, body)
 	}

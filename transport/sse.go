@@ -33,8 +33,20 @@ func (k *inboxSink) put(v any) bool {
 func (k *inboxSink) Badge(unread int) bool       { return k.put(badgeJSON{unread}) }
 func (k *inboxSink) Row(r engine.TicketRow) bool { return k.put(r) }
 
+// Alert implements actors.InboxSink: a customer has waited too long (H10).
+func (k *inboxSink) Alert(r engine.TicketRow) bool {
+	return k.put(alertJSON{Ticket: r.ID, WaitingSince: wireTimePtr(r.WaitingSince)})
+}
+
+// alertJSON is the `alert` event of the inbox stream (PROTOCOL §3).
+type alertJSON struct {
+	Ticket       string  `json:"ticket"`
+	WaitingSince *string `json:"waiting_since"`
+}
+
 // inboxStream is GET /api/v1/inbox/stream: `badge` first and on every
-// change, `ticket` rows on every change, comment heartbeats when idle.
+// change, `ticket` rows on every change, `alert` when a customer has waited
+// past waiting_alert_after (H10), comment heartbeats when idle.
 func (s *Server) inboxStream(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
 	rc := http.NewResponseController(w)
 	h := w.Header()
@@ -74,8 +86,11 @@ func (s *Server) inboxStream(w http.ResponseWriter, r *http.Request, _ engine.Ag
 
 func (s *Server) writeSSE(w io.Writer, rc *http.ResponseController, v any) error {
 	name := "badge"
-	if tr, ok := v.(engine.TicketRow); ok {
-		name, v = "ticket", row(tr, s.cfg.Now())
+	switch x := v.(type) {
+	case engine.TicketRow:
+		name, v = "ticket", row(x, s.cfg.Now())
+	case alertJSON:
+		name = "alert"
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
