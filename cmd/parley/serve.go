@@ -19,6 +19,7 @@ import (
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/persist"
 	"github.com/parley-chat/parley/transport"
+	"github.com/parley-chat/parley/transport/smtp"
 )
 
 // serve is `parley serve`: it runs until ctx ends, then shuts down gracefully.
@@ -65,7 +66,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/latencies:seconds$`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(store.Collector())
-	sys, err := actors.Start(store, actors.Config{PassivateAfter: c.PassivateAfter}, reg, log.With(slog.String("component", "actors")))
+	sys, err := actors.Start(store, actors.Config{PassivateAfter: c.PassivateAfter, Notifier: &smtp.Mailer{}},
+		reg, log.With(slog.String("component", "actors")))
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/engine"
+	"github.com/parley-chat/parley/transport/smtp/smtptest"
 )
 
 func testSettings(addr string) engine.EmailSettings {
@@ -30,11 +31,11 @@ func testMailer() *Mailer {
 // A notice reaches every recipient, from the sender, as the message
 // compose writes.
 func TestNewTicketDelivers(t *testing.T) {
-	srv := startServer(t, serverConfig{})
+	srv := smtptest.NewServer(t, smtptest.Config{})
 	if err := testMailer().NewTicket(t.Context(), testSettings(srv.Addr), "k1", testNotice()); err != nil {
 		t.Fatal(err)
 	}
-	ss := srv.next(t)
+	ss := srv.Next(t)
 	if want := []string{"EHLO", "MAIL", "RCPT", "RCPT", "DATA", "QUIT"}; !slices.Equal(ss.Verbs, want) {
 		t.Errorf("commands %v, want %v", ss.Verbs, want)
 	}
@@ -63,8 +64,8 @@ func TestNewTicketDelivers(t *testing.T) {
 // STARTTLS comes first when the server offers it, with a verified
 // certificate, then AUTH PLAIN with the settings' credentials.
 func TestNewTicketStartTLSThenAuth(t *testing.T) {
-	cfg, roots := selfSigned(t, "127.0.0.1")
-	srv := startServer(t, serverConfig{TLS: cfg, Users: map[string]string{"parley": "s3cret"}})
+	cfg, roots := smtptest.SelfSigned(t, "127.0.0.1")
+	srv := smtptest.NewServer(t, smtptest.Config{TLS: cfg, Users: map[string]string{"parley": "s3cret"}})
 	m := testMailer()
 	m.TLSConfig = &tls.Config{RootCAs: roots}
 	s := testSettings(srv.Addr)
@@ -72,7 +73,7 @@ func TestNewTicketStartTLSThenAuth(t *testing.T) {
 	if err := m.NewTicket(t.Context(), s, "k1", testNotice()); err != nil {
 		t.Fatal(err)
 	}
-	ss := srv.next(t)
+	ss := srv.Next(t)
 	if want := []string{"EHLO", "STARTTLS", "EHLO", "AUTH", "MAIL", "RCPT", "RCPT", "DATA", "QUIT"}; !slices.Equal(ss.Verbs, want) {
 		t.Errorf("commands %v, want %v", ss.Verbs, want)
 	}
@@ -87,14 +88,14 @@ func TestNewTicketStartTLSThenAuth(t *testing.T) {
 // Without a username there is no AUTH, even where the server offers it;
 // STARTTLS is still used.
 func TestNewTicketNoUsernameNoAuth(t *testing.T) {
-	cfg, roots := selfSigned(t, "127.0.0.1")
-	srv := startServer(t, serverConfig{TLS: cfg, Users: map[string]string{"parley": "s3cret"}})
+	cfg, roots := smtptest.SelfSigned(t, "127.0.0.1")
+	srv := smtptest.NewServer(t, smtptest.Config{TLS: cfg, Users: map[string]string{"parley": "s3cret"}})
 	m := testMailer()
 	m.TLSConfig = &tls.Config{RootCAs: roots}
 	if err := m.NewTicket(t.Context(), testSettings(srv.Addr), "k1", testNotice()); err != nil {
 		t.Fatal(err)
 	}
-	ss := srv.next(t)
+	ss := srv.Next(t)
 	if slices.Contains(ss.Verbs, "AUTH") || !ss.TLS || len(ss.Data) == 0 {
 		t.Errorf("commands %v, TLS %v", ss.Verbs, ss.TLS)
 	}
@@ -103,15 +104,15 @@ func TestNewTicketNoUsernameNoAuth(t *testing.T) {
 // The server's certificate is checked against the host of the settings'
 // address: a name, here, under which the test server is reached.
 func TestNewTicketServerNameFromAddress(t *testing.T) {
-	cfg, roots := selfSigned(t, "mail.example.com")
-	srv := startServer(t, serverConfig{TLS: cfg})
+	cfg, roots := smtptest.SelfSigned(t, "mail.example.com")
+	srv := smtptest.NewServer(t, smtptest.Config{TLS: cfg})
 	m := testMailer()
 	m.TLSConfig = &tls.Config{RootCAs: roots}
 	m.dial = dialAs(srv.Addr)
 	if err := m.NewTicket(t.Context(), testSettings("mail.example.com:587"), "k1", testNotice()); err != nil {
 		t.Fatal(err)
 	}
-	if ss := srv.next(t); !ss.TLS || len(ss.Data) == 0 {
+	if ss := srv.Next(t); !ss.TLS || len(ss.Data) == 0 {
 		t.Errorf("TLS %v, %d bytes", ss.TLS, len(ss.Data))
 	}
 }
@@ -120,8 +121,8 @@ func TestNewTicketServerNameFromAddress(t *testing.T) {
 // mail command, InsecureSkipVerify or not, and is worth retrying (the
 // server's certificate may be renewed, the settings changed).
 func TestNewTicketVerifiesCertificate(t *testing.T) {
-	cfg, _ := selfSigned(t, "127.0.0.1")
-	srv := startServer(t, serverConfig{TLS: cfg, Users: map[string]string{"parley": "s3cret"}})
+	cfg, _ := smtptest.SelfSigned(t, "127.0.0.1")
+	srv := smtptest.NewServer(t, smtptest.Config{TLS: cfg, Users: map[string]string{"parley": "s3cret"}})
 	for _, tc := range []*tls.Config{nil, {InsecureSkipVerify: true}} {
 		m := testMailer()
 		m.TLSConfig = tc
@@ -131,7 +132,7 @@ func TestNewTicketVerifiesCertificate(t *testing.T) {
 		if err == nil || engine.IsPermanent(err) || !strings.HasPrefix(err.Error(), "smtp: STARTTLS: ") {
 			t.Errorf("TLSConfig %+v: error %v", tc, err)
 		}
-		if ss := srv.next(t); ss.TLS || slices.Contains(ss.Verbs, "AUTH") || slices.Contains(ss.Verbs, "MAIL") {
+		if ss := srv.Next(t); ss.TLS || slices.Contains(ss.Verbs, "AUTH") || slices.Contains(ss.Verbs, "MAIL") {
 			t.Errorf("TLSConfig %+v: commands %v after a certificate nobody trusts", tc, ss.Verbs)
 		}
 	}
@@ -140,7 +141,7 @@ func TestNewTicketVerifiesCertificate(t *testing.T) {
 // A server that is not on this machine and offers no STARTTLS never sees
 // the password: the send fails for good, saying why.
 func TestNewTicketRefusesClearTextPassword(t *testing.T) {
-	srv := startServer(t, serverConfig{Users: map[string]string{"parley": "s3cret"}})
+	srv := smtptest.NewServer(t, smtptest.Config{Users: map[string]string{"parley": "s3cret"}})
 	m := testMailer()
 	m.dial = dialAs(srv.Addr)
 	s := testSettings("mail.example.com:587")
@@ -152,7 +153,7 @@ func TestNewTicketRefusesClearTextPassword(t *testing.T) {
 	if err.Error() != "smtp: the server offers no STARTTLS; refusing to send the password in the clear" {
 		t.Errorf("error %q", err)
 	}
-	ss := srv.next(t)
+	ss := srv.Next(t)
 	if slices.Contains(ss.Verbs, "AUTH") || slices.Contains(ss.Verbs, "MAIL") || ss.Password != "" {
 		t.Errorf("commands %v", ss.Verbs)
 	}
@@ -161,13 +162,13 @@ func TestNewTicketRefusesClearTextPassword(t *testing.T) {
 // A server on this machine may take the password without TLS, as
 // net/smtp allows: a local relay.
 func TestNewTicketLocalhostAuthWithoutTLS(t *testing.T) {
-	srv := startServer(t, serverConfig{Users: map[string]string{"parley": "s3cret"}})
+	srv := smtptest.NewServer(t, smtptest.Config{Users: map[string]string{"parley": "s3cret"}})
 	s := testSettings(srv.Addr)
 	s.SMTP.Username, s.SMTP.Password = "parley", "s3cret"
 	if err := testMailer().NewTicket(t.Context(), s, "k1", testNotice()); err != nil {
 		t.Fatal(err)
 	}
-	if ss := srv.next(t); !ss.Authed || ss.TLS {
+	if ss := srv.Next(t); !ss.Authed || ss.TLS {
 		t.Errorf("authenticated %v, TLS %v", ss.Authed, ss.TLS)
 	}
 }
@@ -175,21 +176,21 @@ func TestNewTicketLocalhostAuthWithoutTLS(t *testing.T) {
 // Credentials the server refuses fail for good, and no error carries the
 // password, even when the server's reply echoes it.
 func TestNewTicketAuthRefused(t *testing.T) {
-	for name, cfg := range map[string]serverConfig{
+	for name, cfg := range map[string]smtptest.Config{
 		"wrong password": {Users: map[string]string{"parley": "other"}},
 		"echoed":         {Users: map[string]string{"parley": "s3cret"}, Fail: map[string]string{"AUTH": "535 5.7.8 password s3cret refused"}},
 		"no AUTH":        {},
 		"no PLAIN":       {Users: map[string]string{"parley": "s3cret"}, AuthMechs: "CRAM-MD5"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv := startServer(t, cfg)
+			srv := smtptest.NewServer(t, cfg)
 			s := testSettings(srv.Addr)
 			s.SMTP.Username, s.SMTP.Password = "parley", "s3cret"
 			err := testMailer().NewTicket(t.Context(), s, "k1", testNotice())
 			if err == nil || !engine.IsPermanent(err) || strings.Contains(err.Error(), "s3cret") {
 				t.Errorf("error %v, want a permanent error without the password", err)
 			}
-			if ss := srv.next(t); slices.Contains(ss.Verbs, "MAIL") {
+			if ss := srv.Next(t); slices.Contains(ss.Verbs, "MAIL") {
 				t.Errorf("commands %v", ss.Verbs)
 			}
 		})
@@ -199,7 +200,7 @@ func TestNewTicketAuthRefused(t *testing.T) {
 // The same key gives the same Message-ID, on any attempt; another key,
 // another one.
 func TestNewTicketMessageIDFollowsKey(t *testing.T) {
-	srv := startServer(t, serverConfig{})
+	srv := smtptest.NewServer(t, smtptest.Config{})
 	ids := map[string]string{}
 	for _, key := range []string{"t/01JEXAMPLE/3/email", "t/01JEXAMPLE/3/email", "t/01JOTHER/1/email"} {
 		m := testMailer()
@@ -208,7 +209,7 @@ func TestNewTicketMessageIDFollowsKey(t *testing.T) {
 		if err := m.NewTicket(t.Context(), testSettings(srv.Addr), key, testNotice()); err != nil {
 			t.Fatal(err)
 		}
-		id := parseMessage(t, srv.next(t).Data).Header.Get("Message-ID")
+		id := parseMessage(t, srv.Next(t).Data).Header.Get("Message-ID")
 		if prev, ok := ids[key]; ok && prev != id {
 			t.Errorf("key %q: Message-ID %q, then %q", key, prev, id)
 		}
@@ -240,7 +241,7 @@ func TestNewTicketReplies(t *testing.T) {
 		{map[string]string{"CONNECT": "554 5.7.1 no service"}, true, "smtp: greeting from "},
 		{map[string]string{"EHLO": "550 no", "HELO": "550 5.7.1 bad name"}, true, "smtp: EHLO chat.example.com: 550 5.7.1 bad name"},
 	} {
-		srv := startServer(t, serverConfig{Fail: tc.fail})
+		srv := smtptest.NewServer(t, smtptest.Config{Fail: tc.fail})
 		err := testMailer().NewTicket(t.Context(), testSettings(srv.Addr), "k1", testNotice())
 		if err == nil || engine.IsPermanent(err) != tc.permanent || !strings.HasPrefix(err.Error(), tc.err) {
 			t.Errorf("%v: error %v (permanent %v), want %q (permanent %v)", tc.fail, err, engine.IsPermanent(err), tc.err, tc.permanent)
@@ -249,7 +250,7 @@ func TestNewTicketReplies(t *testing.T) {
 		if !errors.As(err, &reply) {
 			t.Errorf("%v: error %v does not carry the reply", tc.fail, err)
 		}
-		if ss := srv.next(t); ss.Data != nil {
+		if ss := srv.Next(t); ss.Data != nil {
 			t.Errorf("%v: a message was accepted", tc.fail)
 		}
 	}
@@ -257,7 +258,7 @@ func TestNewTicketReplies(t *testing.T) {
 
 // Settings that cannot work fail for good, before any connection.
 func TestNewTicketInvalidSettings(t *testing.T) {
-	srv := startServer(t, serverConfig{})
+	srv := smtptest.NewServer(t, smtptest.Config{})
 	for name, edit := range map[string]func(*engine.EmailSettings){
 		"sender":       func(s *engine.EmailSettings) { s.From = "parley" },
 		"sender CRLF":  func(s *engine.EmailSettings) { s.From = "parley@example.com\r\nRCPT TO:<x@example.com>" },
@@ -282,7 +283,7 @@ func TestNewTicketInvalidSettings(t *testing.T) {
 	if err := m.NewTicket(t.Context(), testSettings(srv.Addr), "k1", testNotice()); err == nil || !engine.IsPermanent(err) {
 		t.Errorf("a Hostname on two lines: error %v, want a permanent one", err)
 	}
-	srv.none(t)
+	srv.None(t)
 }
 
 // A port nobody listens on is worth retrying.
@@ -303,7 +304,7 @@ func TestNewTicketClosedPort(t *testing.T) {
 // the server at once, wherever it waits, with an error worth retrying.
 func TestNewTicketGivesUp(t *testing.T) {
 	for _, stall := range []string{"CONNECT", "RCPT", "."} {
-		srv := startServer(t, serverConfig{Stall: stall})
+		srv := smtptest.NewServer(t, smtptest.Config{Stall: stall})
 
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(50*time.Millisecond, cancel)
@@ -315,7 +316,7 @@ func TestNewTicketGivesUp(t *testing.T) {
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("stalled at %s, cancelled: returned after %v", stall, d)
 		}
-		srv.next(t)
+		srv.Next(t)
 
 		m := testMailer()
 		m.Timeout = 100 * time.Millisecond
@@ -323,18 +324,18 @@ func TestNewTicketGivesUp(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || engine.IsPermanent(err) || !strings.Contains(err.Error(), "took longer than 100ms") {
 			t.Errorf("stalled at %s, timed out: error %v", stall, err)
 		}
-		srv.next(t)
+		srv.Next(t)
 	}
 }
 
 // Once the server has accepted the message, a connection that fails
 // before QUIT is answered is a success: a retry would send it twice.
 func TestNewTicketAcceptedThenDropped(t *testing.T) {
-	srv := startServer(t, serverConfig{DropAfterData: true})
+	srv := smtptest.NewServer(t, smtptest.Config{DropAfterData: true})
 	if err := testMailer().NewTicket(t.Context(), testSettings(srv.Addr), "k1", testNotice()); err != nil {
 		t.Fatal(err)
 	}
-	if ss := srv.next(t); len(ss.Data) == 0 {
+	if ss := srv.Next(t); len(ss.Data) == 0 {
 		t.Error("no message")
 	}
 }
@@ -342,25 +343,25 @@ func TestNewTicketAcceptedThenDropped(t *testing.T) {
 // Lines that start with a dot arrive whole: net/smtp stuffs them, the
 // server unstuffs them.
 func TestNewTicketDottedLines(t *testing.T) {
-	srv := startServer(t, serverConfig{})
+	srv := smtptest.NewServer(t, smtptest.Config{})
 	n := testNotice()
 	n.Text = ".first\n..second\n.\nlast"
 	if err := testMailer().NewTicket(t.Context(), testSettings(srv.Addr), "k1", n); err != nil {
 		t.Fatal(err)
 	}
-	if m := parseMessage(t, srv.next(t).Data); !strings.Contains(m.Body, "> .first\r\n> ..second\r\n> .\r\n> last\r\n") {
+	if m := parseMessage(t, srv.Next(t).Data); !strings.Contains(m.Body, "> .first\r\n> ..second\r\n> .\r\n> last\r\n") {
 		t.Errorf("dotted lines changed:\n%s", m.Body)
 	}
 }
 
 // A nil or zero Mailer sends, with the defaults.
 func TestNewTicketZeroMailer(t *testing.T) {
-	srv := startServer(t, serverConfig{})
+	srv := smtptest.NewServer(t, smtptest.Config{})
 	for _, m := range []*Mailer{nil, {}} {
 		if err := m.NewTicket(t.Context(), testSettings(srv.Addr), "k1", testNotice()); err != nil {
 			t.Fatal(err)
 		}
-		ss := srv.next(t)
+		ss := srv.Next(t)
 		msg := parseMessage(t, ss.Data)
 		if ss.Helo != "localhost" || !strings.HasSuffix(msg.Header.Get("Message-ID"), "@localhost>") {
 			t.Errorf("EHLO %q, Message-ID %q", ss.Helo, msg.Header.Get("Message-ID"))

@@ -1,6 +1,8 @@
 package smtp
 
 import (
+	"context"
+	"net"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -8,4 +10,13 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
+}
+
+// dialAs is a Mailer.dial that reaches addr whatever address it is asked
+// for: a server on this machine under another name.
+func dialAs(addr string) func(ctx context.Context, network, _ string) (net.Conn, error) {
+	return func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
 }

@@ -1,9 +1,12 @@
-package smtp
+// Package smtptest runs a real SMTP server in a test, as net/http/httptest
+// runs an HTTP one: it receives mail on 127.0.0.1, records what each
+// connection said and sent, and can be told to refuse or stall at any step.
+// It is for tests only.
+package smtptest
 
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -19,8 +22,8 @@ import (
 	"time"
 )
 
-// serverConfig is what a testServer offers and how it misbehaves.
-type serverConfig struct {
+// Config is what a Server offers and how it misbehaves.
+type Config struct {
 	// TLS, when set, offers STARTTLS with this configuration.
 	TLS *tls.Config
 	// Users, when set, offers AUTH (AuthMechs, default "PLAIN LOGIN") and
@@ -39,8 +42,8 @@ type serverConfig struct {
 	DropAfterData bool
 }
 
-// session is what a testServer saw on one connection.
-type session struct {
+// Session is what a Server saw on one connection.
+type Session struct {
 	Helo     string   // the last EHLO or HELO argument
 	Verbs    []string // every command's verb, in order
 	TLS      bool     // whether STARTTLS succeeded
@@ -55,34 +58,35 @@ type session struct {
 	BareLF   bool     // a line of the message ended in a bare LF
 }
 
-// testServer is an SMTP server on 127.0.0.1 that speaks enough of RFC 5321
-// for Mailer: a greeting, EHLO and HELO, STARTTLS, AUTH PLAIN, MAIL, RCPT,
-// DATA, RSET, NOOP and QUIT. Every connection it serves ends as a session
-// that next returns.
-type testServer struct {
-	cfg      serverConfig
+// Server is an SMTP server on 127.0.0.1 that speaks enough of RFC 5321
+// for a client that sends mail: a greeting, EHLO and HELO, STARTTLS, AUTH
+// PLAIN, MAIL, RCPT, DATA, RSET, NOOP and QUIT. Every connection it serves
+// ends as a Session that Next returns. It stops when the test ends.
+type Server struct {
+	cfg      Config
 	ln       net.Listener
 	Addr     string
-	sessions chan session
+	sessions chan Session
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	conns    map[net.Conn]bool
 }
 
-func startServer(t *testing.T, cfg serverConfig) *testServer {
+// NewServer starts a Server; it stops when the test ends.
+func NewServer(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testServer{cfg: cfg, ln: ln, Addr: ln.Addr().String(), sessions: make(chan session, 16), conns: map[net.Conn]bool{}}
+	s := &Server{cfg: cfg, ln: ln, Addr: ln.Addr().String(), sessions: make(chan Session, 16), conns: map[net.Conn]bool{}}
 	s.wg.Add(1)
 	go s.accept()
 	t.Cleanup(s.close)
 	return s
 }
 
-func (s *testServer) close() {
+func (s *Server) close() {
 	s.ln.Close()
 	s.mu.Lock()
 	for c := range s.conns {
@@ -92,7 +96,7 @@ func (s *testServer) close() {
 	s.wg.Wait()
 }
 
-func (s *testServer) accept() {
+func (s *Server) accept() {
 	defer s.wg.Done()
 	for {
 		conn, err := s.ln.Accept()
@@ -115,24 +119,24 @@ func (s *testServer) accept() {
 	}
 }
 
-// next is the next session to end.
-func (s *testServer) next(t *testing.T) session {
+// Next is the next Session to end; the test fails if none ends in time.
+func (s *Server) Next(t testing.TB) Session {
 	t.Helper()
 	select {
 	case ss := <-s.sessions:
 		return ss
 	case <-time.After(5 * time.Second):
-		t.Fatal("the server saw no session end")
-		return session{}
+		t.Fatal("the server saw no Session end")
+		return Session{}
 	}
 }
 
-// none checks that no connection came.
-func (s *testServer) none(t *testing.T) {
+// None checks that no connection came.
+func (s *Server) None(t testing.TB) {
 	t.Helper()
 	select {
 	case ss := <-s.sessions:
-		t.Fatalf("the server saw a session: %+v", ss)
+		t.Fatalf("the server saw a Session: %+v", ss)
 	case <-time.After(50 * time.Millisecond):
 	}
 }
@@ -168,7 +172,7 @@ func (c *serverConn) wait() {
 	}
 }
 
-func (s *testServer) serve(conn net.Conn) (ss session) {
+func (s *Server) serve(conn net.Conn) (ss Session) {
 	c := &serverConn{conn: conn, r: bufio.NewReader(conn)}
 	if s.cfg.Stall == "CONNECT" {
 		c.wait()
@@ -203,8 +207,8 @@ func (s *testServer) serve(conn net.Conn) (ss session) {
 	}
 }
 
-// command answers one command; false ends the session.
-func (s *testServer) command(c *serverConn, ss *session, verb, arg string) bool {
+// command answers one command; false ends the Session.
+func (s *Server) command(c *serverConn, ss *Session, verb, arg string) bool {
 	switch verb {
 	case "EHLO":
 		ss.Helo = arg
@@ -275,7 +279,7 @@ func (s *testServer) command(c *serverConn, ss *session, verb, arg string) bool 
 }
 
 // auth answers AUTH PLAIN, with its initial response or after a 334.
-func (s *testServer) auth(c *serverConn, ss *session, arg string) bool {
+func (s *Server) auth(c *serverConn, ss *Session, arg string) bool {
 	mech, resp, _ := strings.Cut(arg, " ")
 	if s.cfg.Users == nil || !strings.EqualFold(mech, "PLAIN") {
 		return c.reply("504 5.5.4 unrecognized authentication type")
@@ -305,7 +309,7 @@ func (s *testServer) auth(c *serverConn, ss *session, arg string) bool {
 }
 
 // data reads the message up to its lone dot, undoing the dot-stuffing.
-func (s *testServer) data(c *serverConn, ss *session) bool {
+func (s *Server) data(c *serverConn, ss *Session) bool {
 	var b bytes.Buffer
 	for {
 		l, err := c.r.ReadString('\n')
@@ -348,9 +352,9 @@ func path(arg, keyword string) (addr, params string, ok bool) {
 	return addr, strings.TrimSpace(params), ok
 }
 
-// selfSigned is a certificate for names (host names or IP addresses),
+// SelfSigned is a certificate for names (host names or IP addresses),
 // signed by itself, and a pool that trusts it.
-func selfSigned(t *testing.T, names ...string) (*tls.Config, *x509.CertPool) {
+func SelfSigned(t testing.TB, names ...string) (*tls.Config, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -384,13 +388,4 @@ func selfSigned(t *testing.T, names ...string) (*tls.Config, *x509.CertPool) {
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}}}, pool
-}
-
-// dialAs is a Mailer.dial that reaches addr whatever address it is asked
-// for: a server on this machine under another name.
-func dialAs(addr string) func(ctx context.Context, network, _ string) (net.Conn, error) {
-	return func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}
 }
