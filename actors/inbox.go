@@ -151,6 +151,7 @@ func (a *inboxActor) wake(ctx actor.Context) {
 	a.timer, a.wakeAt = nil, time.Time{}
 	a.wakeDue()
 	a.armSnooze(ctx)
+	a.armAlert(ctx) // a woken ticket's customer may have waited long enough already
 }
 
 // wakeDue opens again every snoozed ticket whose snooze has run out.

@@ -124,3 +124,31 @@ func TestAwayNoticeOncePerPeriod(t *testing.T) {
 		t.Fatal("an away message with office hours off")
 	}
 }
+
+// H10: when a waiting customer's next alert is due: an interval into the
+// wait, then an interval after each alert, at the team's return while it is
+// away, and never for a ticket that is not open or a customer not waiting.
+func TestNextAlert(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2026, 12, 7, h, m, 0, 0, time.UTC) } // a monday
+	ptr := func(t time.Time) *time.Time { return &t }
+	office := engine.OfficeHours{Enabled: true, TimeZone: "UTC", Weekly: map[string][][2]string{"mon": {{"09:00", "17:00"}}}}
+	for _, tc := range []struct {
+		name  string
+		row   engine.TicketRow
+		after time.Duration
+		o     engine.OfficeHours
+		want  time.Time
+	}{
+		{"into the wait", engine.TicketRow{Status: engine.StatusOpen, WaitingSince: ptr(at(10, 0))}, 4 * time.Minute, office, at(10, 4)},
+		{"after the last alert", engine.TicketRow{Status: engine.StatusOpen, WaitingSince: ptr(at(10, 0)), AlertedAt: ptr(at(10, 4))}, 4 * time.Minute, office, at(10, 8)},
+		{"at the team's return", engine.TicketRow{Status: engine.StatusOpen, WaitingSince: ptr(at(8, 0))}, 4 * time.Minute, office, at(9, 0)},
+		{"office hours off", engine.TicketRow{Status: engine.StatusOpen, WaitingSince: ptr(at(8, 0))}, 4 * time.Minute, engine.OfficeHours{}, at(8, 4)},
+		{"not waiting", engine.TicketRow{Status: engine.StatusOpen}, 4 * time.Minute, office, time.Time{}},
+		{"snoozed", engine.TicketRow{Status: engine.StatusSnoozed, WaitingSince: ptr(at(10, 0))}, 4 * time.Minute, office, time.Time{}},
+		{"alerts off", engine.TicketRow{Status: engine.StatusOpen, WaitingSince: ptr(at(10, 0))}, 0, office, time.Time{}},
+	} {
+		if got := engine.NextAlert(tc.row, tc.after, tc.o); !got.Equal(tc.want) {
+			t.Errorf("%s: NextAlert = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -56,12 +56,19 @@ func quietLogger() *slog.Logger {
 // transport behind httptest.
 func start(t testing.TB, cfg Config) *harness {
 	t.Helper()
+	return startWith(t, cfg, actors.Config{})
+}
+
+// startWith is start with the actor system configured by acfg.
+func startWith(t testing.TB, cfg Config, acfg actors.Config) *harness {
+	t.Helper()
 	log := quietLogger()
 	store, err := persist.Open(persist.Options{Dir: t.TempDir(), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys, err := actors.Start(store, actors.Config{}, nil, log)
+	reg := prometheus.NewRegistry()
+	sys, err := actors.Start(store, acfg, reg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +90,6 @@ func start(t testing.TB, cfg Config) *harness {
 	if cfg.Logger == nil {
 		cfg.Logger = log
 	}
-	reg := prometheus.NewRegistry()
 	srv := New(sys, cfg, reg)
 	ts := httptest.NewServer(srv.Handler())
 	h := &harness{t: t, srv: srv, sys: sys, store: store, ts: ts, reg: reg}

@@ -31,9 +31,14 @@ type linksJSON struct {
 	Privacy *string `json:"privacy"`
 }
 
+// officeJSON is welcome.office: whether the team is in and, while it is
+// away, the away message (saying when it is back) and that time (an
+// addition to the contract: next_open, RFC 3339, null while in or when the
+// team never comes back).
 type officeJSON struct {
-	Open    bool    `json:"open"`
-	Message *string `json:"message"`
+	Open     bool    `json:"open"`
+	Message  *string `json:"message"`
+	NextOpen *string `json:"next_open"`
 }
 
 // welcome is the answer to hello: who the visitor is and what they may do.
@@ -55,9 +60,13 @@ func (s *Server) welcome(v engine.Visitor, open *actors.ConversationInfo) welcom
 			w.FAQs = append(w.FAQs, faqRef{ID: f.ID, Question: f.Question})
 		}
 	}
-	w.Office.Open = set.OfficeHours.Open(s.cfg.Now())
+	now := s.cfg.Now()
+	w.Office.Open = set.OfficeHours.Open(now)
 	if !w.Office.Open {
-		w.Office.Message = nonEmpty(set.OfficeHours.AwayMessage)
+		w.Office.Message = nonEmpty(set.OfficeHours.AwayText(now))
+		if back, ok := set.OfficeHours.NextOpen(now); ok {
+			w.Office.NextOpen = wireTimePtr(&back)
+		}
 	}
 	return w
 }
