@@ -110,6 +110,9 @@ type Store struct {
 	profiles    [shards]sync.Mutex // guards x/open/<profile>/… compare-and-clear
 	cfgMu       sync.Mutex         // guards read-modify-write of cfg/agent + cfg/token
 	seed        maphash.Seed       // of the idempotency-key hashes in streamState
+
+	// profileWrites guards the check of a profile event's id and its write.
+	profileWrites [shards]sync.Mutex
 }
 
 // Open opens (creating if needed) the store in opts.Dir. A directory
