@@ -70,7 +70,8 @@ type Config struct {
 	// Default 2 minutes.
 	PassivateAfter time.Duration
 	// ProfileIdleAfter stops an idle profile actor. Profile actors hold no
-	// state (they only serialize starting a chat), so they go quickly.
+	// state (they only serialize starting a chat and writing the profile),
+	// so they go quickly.
 	// Default 10 seconds.
 	ProfileIdleAfter time.Duration
 	// RequestTimeout bounds every request to an actor. Default 10 seconds.

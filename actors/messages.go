@@ -62,6 +62,18 @@ type (
 		Created bool
 		Err     error
 	}
+	upsertProfileCmd struct {
+		Update engine.ProfileUpdate // normalized
+	}
+	addProfileEventCmd struct {
+		Event engine.ProfileEvent // normalized, with its id and time
+	}
+	profileWritten struct {
+		Profile engine.Profile      // as stored, without events
+		Event   engine.ProfileEvent // the event added, or the one stored under its id
+		Added   bool                // false: a repeat of a stored event id
+		Err     error
+	}
 )
 
 // Messages to the inbox actor.

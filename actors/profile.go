@@ -12,9 +12,12 @@ import (
 )
 
 // profileActor serializes what must happen once per customer: starting a
-// web chat. Two tabs pressing "start" at once get the same conversation (H8).
-// The open pointer lives in storage and is cleared in the same batch as the
-// conversation's end, so the actor keeps no state of its own.
+// web chat, and every write of the profile. Two tabs pressing "start" at once
+// get the same conversation (H8); the store's upserts and events, and the
+// identity claims a chat start records, read and write the profile one at a
+// time, so none undoes another. The open pointer and the profile live in
+// storage (the pointer is cleared in the same batch as the conversation's
+// end), so the actor keeps no state of its own.
 type profileActor struct {
 	id    string
 	sys   *System
@@ -43,6 +46,10 @@ func (a *profileActor) Receive(ctx actor.Context) {
 		case *openQuery:
 			info, err := a.open()
 			msg.Answer(&profileInfo{Info: info, Err: err})
+		case *upsertProfileCmd:
+			msg.Answer(a.upsert(m))
+		case *addProfileEventCmd:
+			msg.Answer(a.addEvent(m))
 		}
 	}
 }
@@ -62,9 +69,13 @@ func (a *profileActor) open() (*ConversationInfo, error) {
 	return &ConversationInfo{ID: id, Status: "open", LastSeq: last}, nil
 }
 
-// start returns the open conversation, or writes the first event of a new
-// one together with the profile's open pointer.
+// start records the identity token's claims in the profile, then returns the
+// open conversation, or writes the first event of a new one together with the
+// profile's open pointer.
 func (a *profileActor) start(m *startChatCmd) *profileInfo {
+	if err := a.claim(m.Visitor); err != nil {
+		return &profileInfo{Err: err}
+	}
 	info, err := a.open()
 	if err != nil || info != nil {
 		return &profileInfo{Info: info, Err: err}

@@ -86,7 +86,7 @@ func (s *System) Profile(ctx context.Context, id string) (engine.Profile, error)
 	if err != nil {
 		return engine.Profile{}, storageError(s.log, "profile", err)
 	}
-	if p.Events, err = s.store.ProfileEvents(id, 50); err != nil {
+	if p.Events, err = s.store.ProfileEvents(id, DefaultProfileEvents); err != nil {
 		return engine.Profile{}, storageError(s.log, "profile events", err)
 	}
 	return p, nil

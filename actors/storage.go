@@ -51,10 +51,21 @@ type RowIndex interface {
 	Row(id string) (engine.TicketRow, bool, error)
 }
 
-// Profiles is customers' profiles and their events.
+// Profiles is customers' profiles and their events. A profile's actor is
+// its one writer; anyone may read.
 type Profiles interface {
+	// Profile is a profile without its events; persist.ErrNotFound if none.
 	Profile(id string) (engine.Profile, error)
+	// PutProfile creates or replaces a profile's record.
+	PutProfile(p engine.Profile) error
+	// AddProfileEvent stores an event, and create as the profile's record
+	// when it is not nil, in one batch; an event whose id the profile has
+	// already is not stored again: the stored one is returned, with false.
+	AddProfileEvent(profileID string, e engine.ProfileEvent, create *engine.Profile) (engine.ProfileEvent, bool, error)
+	// ProfileEvents is a profile's latest limit events, newest first.
 	ProfileEvents(profileID string, limit int) ([]engine.ProfileEvent, error)
+	// ProfileEventPage is up to limit events after a position, newest first.
+	ProfileEventPage(profileID string, after *persist.EventPosition, limit int) ([]engine.ProfileEvent, error)
 }
 
 // Storage is everything the actor system keeps on disk.

@@ -2,6 +2,7 @@ package persist
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -111,14 +112,14 @@ func TestProfiles(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		e := engine.ProfileEvent{ID: string(rune('a' + i)), Name: "viewed", At: t0.Add(time.Duration(i) * time.Minute),
 			Properties: map[string]any{"sku": "x", "n": float64(i)}}
-		if err := s.AddProfileEvent("p1", e); err != nil {
+		if _, _, err := s.AddProfileEvent("p1", e, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Another profile whose id extends p1's stays out of p1's events.
-	_ = s.AddProfileEvent("p1/ev/", engine.ProfileEvent{ID: "z", At: t0.Add(time.Hour)})
+	_, _, _ = s.AddProfileEvent("p1/ev/", engine.ProfileEvent{ID: "z", At: t0.Add(time.Hour)}, nil)
 	got, err := s.ProfileEvents("p1", 3)
-	if err != nil || len(got) != 3 || got[0].ID != "e" || got[2].ID != "c" || got[0].Properties["n"] != float64(4) {
+	if err != nil || len(got) != 3 || got[0].ID != "e" || got[2].ID != "c" || got[0].Properties["n"] != json.Number("4") {
 		t.Fatalf("ProfileEvents = %+v, %v", got, err)
 	}
 	if all, _ := s.ProfileEvents("p1", 0); len(all) != 5 {

@@ -26,6 +26,7 @@ import (
 //	x/open/<profile>/<channel>         open conversation id of a profile
 //	p/<id>/profile                     profile (without events)
 //	p/<id>/ev/<at:8 BE><event id>      profile event; at is unix nanos, sign bit flipped
+//	p/<id>/eid/<event id>              → at:8 BE of the profile's event with this id
 //	cfg/settings, cfg/faq/<id>, cfg/agent/<id>, cfg/token/<hash> → agent id, cfg/meta/<key>
 //	q/e/<key>, q/d/<at:8 BE><key>, q/f/<key>   the outbox (outbox.go)
 //
@@ -107,6 +108,11 @@ func openKey(profileID string, ch engine.Channel) []byte {
 func profileKey(id string) []byte { return append(key(profilePrefix, id), "/profile"...) }
 func profileEventPrefix(id string) []byte {
 	return append(key(profilePrefix, id), "/ev/"...)
+}
+
+// profileEventIDKey is the index entry that finds a profile's event by its id.
+func profileEventIDKey(profileID, eventID string) []byte {
+	return part(append(key(profilePrefix, profileID), "/eid/"...), eventID)
 }
 
 func profileEventKey(profileID string, at time.Time, eventID string) []byte {

@@ -1,7 +1,11 @@
 package persist
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/parley-chat/parley/engine"
 )
@@ -27,30 +31,134 @@ func (s *Store) PutProfile(p engine.Profile) error {
 	return s.putRecord(profileKey(p.ID), p)
 }
 
-// AddProfileEvent stores one event of a profile durably. Events are keyed by
-// (At, ID), so adding the same event twice stores it once.
-func (s *Store) AddProfileEvent(profileID string, e engine.ProfileEvent) error {
-	if profileID == "" {
-		return fmt.Errorf("persist: profile event without profile id")
+// AddProfileEvent stores one event of a profile durably, in one batch with
+// its entry in the profile's index of event ids and, when create is not nil,
+// with create as the profile's record (a profile that its first event
+// creates). Events are idempotent by id: when the profile has an event with
+// e's id already, nothing is written, and AddProfileEvent returns the stored
+// event and false.
+func (s *Store) AddProfileEvent(profileID string, e engine.ProfileEvent, create *engine.Profile) (engine.ProfileEvent, bool, error) {
+	switch {
+	case profileID == "" || e.ID == "":
+		return e, false, fmt.Errorf("persist: profile event without profile id or event id")
+	case create != nil && create.ID != profileID:
+		return e, false, fmt.Errorf("persist: profile %q created with an event of %q", create.ID, profileID)
 	}
-	return s.putRecord(profileEventKey(profileID, e.At, e.ID), e)
+	if err := s.enter(); err != nil {
+		return e, false, err
+	}
+	defer s.leave()
+	mu := &s.profileWrites[partition(profileID)]
+	mu.Lock()
+	defer mu.Unlock()
+	stored, found, err := s.profileEvent(profileID, e.ID)
+	if err != nil || found {
+		return stored, false, err
+	}
+	b := s.db.NewBatch()
+	err = setRecord(b, profileEventKey(profileID, e.At, e.ID), e)
+	if err == nil {
+		err = b.Set(profileEventIDKey(profileID, e.ID), binary.BigEndian.AppendUint64(nil, sortableNanos(e.At)), nil)
+	}
+	if err == nil && create != nil {
+		p := *create
+		p.Events = nil
+		err = setRecord(b, profileKey(profileID), p)
+	}
+	if err != nil {
+		b.Close()
+		return e, false, err
+	}
+	if err := s.apply(b); err != nil {
+		return e, false, err
+	}
+	return e, true, nil
 }
 
-// ProfileEvents returns up to limit of a profile's events, newest first
-// (limit <= 0: all).
-func (s *Store) ProfileEvents(profileID string, limit int) ([]engine.ProfileEvent, error) {
+// ProfileEvent returns one event of a profile by its id; false if none.
+func (s *Store) ProfileEvent(profileID, eventID string) (engine.ProfileEvent, bool, error) {
+	if err := s.enter(); err != nil {
+		return engine.ProfileEvent{}, false, err
+	}
+	defer s.leave()
+	return s.profileEvent(profileID, eventID)
+}
+
+func (s *Store) profileEvent(profileID, eventID string) (engine.ProfileEvent, bool, error) {
+	at, found, err := s.get(profileEventIDKey(profileID, eventID))
+	if err != nil || !found {
+		return engine.ProfileEvent{}, false, err
+	}
+	if len(at) != 8 {
+		return engine.ProfileEvent{}, false, fmt.Errorf("%w: profile event index of %q: a value of %d bytes", errCorrupt, profileID, len(at))
+	}
+	k := append(append(profileEventPrefix(profileID), at...), eventID...)
+	v, found, err := s.get(k)
+	if err != nil {
+		return engine.ProfileEvent{}, false, err
+	}
+	if !found {
+		return engine.ProfileEvent{}, false, fmt.Errorf("%w: profile %q indexes event %q, which is missing", errCorrupt, profileID, eventID)
+	}
+	e, err := decodeProfileEvent(v)
+	if err != nil {
+		return engine.ProfileEvent{}, false, fmt.Errorf("persist: %q: %w", k, err)
+	}
+	return e, true, nil
+}
+
+// EventPosition is a place in a profile's events, which are ordered newest
+// first: the events after it happened earlier, or at the same time with a
+// smaller id.
+type EventPosition struct {
+	UnixNano int64 // the event's At
+	ID       string
+}
+
+// ProfileEventPage returns up to limit of a profile's events (limit <= 0:
+// all of them), newest first, starting after the position after (nil: with
+// the newest). Paging by the position of each page's last event lists every
+// event once, whatever is added meanwhile before the position.
+func (s *Store) ProfileEventPage(profileID string, after *EventPosition, limit int) ([]engine.ProfileEvent, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
 	defer s.leave()
+	prefix := profileEventPrefix(profileID)
+	upper := upperBound(prefix)
+	if after != nil {
+		upper = profileEventKey(profileID, time.Unix(0, after.UnixNano), after.ID)
+	}
 	var out []engine.ProfileEvent
-	err := s.scan(profileEventPrefix(profileID), nil, true, func(k, v []byte) (bool, error) {
-		var e engine.ProfileEvent
-		if err := decodeRecord(v, &e); err != nil {
+	err := s.scanRange(prefix, upper, true, func(k, v []byte) (bool, error) {
+		e, err := decodeProfileEvent(v)
+		if err != nil {
 			return false, fmt.Errorf("persist: %q: %w", k, err)
 		}
 		out = append(out, e)
 		return limit <= 0 || len(out) < limit, nil
 	})
 	return out, err
+}
+
+// ProfileEvents returns up to limit of a profile's events, newest first
+// (limit <= 0: all).
+func (s *Store) ProfileEvents(profileID string, limit int) ([]engine.ProfileEvent, error) {
+	return s.ProfileEventPage(profileID, nil, limit)
+}
+
+// decodeProfileEvent reads an event record keeping its numbers as they were
+// sent (json.Number): an order id of 17 digits or a price of 42.50 must come
+// back as it went in, not rounded through a float64.
+func decodeProfileEvent(v []byte) (engine.ProfileEvent, error) {
+	var e engine.ProfileEvent
+	if len(v) == 0 || v[0] != recordV1 {
+		return e, fmt.Errorf("%w: unknown record version", errCorrupt)
+	}
+	dec := json.NewDecoder(bytes.NewReader(v[1:]))
+	dec.UseNumber()
+	if err := dec.Decode(&e); err != nil {
+		return e, fmt.Errorf("%w: %v", errCorrupt, err)
+	}
+	return e, nil
 }

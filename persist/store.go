@@ -111,6 +111,9 @@ type Store struct {
 	cfgMu       sync.Mutex         // guards read-modify-write of cfg/agent + cfg/token
 	outboxMu    sync.Mutex         // orders the outbox worker's changes to entries (commits only add new ones)
 	seed        maphash.Seed       // of the idempotency-key hashes in streamState
+
+	// profileWrites guards the check of a profile event's id and its write.
+	profileWrites [shards]sync.Mutex
 }
 
 // Open opens (creating if needed) the store in opts.Dir. A directory

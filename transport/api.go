@@ -47,9 +47,8 @@ func (s *Server) apiRoutes() {
 	s.api("POST /api/v1/agents", asAdmin, s.createAgent)
 	s.api("DELETE /api/v1/agents/{id}", asAdmin, s.disableAgent)
 	s.api("GET /api/v1/profiles/{id}", asStaff, s.getProfile)
-	// Profile writes come with the store integration (SPEC I1); until then
-	// they answer 404 as every route not served yet does, not 405.
-	s.mux.HandleFunc("PUT /api/v1/profiles/{id}", s.notServedYet)
+	s.api("PUT /api/v1/profiles/{id}", asStore, s.putProfile)
+	s.api("POST /api/v1/profiles/{id}/events", asStore, s.postProfileEvent)
 	s.api("POST /api/v1/backup", asAdmin, s.backup)
 }
 

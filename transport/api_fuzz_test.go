@@ -41,6 +41,9 @@ func FuzzAPIBodies(f *testing.F) {
 		`{"question":"Shipping?","answer":"Two days.","published":true,"position":1,"kind":"faq"}`,
 		`{"question":" ","answer":"x","kind":"poem"}`,
 		`{"name":"Bo","email":"bo@example.com","role":"store"}`, `{"name":"Bo","role":"root"}`,
+		`{"name":"Ada","email":"ada@example.com","phone":"+46 70-123 45 67"}`, `{"phone":"(+1) 415"}`,
+		`{"id":"o-1","name":"Placed Order","at":"2025-03-01T12:00:00+01:00","properties":{"total":19.90,"items":[{"sku":"A"}]}}`,
+		`{"name":"Viewed","properties":{"a":[[[[[1]]]]]}}`, `{"name":"Viewed","at":"9999-12-31T23:59:59Z"}`,
 		``, `null`, `[]`, `{}`, `{"a":1} {"b":2}`, `{"seq":1`, "\xff", `"` + strings.Repeat("x", 100) + `"`,
 	} {
 		f.Add([]byte(s))
@@ -55,6 +58,8 @@ func FuzzAPIBodies(f *testing.F) {
 		{"POST", "/api/v1/faqs"},
 		{"PUT", "/api/v1/faqs/" + faq},
 		{"POST", "/api/v1/agents"},
+		{"PUT", "/api/v1/profiles/fuzz-profile"},
+		{"POST", "/api/v1/profiles/fuzz-profile/events"},
 	}
 	handler := h.srv.Handler()
 	call := func(method, path string, body []byte) *httptest.ResponseRecorder {

@@ -64,37 +64,6 @@ func ticketQuery(r *http.Request, p engine.Agent) (actors.TicketQuery, error) {
 	return q, nil
 }
 
-type profileJSON struct {
-	ID        string             `json:"id"`
-	Name      string             `json:"name"`
-	Email     string             `json:"email"` // "" when unknown: every listed key is always there
-	Phone     string             `json:"phone"`
-	UpdatedAt *string            `json:"updated_at,omitempty"`
-	Events    []profileEventJSON `json:"events"`
-}
-
-type profileEventJSON struct {
-	ID         string         `json:"id"`
-	Name       string         `json:"name"`
-	At         string         `json:"at"`
-	Properties map[string]any `json:"properties"`
-}
-
-func profileOut(p engine.Profile) profileJSON {
-	out := profileJSON{ID: p.ID, Name: p.Name, Email: p.Email, Phone: p.Phone, Events: []profileEventJSON{}}
-	if !p.UpdatedAt.IsZero() {
-		out.UpdatedAt = wireTimePtr(&p.UpdatedAt)
-	}
-	for _, e := range p.Events {
-		props := e.Properties
-		if props == nil {
-			props = map[string]any{}
-		}
-		out.Events = append(out.Events, profileEventJSON{ID: e.ID, Name: e.Name, At: wireTime(e.At), Properties: props})
-	}
-	return out
-}
-
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
 	view, err := s.desk.Ticket(r.Context(), r.PathValue("id"))
 	if err != nil {
@@ -103,10 +72,10 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, _ engine.Agen
 	}
 	prof := profileJSON{ID: view.Row.Profile.ID, Name: view.Row.Profile.Name, Events: []profileEventJSON{}}
 	if view.Row.Profile.ID != "" {
-		p, err := s.desk.Profile(r.Context(), view.Row.Profile.ID)
+		p, next, err := s.profiles.ProfilePage(r.Context(), view.Row.Profile.ID, 0, "")
 		switch {
 		case err == nil:
-			prof = profileOut(p)
+			prof = profileOut(p, next)
 		case engine.ErrorCode(err) != engine.CodeNotFound:
 			s.writeError(w, r, err)
 			return
@@ -117,15 +86,6 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, _ engine.Agen
 		Events  []logEntry  `json:"events"`
 		Profile profileJSON `json:"profile"`
 	}{row(view.Row, s.cfg.Now()), entries(view.Events), prof})
-}
-
-func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
-	p, err := s.desk.Profile(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, profileOut(p))
 }
 
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p engine.Agent) {

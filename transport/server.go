@@ -19,6 +19,7 @@ type Server struct {
 	desk     Helpdesk
 	admin    Admin
 	auth     Auth
+	profiles Profiles
 	cfg      Config
 	log      *slog.Logger
 	m        *metrics
@@ -57,6 +58,7 @@ func New(b Backend, cfg Config, reg prometheus.Registerer) *Server {
 			s.cfg.Gatherer = g
 		}
 	}
+	s.profiles = b
 	s.routes()
 	s.handler = http.HandlerFunc(s.serve)
 	return s
@@ -191,12 +193,6 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusNotFound, errorBody{errorDetail{Code: engine.CodeNotFound, Message: "no such endpoint"}})
-}
-
-// notServedYet answers a route of the contract whose feature is not built
-// yet (docs/protocol.md, "Not served yet").
-func (s *Server) notServedYet(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusNotFound, errorBody{errorDetail{Code: engine.CodeNotFound, Message: "not available yet"}})
 }
 
 // statusRecorder remembers the status code for metrics. Unwrap lets

@@ -61,6 +61,14 @@ type Admin interface {
 	Ready() bool
 }
 
+// Profiles is customers' profiles (PROTOCOL §3): what the store's backend
+// writes (I1) and agents read with a ticket (H4).
+type Profiles interface {
+	ProfilePage(ctx context.Context, id string, limit int, cursor string) (engine.Profile, string, error)
+	UpsertProfile(ctx context.Context, id string, u engine.ProfileUpdate) (engine.Profile, string, error)
+	AddProfileEvent(ctx context.Context, id string, e engine.ProfileEvent) (engine.ProfileEvent, bool, error)
+}
+
 // Auth finds the enabled agent holding an API token.
 type Auth interface {
 	Authenticate(token string) (engine.Agent, bool)
@@ -71,6 +79,7 @@ type Backend interface {
 	Chat
 	Helpdesk
 	Admin
+	Profiles
 	Auth
 }
 
