@@ -173,7 +173,7 @@ func TestNewTicketEmail(t *testing.T) {
 		t.Fatalf("Subject %q", subject)
 	}
 	body := decodedBody(t, msg)
-	for _, want := range []string{"My parcel never came.", "https://chat.example.com/inbox?ticket=" + conv} {
+	for _, want := range []string{"Ada Lovelace", "ada@example.com", "My parcel never came.", "https://chat.example.com/inbox?ticket=" + conv} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("the mail lacks %q:\n%s", want, body)
 		}
