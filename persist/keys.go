@@ -27,6 +27,7 @@ import (
 //	p/<id>/profile                     profile (without events)
 //	p/<id>/ev/<at:8 BE><event id>      profile event; at is unix nanos, sign bit flipped
 //	cfg/settings, cfg/faq/<id>, cfg/agent/<id>, cfg/token/<hash> → agent id, cfg/meta/<key>
+//	u/<name>/meta, u/<name>/d/<i:4 BE>  uploaded image and its bytes in chunks (upload.go)
 //
 // A time in a key is Unix nanoseconds with the sign bit flipped, so that keys
 // sort like times; an id after it is the key's last part and is written as
@@ -48,6 +49,7 @@ const (
 	agentPrefix    = "cfg/agent/"
 	tokenPrefix    = "cfg/token/"
 	metaPrefix     = "cfg/meta/"
+	uploadPrefix   = "u/"
 )
 
 // part appends one length-prefixed variable part.
