@@ -61,6 +61,7 @@ type Storage interface {
 	EventLog
 	RowIndex
 	Profiles
+	Uploads
 	config.Storage
 	// Checkpoint writes a consistent copy of the whole store into dir.
 	Checkpoint(dir string) error
