@@ -81,8 +81,12 @@ func TestUploadServedHeaders(t *testing.T) {
 		}
 		check("304", resp, "Content-Type")
 	}
-	if resp, _ = get(t, "GET", url, map[string]string{"If-None-Match": `"other"`}); resp.StatusCode != 200 {
-		t.Fatalf("another ETag: %d", resp.StatusCode)
+	if resp, _ = get(t, "GET", url, map[string]string{"If-None-Match": `"other"`}); resp.StatusCode != 200 || resp.Header.Get("Last-Modified") == "" {
+		t.Fatalf("another ETag: %d, Last-Modified %q", resp.StatusCode, resp.Header.Get("Last-Modified"))
+	}
+	resp, body = get(t, "GET", url, map[string]string{"Range": "bytes=2-5"})
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, data[2:6]) {
+		t.Fatalf("a range: %d %q", resp.StatusCode, body)
 	}
 }
 
