@@ -105,7 +105,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(s.cfg.MaxFrameBytes)
 	c := &wsConn{
-		s: s, ws: ws, conn: hj.conn, host: r.Host, subs: map[string]uint64{}, done: make(chan struct{}),
+		s: s, ws: ws, conn: hj.conn, host: strings.Clone(r.Host), subs: map[string]uint64{}, done: make(chan struct{}),
 	}
 	now := s.cfg.Now()
 	c.frames = bucket{tokens: float64(s.cfg.RateBurst * frameAllowance), last: now}
