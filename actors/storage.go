@@ -73,6 +73,7 @@ type Storage interface {
 	EventLog
 	RowIndex
 	Profiles
+	Uploads
 	config.Storage
 	outbox.Store
 	// Checkpoint writes a consistent copy of the whole store into dir.

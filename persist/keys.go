@@ -29,6 +29,7 @@ import (
 //	p/<id>/eid/<event id>              → at:8 BE of the profile's event with this id
 //	cfg/settings, cfg/faq/<id>, cfg/agent/<id>, cfg/token/<hash> → agent id, cfg/meta/<key>
 //	q/e/<key>, q/d/<at:8 BE><key>, q/f/<key>   the outbox (outbox.go)
+//	u/<name>/meta, u/<name>/d/<i:4 BE>  uploaded image and its bytes in chunks (upload.go)
 //
 // A time in a key is Unix nanoseconds with the sign bit flipped, so that keys
 // sort like times; an id after it is the key's last part and is written as
@@ -50,6 +51,7 @@ const (
 	agentPrefix    = "cfg/agent/"
 	tokenPrefix    = "cfg/token/"
 	metaPrefix     = "cfg/meta/"
+	uploadPrefix   = "u/"
 )
 
 // part appends one length-prefixed variable part.

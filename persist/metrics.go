@@ -13,6 +13,7 @@ import (
 type storageCollector struct {
 	s                                              *Store
 	cache, memtables, disk, compactions, l0, fsync *prometheus.Desc
+	uploads, uploadBytes                           *prometheus.Desc
 }
 
 // Collector returns a Prometheus collector of the store's figures.
@@ -31,6 +32,10 @@ func (s *Store) Collector() prometheus.Collector {
 			"Tables in level 0 of the store; many mean writes outrun compactions.", nil, nil),
 		fsync: prometheus.NewDesc("parley_storage_wal_fsync_seconds",
 			"Time of each fsync of the write-ahead log: every acknowledged write waits for one.", nil, nil),
+		uploads: prometheus.NewDesc("parley_uploads_stored",
+			"Uploaded images the store holds.", nil, nil),
+		uploadBytes: prometheus.NewDesc("parley_uploads_stored_bytes",
+			"Bytes of the uploaded images the store holds.", nil, nil),
 	}
 }
 
@@ -41,6 +46,8 @@ func (c *storageCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.compactions
 	ch <- c.l0
 	ch <- c.fsync
+	ch <- c.uploads
+	ch <- c.uploadBytes
 }
 
 func (c *storageCollector) Collect(ch chan<- prometheus.Metric) {
@@ -48,7 +55,12 @@ func (c *storageCollector) Collect(ch chan<- prometheus.Metric) {
 		return // closed: nothing to report
 	}
 	m := c.s.db.Metrics()
+	count, bytes, err := c.s.uploadTotals()
 	c.s.leave()
+	if err == nil {
+		ch <- prometheus.MustNewConstMetric(c.uploads, prometheus.GaugeValue, float64(count))
+		ch <- prometheus.MustNewConstMetric(c.uploadBytes, prometheus.GaugeValue, float64(bytes))
+	}
 	ch <- prometheus.MustNewConstMetric(c.cache, prometheus.GaugeValue, float64(m.BlockCache.Size))
 	ch <- prometheus.MustNewConstMetric(c.memtables, prometheus.GaugeValue, float64(m.MemTable.Size))
 	ch <- prometheus.MustNewConstMetric(c.disk, prometheus.GaugeValue, float64(m.DiskSpaceUsage()))

@@ -28,8 +28,8 @@ func TestStorageCollector(t *testing.T) {
 	}
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(s.Collector())
-	if n, err := testutil.GatherAndCount(reg); err != nil || n != 6 {
-		t.Fatalf("gathered %d metrics, err %v; want 6", n, err)
+	if n, err := testutil.GatherAndCount(reg); err != nil || n != 8 {
+		t.Fatalf("gathered %d metrics, err %v; want 8", n, err)
 	}
 	mfs, err := reg.Gather()
 	if err != nil {

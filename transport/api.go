@@ -50,6 +50,7 @@ func (s *Server) apiRoutes() {
 	s.api("PUT /api/v1/profiles/{id}", asStore, s.putProfile)
 	s.api("POST /api/v1/profiles/{id}/events", asStore, s.postProfileEvent)
 	s.api("POST /api/v1/backup", asAdmin, s.backup)
+	s.mux.HandleFunc("POST /api/v1/uploads", s.postUpload) // agents and shoppers alike: its own authentication
 }
 
 // api registers an endpoint that needs a bearer token of one of roles.
@@ -100,13 +101,8 @@ func hasRole(r engine.Role, roles []engine.Role) bool {
 // bootstrap admin, or an enabled agent. Shopper identity tokens are not
 // agents' tokens, so they never pass here.
 func (s *Server) authenticate(r *http.Request) (engine.Agent, bool) {
-	h := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return engine.Agent{}, false
-	}
-	token = strings.TrimSpace(token)
-	if token == "" || len(token) > 4096 {
+	token, ok := bearerToken(r)
+	if !ok {
 		return engine.Agent{}, false
 	}
 	if s.cfg.AdminToken != "" {
@@ -120,6 +116,16 @@ func (s *Server) authenticate(r *http.Request) (engine.Agent, bool) {
 		return engine.Agent{}, false
 	}
 	return a, true
+}
+
+// bearerToken is the request's bearer token, if it has one of a sane size.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != "" && len(token) <= 4096
 }
 
 // decode reads a JSON body into v. Errors name the field where they can. A

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +39,20 @@ type Config struct {
 	// MaxBodyBytes is the largest HTTP request body; a larger one gets 413
 	// too_large. Default 1 MiB.
 	MaxBodyBytes int64
+
+	// MaxUploadBytes is the largest image POST /api/v1/uploads takes; a
+	// larger one gets 413 too_large, and no more than this (and the form's
+	// few headers around it) is read. Each upload in progress holds up to
+	// this much memory. Default 10 MiB.
+	MaxUploadBytes int64
+
+	// PublicURL is the address people reach Parley at, such as
+	// "https://chat.example.com" (a scheme, a host and an optional path
+	// prefix, without a trailing slash; cmd/parley validates it). Upload URLs
+	// are built on it, and a shopper's attachment must be one of them. Empty:
+	// built from the request's Host, over https when the request came over
+	// TLS — behind a TLS-terminating proxy, set it.
+	PublicURL string
 
 	// WriteTimeout bounds each WebSocket write; a client that does not take a
 	// frame in time is disconnected. Default 5 seconds.
@@ -128,6 +143,10 @@ func (c *Config) ensureDefaults() {
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
+	if c.MaxUploadBytes <= 0 {
+		c.MaxUploadBytes = 10 << 20
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 5 * time.Second
 	}

@@ -1020,7 +1020,6 @@ func TestContractAPIUnbuiltRoutesAnswerNotFound(t *testing.T) {
 		{"POST", "/api/v1/macros"},
 		{"PUT", "/api/v1/macros/m1"},
 		{"DELETE", "/api/v1/macros/m1"},
-		{"POST", "/api/v1/uploads"},
 		{"POST", "/api/v1/session"},
 		{"DELETE", "/api/v1/session"},
 		{"GET", "/widget.js"},

@@ -403,13 +403,14 @@ func TestContractEventAndAckFields(t *testing.T) {
 	if ts, err := time.Parse(time.RFC3339, at); err != nil || !strings.HasSuffix(at, "Z") || ts.Location() != time.UTC {
 		t.Errorf("at %q is not RFC 3339 UTC", at)
 	}
-	att := []any{frame{"url": "https://cdn.example.com/a.png", "content_type": "image/png"}}
+	url, _ := h.upload(token(t, "p-fields", "Fi"), filePart("a.png", "image/png", tinyPNG(t))) // a shopper attaches uploads
+	att := []any{frame{"url": url, "content_type": "image/png"}}
 	ack, echo := ctSay(t, c, "f1", "look", frame{"attachments": att})
 	ctKeys(t, "ack", ack, "type", "client_id", "conversation", "seq")
 	m := ctObject(t, echo, "event")
 	ctKeys(t, "message", m, "kind", "from", "author", "text", "attachments", "client_id")
 	got, _ := m["attachments"].([]any)
-	if len(got) != 1 || got[0].(frame)["url"] != "https://cdn.example.com/a.png" || got[0].(frame)["content_type"] != "image/png" {
+	if len(got) != 1 || got[0].(frame)["url"] != url || got[0].(frame)["content_type"] != "image/png" {
 		t.Fatalf("attachments %v, want %v", m["attachments"], att)
 	}
 	if m["from"] != "shopper" || m["author"] != "Fi" || m["text"] != "look" {

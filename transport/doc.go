@@ -1,9 +1,10 @@
 // Package transport is Parley's edge: the shopper WebSocket (PROTOCOL §2), the
 // agent and store HTTP API with its live inbox stream (§3), health, readiness
-// and metrics (§4), and the demo page.
+// and metrics (§4), uploaded images and where they are served, and the demo
+// page.
 //
-// It turns frames and requests into calls on the Chat, Helpdesk, Admin and
-// Auth services (services.go; *actors.System provides them) and answers with
+// It turns frames and requests into calls on the Chat, Helpdesk, Admin, Auth
+// and Uploads services (services.go; *actors.System provides them) and answers with
 // the wire shapes of PROTOCOL.md, which is a public contract: field names,
 // status codes, close codes and error codes here must match it to the letter.
 // Engine error codes are mapped to HTTP statuses and error frames in one place
@@ -12,5 +13,6 @@
 // Transport must never block an actor: a connection's Deliver only queues, and
 // a client too slow to drain its bounded queue is disconnected. It must never
 // log a token, never put user input into a log message (only into attributes),
-// and never let an internal error's details reach a client.
+// never let an internal error's details reach a client, and never trust an
+// upload's name or declared type (media tells its type from its bytes).
 package transport

@@ -15,6 +15,7 @@ type metrics struct {
 	wsAck         prometheus.Histogram
 	panics        *prometheus.CounterVec // where
 	replayBytes   prometheus.Gauge
+	uploads       *prometheus.CounterVec // result
 }
 
 // Reasons a socket is refused or closed by the server.
@@ -66,11 +67,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "parley_ws_replay_bytes",
 		Help: "Bytes of replayed events that sockets hold now, within the replay budget.",
 	})
+	m.uploads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_uploads_total",
+		Help: "Uploads by result: accepted, or why refused (bad_form, too_large, unsupported_type, malformed, too_many_pixels).",
+	}, []string{"result"})
 	for _, where := range []string{"read", "frame", "write", "subscribe", "ping", "close"} {
 		m.panics.WithLabelValues(where) // every known series exists from the first scrape
 	}
+	for _, result := range uploadResults {
+		m.uploads.WithLabelValues(result)
+	}
 	if reg != nil {
-		reg.MustRegister(m.wsConnections, m.wsRefused, m.messages, m.httpRequests, m.sseStreams, m.wsAck, m.panics, m.replayBytes)
+		reg.MustRegister(m.wsConnections, m.wsRefused, m.messages, m.httpRequests, m.sseStreams, m.wsAck, m.panics, m.replayBytes, m.uploads)
 	}
 	return m
 }

@@ -20,6 +20,7 @@ type Server struct {
 	admin    Admin
 	auth     Auth
 	profiles Profiles
+	files    Uploads
 	cfg      Config
 	log      *slog.Logger
 	m        *metrics
@@ -46,7 +47,7 @@ type Server struct {
 func New(b Backend, cfg Config, reg prometheus.Registerer) *Server {
 	cfg.ensureDefaults()
 	s := &Server{
-		chat: b, desk: b, admin: b, auth: b, cfg: cfg, log: cfg.Logger, m: newMetrics(reg), mux: http.NewServeMux(),
+		chat: b, desk: b, admin: b, auth: b, files: b, cfg: cfg, log: cfg.Logger, m: newMetrics(reg), mux: http.NewServeMux(),
 		conns: map[*wsConn]struct{}{}, byProfile: map[string]map[*wsConn]struct{}{},
 		quit: make(chan struct{}), idle: make(chan struct{}),
 		upgrades: newKeyedLimiter(cfg.ConnRate, cfg.ConnBurst),
@@ -74,6 +75,7 @@ func (s *Server) routes() {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{}))
 	}
 	s.mux.HandleFunc("GET /ws", s.serveWS)
+	s.mux.HandleFunc("GET "+uploadsPath+"{name}", s.getUpload)
 	s.apiRoutes()
 	if s.cfg.Demo {
 		s.mux.HandleFunc("GET /{$}", s.demoPage)
@@ -96,7 +98,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.wg.Done()
-	s.mux.ServeHTTP(rec, r)
+	if uncleanUploadPath(r) {
+		s.writeError(rec, r, engine.ErrNotFound) // not the mux's redirect to the cleaned path
+	} else {
+		s.mux.ServeHTTP(rec, r)
+	}
 	route := r.Pattern
 	if route == "" {
 		route = "none"

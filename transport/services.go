@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/parley-chat/parley/actors"
@@ -74,6 +75,12 @@ type Auth interface {
 	Authenticate(token string) (engine.Agent, bool)
 }
 
+// Uploads keeps the images shoppers and agents attach to messages (S7, H5).
+type Uploads interface {
+	PutUpload(ctx context.Context, u engine.Upload, data []byte) error
+	Upload(ctx context.Context, name string) (engine.Upload, io.ReaderAt, error)
+}
+
 // Backend is all of them at once, as *actors.System provides them.
 type Backend interface {
 	Chat
@@ -81,6 +88,7 @@ type Backend interface {
 	Admin
 	Profiles
 	Auth
+	Uploads
 }
 
 var _ Backend = (*actors.System)(nil)

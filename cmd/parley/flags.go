@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -43,13 +44,15 @@ type serveConfig struct {
 	APIRate        float64
 	APIBurst       int
 	ReplayBudget   int
+	MaxUpload      int
+	PublicURL      string
 }
 
 // parseServe reads flags, then PARLEY_<NAME> for every flag not given:
 // an explicit flag wins over the environment, which wins over the default.
 func parseServe(args []string, env func(string) string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
-	var origins, level, replay string
+	var origins, level, replay, maxUpload string
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
@@ -75,6 +78,8 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	fs.Float64Var(&c.APIRate, "api-rate", 50, "API requests per second per bearer token (0: no limit)")
 	fs.IntVar(&c.APIBurst, "api-burst", 100, "API requests per bearer token in a burst")
 	fs.StringVar(&replay, "replay-budget", "64MiB", "bytes of replayed events all sockets may hold at once while resuming (KiB, MiB, GiB or bytes)")
+	fs.StringVar(&maxUpload, "max-upload-bytes", "10MiB", "largest image POST /api/v1/uploads takes, at most 64MiB (KiB, MiB or bytes)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "the http(s) address people reach Parley at, such as https://chat.example.com (default: each request's own)")
 	if err := parseWithEnv(fs, args, env); err != nil {
 		return c, err
 	}
@@ -86,6 +91,12 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	var err error
 	if c.ReplayBudget, err = parseBytes(replay); err != nil || c.ReplayBudget < 64<<10 {
 		return c, fmt.Errorf("--replay-budget %q: want a size of at least 64KiB, such as 64MiB", replay)
+	}
+	if c.MaxUpload, err = parseBytes(maxUpload); err != nil || c.MaxUpload < 1<<10 || c.MaxUpload > maxUploadBytes {
+		return c, fmt.Errorf("--max-upload-bytes %q: want a size from 1KiB to 64MiB, such as 10MiB", maxUpload)
+	}
+	if c.PublicURL, err = parsePublicURL(c.PublicURL); err != nil {
+		return c, err
 	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -181,6 +192,25 @@ func parseBytes(s string) (int, error) {
 		return 0, fmt.Errorf("not a size: %q", s)
 	}
 	return v * unit, nil
+}
+
+// maxUploadBytes bounds --max-upload-bytes: an upload is held in memory
+// while it is checked, and written to the store in one batch.
+const maxUploadBytes = 64 << 20
+
+// parsePublicURL checks --public-url, the one place it is validated: an
+// absolute http or https URL of a host, with an optional path prefix and no
+// credentials, query or fragment. It returns it without a trailing slash.
+func parsePublicURL(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.Opaque != "" ||
+		u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "", fmt.Errorf("--public-url %q: want an http(s) URL such as https://chat.example.com", s)
+	}
+	return strings.TrimRight(s, "/"), nil
 }
 
 // osEnv is os.Getenv, a variable so that tests can replace it.

@@ -66,7 +66,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/latencies:seconds$`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(store.Collector())
-	sys, err := actors.Start(store, actors.Config{PassivateAfter: c.PassivateAfter, Notifier: &smtp.Mailer{}},
+	sys, err := actors.Start(store, actors.Config{PassivateAfter: c.PassivateAfter, Notifier: &smtp.Mailer{PublicURL: c.PublicURL}},
 		reg, log.With(slog.String("component", "actors")))
 	if err != nil {
 		return err
@@ -81,6 +81,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		PreviousIdentitySecret: []byte(c.PrevSecret), PreviousSecretUntil: time.Now().Add(c.PrevGrace),
 		MaxConnections: c.MaxConns, ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, APIRate: c.APIRate, APIBurst: c.APIBurst, Gatherer: reg, NoMetricsRoute: c.MetricsAddr != "",
 		ReplayBudget: c.ReplayBudget, Logger: log.With(slog.String("component", "transport")),
+		MaxUploadBytes: int64(c.MaxUpload), PublicURL: c.PublicURL,
 	}, reg)
 	return serveOn(ctx, c, lns, tr, reg, log)
 }
