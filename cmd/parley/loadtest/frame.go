@@ -115,6 +115,8 @@ func benchScanWelcome(b []byte, f *benchFrame) bool {
 	s.boolean()
 	s.lit(`,"message":`)
 	s.strOrNull()
+	s.lit(`,"next_open":`)
+	s.strOrNull()
 	s.lit(`},"conversation":`)
 	conv := s.b
 	s.openConversation()
