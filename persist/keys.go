@@ -27,6 +27,7 @@ import (
 //	p/<id>/profile                     profile (without events)
 //	p/<id>/ev/<at:8 BE><event id>      profile event; at is unix nanos, sign bit flipped
 //	cfg/settings, cfg/faq/<id>, cfg/agent/<id>, cfg/token/<hash> → agent id, cfg/meta/<key>
+//	cfg/macro/<id>                     macro
 //
 // A time in a key is Unix nanoseconds with the sign bit flipped, so that keys
 // sort like times; an id after it is the key's last part and is written as
@@ -45,6 +46,7 @@ const (
 	profilePrefix  = "p/"
 	settingsKey    = "cfg/settings"
 	faqPrefix      = "cfg/faq/"
+	macroPrefix    = "cfg/macro/"
 	agentPrefix    = "cfg/agent/"
 	tokenPrefix    = "cfg/token/"
 	metaPrefix     = "cfg/meta/"
