@@ -38,6 +38,7 @@ func FuzzAPIBodies(f *testing.F) {
 		`{"client_id":"c1","text":"Hello from the fuzzer"}`,
 		`{"client_id":"c2","text":"","attachments":[{"url":"https://x.test/a.png","content_type":"image/png"}]}`,
 		`{"client_id":"c3","text":"hi","macro":"m1"}`,
+		`{"client_id":"c4","macro":"` + m.ID + `"}`, `{"client_id":"c5","text":"Hey {{ name }}","macro":"` + m.ID + `"}`,
 		`{"name":"Shipping","body":"Hi {{first_name}}, it ships today."}`, `{"name":"x","body":"{{order_id}}"}`,
 		`{"name":"x","body":"{{first_name}"}`, `{"name":"x","body":"y","id":"` + m.ID + `","updated_at":"2025-01-01T00:00:00Z"}`,
 		`{"seq":1}`, `{"seq":-1}`, `{"seq":18446744073709551616}`,

@@ -35,6 +35,7 @@ type Helpdesk interface {
 	Tickets(ctx context.Context, q actors.TicketQuery, me string) ([]engine.TicketRow, string, error)
 	Ticket(ctx context.Context, id string) (actors.TicketView, error)
 	Reply(ctx context.Context, id string, agent engine.Agent, text string, attachments []engine.Attachment, clientID string) (actors.Posted, error)
+	ReplyWithMacro(ctx context.Context, id string, agent engine.Agent, r actors.MacroReply) (actors.Posted, error)
 	AgentRead(ctx context.Context, id string, seq uint64) error
 	Assign(ctx context.Context, id string, agent *engine.AgentRef) (engine.TicketRow, error)
 	Snooze(ctx context.Context, id string, until time.Time, agentID string) (engine.TicketRow, error)
