@@ -152,11 +152,10 @@ func (c *Conversation) decideMessage(cmd PostMessage) ([]Event, error) {
 
 // ValidateMessage checks a message's client-chosen parts, naming the field at fault.
 func ValidateMessage(clientID, text string, attachments []Attachment) error {
+	if err := ValidateClientID(clientID); err != nil {
+		return err
+	}
 	switch {
-	case clientID == "":
-		return Invalid("client_id", "is required")
-	case len(clientID) > MaxClientIDLen:
-		return Invalid("client_id", "is longer than %d bytes", MaxClientIDLen)
 	case !utf8.ValidString(text):
 		return Invalid("text", "is not valid UTF-8")
 	case strings.TrimSpace(text) == "" && len(attachments) == 0:
@@ -173,6 +172,17 @@ func ValidateMessage(clientID, text string, attachments []Attachment) error {
 		if a.ContentType == "" || len(a.ContentType) > 100 {
 			return Invalid("attachments.content_type", "is required")
 		}
+	}
+	return nil
+}
+
+// ValidateClientID checks the client_id a message is sent with.
+func ValidateClientID(clientID string) error {
+	switch {
+	case clientID == "":
+		return Invalid("client_id", "is required")
+	case len(clientID) > MaxClientIDLen:
+		return Invalid("client_id", "is longer than %d bytes", MaxClientIDLen)
 	}
 	return nil
 }

@@ -43,25 +43,35 @@ func (s *Store) PutFAQ(f engine.FAQ) error {
 
 // DeleteFAQ removes an FAQ durably; ErrNotFound if there is none.
 func (s *Store) DeleteFAQ(id string) error {
-	if err := s.enter(); err != nil {
-		return err
-	}
-	defer s.leave()
-	s.cfgMu.Lock()
-	defer s.cfgMu.Unlock()
-	k := key(faqPrefix, id)
-	if _, found, err := s.get(k); err != nil || !found {
-		if err == nil {
-			err = ErrNotFound
+	return s.deleteRecord(key(faqPrefix, id))
+}
+
+// Macros returns every macro, ordered by engine.SortMacros.
+func (s *Store) Macros() ([]engine.Macro, error) {
+	var out []engine.Macro
+	err := s.scanRecords([]byte(macroPrefix), func(v []byte) error {
+		var m engine.Macro
+		if err := decodeRecord(v, &m); err != nil {
+			return err
 		}
-		return err
+		out = append(out, m)
+		return nil
+	})
+	engine.SortMacros(out)
+	return out, err
+}
+
+// PutMacro creates or replaces a macro by id, durably.
+func (s *Store) PutMacro(m engine.Macro) error {
+	if m.ID == "" {
+		return fmt.Errorf("persist: macro without id")
 	}
-	b := s.db.NewBatch()
-	if err := b.Delete(k, nil); err != nil {
-		b.Close()
-		return err
-	}
-	return s.apply(b)
+	return s.putRecord(key(macroPrefix, m.ID), m)
+}
+
+// DeleteMacro removes a macro durably; ErrNotFound if there is none.
+func (s *Store) DeleteMacro(id string) error {
+	return s.deleteRecord(key(macroPrefix, id))
 }
 
 // Agents returns every agent, token hash included, ordered by id key.
@@ -192,6 +202,28 @@ func (s *Store) putRecord(k []byte, v any) error {
 	defer s.leave()
 	b := s.db.NewBatch()
 	if err := setRecord(b, k, v); err != nil {
+		b.Close()
+		return err
+	}
+	return s.apply(b)
+}
+
+// deleteRecord removes one record durably; ErrNotFound if there is none.
+func (s *Store) deleteRecord(k []byte) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	s.cfgMu.Lock()
+	defer s.cfgMu.Unlock()
+	if _, found, err := s.get(k); err != nil || !found {
+		if err == nil {
+			err = ErrNotFound
+		}
+		return err
+	}
+	b := s.db.NewBatch()
+	if err := b.Delete(k, nil); err != nil {
 		b.Close()
 		return err
 	}

@@ -54,6 +54,46 @@ func TestFAQs(t *testing.T) {
 	}
 }
 
+// Macros are kept under cfg/macro/<id> as FAQs are, listed by name, and a
+// store opened again has them as they were written (C5).
+func TestMacros(t *testing.T) {
+	fs := vfs.NewMem()
+	s := openOn(t, fs, "db")
+	for _, m := range []engine.Macro{
+		{ID: "m2", Name: "shipping", Body: "Hi {{first_name}}, it ships today.", UpdatedAt: t0},
+		{ID: "m1", Name: "Returns", Body: "Returns are free.", UpdatedAt: t0},
+		{ID: "m3", Name: "Apology", Body: "Sorry, {{name}}!", UpdatedAt: t0},
+	} {
+		if err := s.PutMacro(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutMacro(engine.Macro{Name: "No id"}); err == nil {
+		t.Fatal("a macro without an id was stored")
+	}
+	edited := engine.Macro{ID: "m1", Name: "Returns", Body: "Returns are free within 30 days.", UpdatedAt: t0.Add(time.Hour)}
+	if err := s.PutMacro(edited); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteMacro("m3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteMacro("m3"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second DeleteMacro = %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openOn(t, fs, "db")
+	got, err := s.Macros()
+	if err != nil || len(got) != 2 || got[0] != edited || got[1].ID != "m2" {
+		t.Fatalf("Macros after reopening = %+v, %v", got, err)
+	}
+	if faqs, err := s.FAQs(); err != nil || len(faqs) != 0 {
+		t.Fatalf("macros showed up as FAQs: %+v, %v", faqs, err)
+	}
+}
+
 func TestAgents(t *testing.T) {
 	s := memStore(t)
 	a := engine.Agent{ID: "ag1", Name: "Bo", Role: engine.RoleAgent, CreatedAt: t0, TokenHash: "h1"}

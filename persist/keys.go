@@ -28,6 +28,7 @@ import (
 //	p/<id>/ev/<at:8 BE><event id>      profile event; at is unix nanos, sign bit flipped
 //	p/<id>/eid/<event id>              → at:8 BE of the profile's event with this id
 //	cfg/settings, cfg/faq/<id>, cfg/agent/<id>, cfg/token/<hash> → agent id, cfg/meta/<key>
+//	cfg/macro/<id>                     macro
 //	q/e/<key>, q/d/<at:8 BE><key>, q/f/<key>   the outbox (outbox.go)
 //	u/<name>/meta, u/<name>/d/<i:4 BE>  uploaded image and its bytes in chunks (upload.go)
 //
@@ -48,6 +49,7 @@ const (
 	profilePrefix  = "p/"
 	settingsKey    = "cfg/settings"
 	faqPrefix      = "cfg/faq/"
+	macroPrefix    = "cfg/macro/"
 	agentPrefix    = "cfg/agent/"
 	tokenPrefix    = "cfg/token/"
 	metaPrefix     = "cfg/meta/"

@@ -43,6 +43,7 @@ func (s *Server) apiRoutes() {
 	s.api("POST /api/v1/faqs", asAdmin, s.createFAQ)
 	s.api("PUT /api/v1/faqs/{id}", asAdmin, s.putFAQ)
 	s.api("DELETE /api/v1/faqs/{id}", asAdmin, s.deleteFAQ)
+	s.macroRoutes()
 	s.api("GET /api/v1/agents", asAdmin, s.listAgents)
 	s.api("POST /api/v1/agents", asAdmin, s.createAgent)
 	s.api("DELETE /api/v1/agents/{id}", asAdmin, s.disableAgent)
@@ -131,11 +132,20 @@ func bearerToken(r *http.Request) (string, bool) {
 // decode reads a JSON body into v. Errors name the field where they can. A
 // body declared as anything but JSON is refused with 415; a body without a
 // Content-Type is read as JSON.
-func decode(r *http.Request, v any) error {
+func decode(r *http.Request, v any) error { return decodeBody(r, v, false) }
+
+// decodeStrict is decode that also refuses, naming it, a field v has no
+// place for: a misspelt field is an error, not a value silently dropped.
+func decodeStrict(r *http.Request, v any) error { return decodeBody(r, v, true) }
+
+func decodeBody(r *http.Request, v any, strict bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
 		return errMediaType
 	}
 	dec := json.NewDecoder(r.Body)
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err, "")
 	}

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -9,14 +10,16 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley/engine"
 )
 
 // FuzzAPIBodies sends the same arbitrary bytes as the body of every endpoint
 // that reads JSON, through the real handler on a real store, with a real
-// ticket, FAQ and agent to act on. Whatever the body: no answer is a 5xx; a
-// refusal is {"error":{"code","message"}} JSON; a success is empty or JSON;
-// a refused settings body leaves GET /api/v1/settings as it was, and an
-// accepted one is what GET then shows.
+// ticket, FAQ, macro and agent to act on. Whatever the body: no answer is a
+// 5xx; a refusal is {"error":{"code","message"}} JSON; a success is empty or
+// JSON; a refused settings or macro body leaves what GET shows of it as it
+// was, and an accepted one is what GET then shows.
 func FuzzAPIBodies(f *testing.F) {
 	h := start(f, Config{})
 	ticket := fuzzTicket(f, h)
@@ -26,11 +29,18 @@ func FuzzAPIBodies(f *testing.F) {
 		f.Fatalf("create agent: %d %v", code, ag)
 	}
 	agent := ag["agent"].(map[string]any)["id"].(string)
+	m, err := h.sys.PutMacro(context.Background(), engine.Macro{Name: "Hi", Body: "Hi {{first_name}}, {{agent_name}} here."})
+	if err != nil {
+		f.Fatal(err)
+	}
 
 	for _, s := range []string{
 		`{"client_id":"c1","text":"Hello from the fuzzer"}`,
 		`{"client_id":"c2","text":"","attachments":[{"url":"https://x.test/a.png","content_type":"image/png"}]}`,
 		`{"client_id":"c3","text":"hi","macro":"m1"}`,
+		`{"client_id":"c4","macro":"` + m.ID + `"}`, `{"client_id":"c5","text":"Hey {{ name }}","macro":"` + m.ID + `"}`,
+		`{"name":"Shipping","body":"Hi {{first_name}}, it ships today."}`, `{"name":"x","body":"{{order_id}}"}`,
+		`{"name":"x","body":"{{first_name}"}`, `{"name":"x","body":"y","id":"` + m.ID + `","updated_at":"2025-01-01T00:00:00Z"}`,
 		`{"seq":1}`, `{"seq":-1}`, `{"seq":18446744073709551616}`,
 		`{"agent":"` + agent + `"}`, `{"agent":null}`, `{"agent":"nobody"}`, `{"agent":7}`,
 		`{"until":"2999-01-01T00:00:00Z"}`, `{"until":"2000-01-01T00:00:00Z"}`, `{"until":"tomorrow"}`,
@@ -49,17 +59,21 @@ func FuzzAPIBodies(f *testing.F) {
 		f.Add([]byte(s))
 	}
 
-	endpoints := []struct{ method, path string }{
-		{"POST", "/api/v1/tickets/" + ticket + "/messages"},
-		{"POST", "/api/v1/tickets/" + ticket + "/read"},
-		{"POST", "/api/v1/tickets/" + ticket + "/assign"},
-		{"POST", "/api/v1/tickets/" + ticket + "/snooze"},
-		{"PUT", "/api/v1/settings"},
-		{"POST", "/api/v1/faqs"},
-		{"PUT", "/api/v1/faqs/" + faq},
-		{"POST", "/api/v1/agents"},
-		{"PUT", "/api/v1/profiles/fuzz-profile"},
-		{"POST", "/api/v1/profiles/fuzz-profile/events"},
+	// view, when set, is where GET shows what the endpoint changes: a
+	// refusal leaves it as it was, and a 200 answers what it then shows.
+	endpoints := []struct{ method, path, view string }{
+		{"POST", "/api/v1/tickets/" + ticket + "/messages", ""},
+		{"POST", "/api/v1/tickets/" + ticket + "/read", ""},
+		{"POST", "/api/v1/tickets/" + ticket + "/assign", ""},
+		{"POST", "/api/v1/tickets/" + ticket + "/snooze", ""},
+		{"PUT", "/api/v1/settings", "/api/v1/settings"},
+		{"POST", "/api/v1/faqs", ""},
+		{"PUT", "/api/v1/faqs/" + faq, ""},
+		{"POST", "/api/v1/agents", ""},
+		{"POST", "/api/v1/macros", ""},
+		{"PUT", "/api/v1/macros/" + m.ID, "/api/v1/macros/" + m.ID},
+		{"PUT", "/api/v1/profiles/fuzz-profile", ""},
+		{"POST", "/api/v1/profiles/fuzz-profile/events", ""},
 	}
 	handler := h.srv.Handler()
 	call := func(method, path string, body []byte) *httptest.ResponseRecorder {
@@ -72,20 +86,20 @@ func FuzzAPIBodies(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, ep := range endpoints {
 			var before []byte
-			if ep.path == "/api/v1/settings" {
-				before = call("GET", ep.path, nil).Body.Bytes()
+			if ep.view != "" {
+				before = call("GET", ep.view, nil).Body.Bytes()
 			}
 			rec := call(ep.method, ep.path, body)
 			checkAnswer(t, ep.method+" "+ep.path, body, rec)
 			if before == nil {
 				continue
 			}
-			after := call("GET", ep.path, nil).Body.Bytes()
+			after := call("GET", ep.view, nil).Body.Bytes()
 			switch {
 			case rec.Code != http.StatusOK && !bytes.Equal(after, before):
-				t.Fatalf("refused settings %q (%d) changed them:\n%s\n%s", body, rec.Code, before, after)
+				t.Fatalf("refused %s %q (%d) changed it:\n%s\n%s", ep.path, body, rec.Code, before, after)
 			case rec.Code == http.StatusOK && !bytes.Equal(after, rec.Body.Bytes()):
-				t.Fatalf("accepted settings %q answer\n%s\nbut GET shows\n%s", body, rec.Body.Bytes(), after)
+				t.Fatalf("accepted %s %q answer\n%s\nbut GET shows\n%s", ep.path, body, rec.Body.Bytes(), after)
 			case rec.Code == http.StatusOK && h.sys.Settings().Validate() != nil:
 				t.Fatalf("accepted settings %q do not validate: %v", body, h.sys.Settings().Validate())
 			}

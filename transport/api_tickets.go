@@ -99,15 +99,16 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p engine.Ag
 		s.writeError(w, r, err)
 		return
 	}
+	var posted actors.Posted
+	var err error
 	if body.Macro != "" {
-		s.writeError(w, r, engine.Invalid("macro", "macros are not available yet"))
-		return
+		// The text is made from the macro (its body, or the agent's
+		// edit of it) for this ticket, then checked as any message is.
+		posted, err = s.desk.ReplyWithMacro(r.Context(), r.PathValue("id"), p, actors.MacroReply{
+			Macro: body.Macro, Text: body.Text, Attachments: body.Attachments, ClientID: body.ClientID})
+	} else if err = engine.ValidateMessage(body.ClientID, body.Text, body.Attachments); err == nil {
+		posted, err = s.desk.Reply(r.Context(), r.PathValue("id"), p, body.Text, body.Attachments, body.ClientID)
 	}
-	if err := engine.ValidateMessage(body.ClientID, body.Text, body.Attachments); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	posted, err := s.desk.Reply(r.Context(), r.PathValue("id"), p, body.Text, body.Attachments, body.ClientID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -1016,10 +1016,6 @@ func TestContractAPIProfileRead(t *testing.T) {
 func TestContractAPIUnbuiltRoutesAnswerNotFound(t *testing.T) {
 	h := start(t, Config{})
 	for _, c := range []struct{ method, path string }{
-		{"GET", "/api/v1/macros"},
-		{"POST", "/api/v1/macros"},
-		{"PUT", "/api/v1/macros/m1"},
-		{"DELETE", "/api/v1/macros/m1"},
 		{"POST", "/api/v1/session"},
 		{"DELETE", "/api/v1/session"},
 		{"GET", "/widget.js"},

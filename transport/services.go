@@ -30,12 +30,13 @@ type Chat interface {
 	Unsubscribe(conversation string, sub actors.Subscriber)
 }
 
-// Helpdesk is what agents need (PROTOCOL §3): tickets, the live inbox and
-// customers' profiles.
+// Helpdesk is what agents need (PROTOCOL §3): tickets, the live inbox,
+// customers' profiles and the macros they reply with.
 type Helpdesk interface {
 	Tickets(ctx context.Context, q actors.TicketQuery, me string) ([]engine.TicketRow, string, error)
 	Ticket(ctx context.Context, id string) (actors.TicketView, error)
 	Reply(ctx context.Context, id string, agent engine.Agent, text string, attachments []engine.Attachment, clientID string) (actors.Posted, error)
+	ReplyWithMacro(ctx context.Context, id string, agent engine.Agent, r actors.MacroReply) (actors.Posted, error)
 	AgentRead(ctx context.Context, id string, seq uint64) error
 	Assign(ctx context.Context, id string, agent *engine.AgentRef) (engine.TicketRow, error)
 	Snooze(ctx context.Context, id string, until time.Time, agentID string) (engine.TicketRow, error)
@@ -44,10 +45,12 @@ type Helpdesk interface {
 	WatchInbox(sink actors.InboxSink) (cancel func())
 	Profile(ctx context.Context, id string) (engine.Profile, error)
 	Agents() []engine.Agent
+	Macros() []engine.Macro
+	Macro(id string) (engine.Macro, bool)
 }
 
-// Admin is what admins and operators need: settings, FAQs, agents, backups
-// and readiness.
+// Admin is what admins and operators need: settings, FAQs, macros, agents,
+// backups and readiness.
 type Admin interface {
 	Settings() engine.Settings
 	PutSettings(ctx context.Context, v engine.Settings) error
@@ -55,6 +58,8 @@ type Admin interface {
 	FAQ(id string) (engine.FAQ, bool)
 	PutFAQ(ctx context.Context, f engine.FAQ) (engine.FAQ, error)
 	DeleteFAQ(ctx context.Context, id string) error
+	PutMacro(ctx context.Context, m engine.Macro) (engine.Macro, error)
+	DeleteMacro(ctx context.Context, id string) error
 	Agents() []engine.Agent
 	CreateAgent(ctx context.Context, a engine.Agent) (engine.Agent, string, error)
 	DisableAgent(ctx context.Context, id string) error

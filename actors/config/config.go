@@ -20,6 +20,9 @@ type Storage interface {
 	FAQs() ([]engine.FAQ, error)
 	PutFAQ(engine.FAQ) error
 	DeleteFAQ(id string) error
+	Macros() ([]engine.Macro, error)
+	PutMacro(engine.Macro) error
+	DeleteMacro(id string) error
 	Agents() ([]engine.Agent, error)
 	PutAgent(engine.Agent) error
 }
@@ -38,7 +41,8 @@ type Cache struct {
 
 	mu       sync.RWMutex // guards the fields below
 	settings engine.Settings
-	faqs     []engine.FAQ // ordered by engine.SortFAQs; replaced, never changed in place
+	faqs     []engine.FAQ   // ordered by engine.SortFAQs; replaced, never changed in place
+	macros   []engine.Macro // ordered by engine.SortMacros; replaced, never changed in place
 	agents   map[string]engine.Agent
 	byHash   map[string]string // token hash → agent id
 }
@@ -59,6 +63,10 @@ func Load(store Storage) (*Cache, error) {
 		return nil, err
 	}
 	engine.SortFAQs(c.faqs)
+	if c.macros, err = store.Macros(); err != nil {
+		return nil, err
+	}
+	engine.SortMacros(c.macros)
 	agents, err := store.Agents()
 	if err != nil {
 		return nil, err

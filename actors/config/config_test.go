@@ -15,12 +15,13 @@ type memStorage struct {
 	entered  chan struct{}
 	settings *engine.Settings
 	faqs     map[string]engine.FAQ
+	macros   map[string]engine.Macro
 	agents   map[string]engine.Agent
 	fail     error
 }
 
 func newMem() *memStorage {
-	return &memStorage{faqs: map[string]engine.FAQ{}, agents: map[string]engine.Agent{}}
+	return &memStorage{faqs: map[string]engine.FAQ{}, macros: map[string]engine.Macro{}, agents: map[string]engine.Agent{}}
 }
 
 func (m *memStorage) wait() error {
@@ -117,6 +118,7 @@ func TestWriteWaitingForStorageBlocksNoReader(t *testing.T) {
 			t.Errorf("authenticate during a settings write: %v %v", a, ok)
 		}
 		_ = c.FAQs()
+		_ = c.Macros()
 		_ = c.Agents()
 	}()
 	select {

@@ -1,6 +1,6 @@
 // Package config is the store's configuration as Parley serves it: settings,
-// FAQs and knowledge articles, and agents with their hashed API tokens,
-// cached in memory and written through to storage.
+// FAQs and knowledge articles, macros, and agents with their hashed API
+// tokens, cached in memory and written through to storage.
 //
 // Reads are cheap and never wait for storage: every shopper hello reads the
 // settings and FAQs, and every API request authenticates a token. Writes are
