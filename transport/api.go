@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -134,17 +135,24 @@ func bearerToken(r *http.Request) (string, bool) {
 // Content-Type is read as JSON.
 func decode(r *http.Request, v any) error { return decodeBody(r, v, false) }
 
-// decodeStrict is decode that also refuses, naming it, a field v has no
-// place for: a misspelt field is an error, not a value silently dropped.
+// decodeStrict is decode for a body that must be a JSON object, and that
+// refuses, naming it, a field v has no place for: a misspelt field is an
+// error, not a value silently dropped. Numbers in values of type any are
+// kept as sent (json.Number), digit for digit.
 func decodeStrict(r *http.Request, v any) error { return decodeBody(r, v, true) }
 
 func decodeBody(r *http.Request, v any, strict bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
 		return errMediaType
 	}
-	dec := json.NewDecoder(r.Body)
+	br := bufio.NewReader(r.Body)
+	dec := json.NewDecoder(br)
 	if strict {
+		if first, err := peekNonSpace(br); err == nil && first != '{' {
+			return engine.Errorf(engine.CodeInvalid, "the body must be a JSON object")
+		}
 		dec.DisallowUnknownFields()
+		dec.UseNumber()
 	}
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err, "")
@@ -157,6 +165,22 @@ func decodeBody(r *http.Request, v any, strict bool) error {
 		return engine.Errorf(engine.CodeInvalid, "the body must hold one JSON value")
 	}
 	return nil
+}
+
+// peekNonSpace is the first byte of r after JSON white space, unread.
+func peekNonSpace(r *bufio.Reader) (byte, error) {
+	for {
+		b, err := r.Peek(1)
+		if err != nil {
+			return 0, err
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			_, _ = r.ReadByte()
+		default:
+			return b[0], nil
+		}
+	}
 }
 
 // isJSON reports whether a Content-Type names JSON: application/json, or a

@@ -1,20 +1,29 @@
 package transport
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/parley-chat/parley/engine"
 )
 
+// faqBody is an FAQ as written. id and updated_at may come back as GET
+// showed them (so that an FAQ can be edited and sent back whole):
+// updated_at is the server's and ignored, and an id must be the URL's.
 type faqBody struct {
-	Question  string `json:"question"`
-	Answer    string `json:"answer"`
-	Published bool   `json:"published"`
-	Position  int    `json:"position"`
-	Kind      string `json:"kind"`
+	ID        string          `json:"id"`
+	Question  string          `json:"question"`
+	Answer    string          `json:"answer"`
+	Published bool            `json:"published"`
+	Position  int             `json:"position"`
+	Kind      string          `json:"kind"`
+	UpdatedAt json.RawMessage `json:"updated_at"`
 }
 
 func (b faqBody) faq(id string) (engine.FAQ, error) {
+	if b.ID != "" && b.ID != id {
+		return engine.FAQ{}, engine.Invalid("id", "is the URL's, or left out")
+	}
 	f := engine.FAQ{ID: id, Question: b.Question, Answer: b.Answer, Published: b.Published, Position: b.Position, Kind: b.Kind}
 	if f.Kind == "" {
 		f.Kind = engine.KindFAQ
@@ -62,7 +71,7 @@ func (s *Server) putFAQ(w http.ResponseWriter, r *http.Request, _ engine.Agent) 
 
 func (s *Server) saveFAQ(w http.ResponseWriter, r *http.Request, id string, status int) {
 	var body faqBody
-	if err := decode(r, &body); err != nil {
+	if err := decodeStrict(r, &body); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

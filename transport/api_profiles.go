@@ -1,8 +1,6 @@
 package transport
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -145,25 +143,4 @@ func profileEventIn(r *http.Request) (engine.ProfileEvent, error) {
 		e.At = at
 	}
 	return e, nil
-}
-
-// decodeStrict is decode for a body that must be a JSON object whose every
-// field is known: an unknown one is refused by name. Numbers are kept as
-// sent (json.Number), so that an event's properties are stored digit for
-// digit.
-func decodeStrict(r *http.Request, v any) error {
-	var raw json.RawMessage
-	if err := decode(r, &raw); err != nil {
-		return err
-	}
-	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return engine.Errorf(engine.CodeInvalid, "the body must be a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err, "")
-	}
-	return nil
 }

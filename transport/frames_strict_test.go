@@ -106,3 +106,22 @@ func TestSettingsOfFeaturesNotServedAreRefused(t *testing.T) {
 		t.Fatalf("PUT with the features off: %d %v", code, body)
 	}
 }
+
+// An FAQ body with a field it has no place for is refused naming it; one
+// sent back whole as GET showed it (id, updated_at) is taken.
+func TestFAQBodyRefusesUnknownFields(t *testing.T) {
+	h := start(t, Config{})
+	code, body, _ := h.do("POST", "/api/v1/faqs", adminToken, map[string]any{"question": "Q?", "answr": "A."})
+	if c, field := errCode(body); code != http.StatusBadRequest || c != "invalid" || field != "answr" {
+		t.Fatalf("POST with a misspelt field: %d %v", code, body)
+	}
+	code, body, _ = h.do("POST", "/api/v1/faqs", adminToken, map[string]any{"question": "Q?", "answer": "A.", "published": true})
+	if code != http.StatusCreated {
+		t.Fatalf("POST: %d %v", code, body)
+	}
+	body["answer"] = "B."
+	code, body, _ = h.do("PUT", "/api/v1/faqs/"+body["id"].(string), adminToken, body)
+	if code != http.StatusOK || body["answer"] != "B." {
+		t.Fatalf("PUT of the FAQ as GET showed it: %d %v", code, body)
+	}
+}
