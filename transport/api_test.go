@@ -396,17 +396,9 @@ func openStream(t *testing.T, h *harness, ctx context.Context) *sseStream {
 
 func (s *sseStream) next(t *testing.T) (event, data string) {
 	t.Helper()
-	for s.sc.Scan() {
-		line := s.sc.Text()
-		switch {
-		case strings.HasPrefix(line, "event: "):
-			event = line[len("event: "):]
-		case strings.HasPrefix(line, "data: "):
-			data = line[len("data: "):]
-		case line == "" && event != "":
-			return event, data
-		}
+	event, data, ok := s.nextOK()
+	if !ok {
+		t.Fatalf("the stream ended: %v", s.sc.Err())
 	}
-	t.Fatalf("the stream ended: %v", s.sc.Err())
-	return "", ""
+	return event, data
 }
