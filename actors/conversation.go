@@ -136,11 +136,11 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 		a.respond(ctx, &result{Err: err})
 		return
 	}
-	if m.Cmd.From == engine.PartyShopper {
+	if office := a.sys.Settings().OfficeHours; office.Enabled && m.Cmd.From == engine.PartyShopper {
 		// S9: a shopper writing while the team is away hears when it is
 		// back, once per away period, in the same commit as the message.
 		next := a.conv.After(events)
-		if notice, ok := next.AwayNotice(a.sys.Settings().OfficeHours, m.Cmd.At); ok {
+		if notice, ok := next.AwayNotice(office, m.Cmd.At); ok {
 			events = append(events, notice)
 		}
 	}

@@ -119,9 +119,9 @@ func (a *inboxActor) replace(row engine.TicketRow) {
 	}
 	if row.Status != engine.StatusClosed {
 		a.active.put(row)
-		a.fileAlert(row)
 		a.count(row, 1)
 	}
+	a.fileAlert(row) // a closed row has none: it leaves the alerts too
 	moved := badge != a.badge
 	alerted := row.AlertedAt != nil && (!had || old.AlertedAt == nil || row.AlertedAt.After(*old.AlertedAt))
 	a.report()

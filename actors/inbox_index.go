@@ -136,14 +136,17 @@ func (x *activeIndex) remove(id string) (engine.TicketRow, bool) {
 	if w, ok := wakePosition(&r); ok {
 		x.wakes.Delete(w)
 	}
-	x.setAlert(id, time.Time{})
-	return r, true
+	return r, true // its alert stays filed: the caller files it again, or drops it
 }
 
 // setAlert files the ticket id for a waiting alert at at, or takes it out
 // with the zero time.
 func (x *activeIndex) setAlert(id string, at time.Time) {
-	if old, ok := x.alertAt[id]; ok {
+	old, ok := x.alertAt[id]
+	if ok && !at.IsZero() && old == at.UnixNano() {
+		return // a customer writing again while waiting: the same deadline
+	}
+	if ok {
 		x.alerts.Delete(position{old, id})
 		delete(x.alertAt, id)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley/engine"
@@ -39,12 +40,15 @@ type Cache struct {
 	store Storage
 	wmu   sync.Mutex // one writer at a time, through its storage write
 
-	mu       sync.RWMutex // guards the fields below
-	settings engine.Settings
-	faqs     []engine.FAQ   // ordered by engine.SortFAQs; replaced, never changed in place
-	macros   []engine.Macro // ordered by engine.SortMacros; replaced, never changed in place
-	agents   map[string]engine.Agent
-	byHash   map[string]string // token hash → agent id
+	// settings is read by every shopper message and hello: a pointer
+	// swapped whole, read without a lock. Never changed in place.
+	settings atomic.Pointer[engine.Settings]
+
+	mu     sync.RWMutex   // guards the fields below
+	faqs   []engine.FAQ   // ordered by engine.SortFAQs; replaced, never changed in place
+	macros []engine.Macro // ordered by engine.SortMacros; replaced, never changed in place
+	agents map[string]engine.Agent
+	byHash map[string]string // token hash → agent id
 }
 
 // Load reads the configuration from store; settings never saved are
@@ -58,7 +62,7 @@ func Load(store Storage) (*Cache, error) {
 	if !ok {
 		s = engine.DefaultSettings()
 	}
-	c.settings = s
+	c.settings.Store(&s)
 	if c.faqs, err = store.FAQs(); err != nil {
 		return nil, err
 	}
@@ -78,12 +82,9 @@ func Load(store Storage) (*Cache, error) {
 	return c, nil
 }
 
-// Settings returns the current settings.
-func (c *Cache) Settings() engine.Settings {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.settings
-}
+// Settings returns the current settings. The maps and slices in them are
+// shared: read them, never change them.
+func (c *Cache) Settings() engine.Settings { return *c.settings.Load() }
 
 // PutSettings validates and saves settings; an invalid value, or one that
 // storage refused, changes nothing.
@@ -96,9 +97,7 @@ func (c *Cache) PutSettings(s engine.Settings) error {
 	if err := c.store.PutSettings(s); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	c.settings = s
-	c.mu.Unlock()
+	c.settings.Store(&s)
 	return nil
 }
 
