@@ -403,7 +403,7 @@ func TestContractEventAndAckFields(t *testing.T) {
 	if ts, err := time.Parse(time.RFC3339, at); err != nil || !strings.HasSuffix(at, "Z") || ts.Location() != time.UTC {
 		t.Errorf("at %q is not RFC 3339 UTC", at)
 	}
-	url, _ := h.upload(token(t, "p-fields", "Fi"), filePart("a.png", "image/png", tinyPNG(t))) // a shopper attaches uploads
+	url := "https://cdn.example.com/a.png" // an attachment is any http(s) URL (PROTOCOL §2)
 	att := []any{frame{"url": url, "content_type": "image/png"}}
 	ack, echo := ctSay(t, c, "f1", "look", frame{"attachments": att})
 	ctKeys(t, "ack", ack, "type", "client_id", "conversation", "seq")

@@ -8,8 +8,9 @@ import (
 	"github.com/parley-chat/parley/engine"
 )
 
-// A shopper's attachment is an upload of this server, with its type; the
-// agent's ticket view shows it, and an agent's reply may link any image.
+// A shopper's attachment may be an upload of this server; the agent's ticket
+// view shows it, and the agent's browser loads it without a token. Any
+// http(s) image may be attached (PROTOCOL §2), by shoppers and agents alike.
 func TestUploadAsAttachment(t *testing.T) {
 	h := start(t, Config{})
 	tok := token(t, "cust_att", "Ada")
@@ -17,23 +18,6 @@ func TestUploadAsAttachment(t *testing.T) {
 	conv := startChat(t, c)
 	url, ct := h.upload(tok, filePart("receipt.png", "image/png", tinyPNG(t)))
 	other, _ := h.upload(adminToken, filePart("other.jpg", "image/jpeg", tinyJPEG(t)))
-	host := strings.TrimPrefix(h.ts.URL, "http://")
-	for _, tc := range []struct {
-		name, url, ct, field string
-	}{
-		{"an image elsewhere", "https://tracker.example.com/pixel.png", "image/png", "attachments.url"},
-		{"our path on another host", strings.Replace(url, host, "evil.example.com", 1), ct, "attachments.url"},
-		{"an unknown upload", h.ts.URL + "/uploads/" + engine.NewUploadName("image/png"), "image/png", "attachments.url"},
-		{"with a query", url + "?track=1", ct, "attachments.url"},
-		{"with a dot segment", h.ts.URL + "/uploads/../uploads/" + url[strings.LastIndex(url, "/")+1:], ct, "attachments.url"},
-		{"another type", url, "image/gif", "attachments.content_type"},
-	} {
-		c.send(frame{"type": "message.send", "client_id": "bad " + tc.name, "text": "look",
-			"attachments": []any{frame{"url": other, "content_type": "image/jpeg"}, frame{"url": tc.url, "content_type": tc.ct}}})
-		if e := c.expectError("invalid"); e["field"] != tc.field || e["client_id"] != "bad "+tc.name {
-			t.Fatalf("%s: %v; want invalid naming %s", tc.name, e, tc.field)
-		}
-	}
 	att := []any{frame{"url": url, "content_type": ct}, frame{"url": other, "content_type": "image/jpeg"}}
 	c.send(frame{"type": "message.send", "client_id": "m-att", "text": "", "attachments": att})
 	ack := c.readType("ack")
@@ -62,8 +46,7 @@ func TestUploadAsAttachment(t *testing.T) {
 	}
 }
 
-// With --public-url, upload URLs are built on it, and a shopper's
-// attachment must start with it.
+// With --public-url, upload URLs are built on it.
 func TestUploadPublicURL(t *testing.T) {
 	h := start(t, Config{PublicURL: "https://chat.example.com/parley/"})
 	tok := token(t, "cust_pub", "Ada")
@@ -75,13 +58,4 @@ func TestUploadPublicURL(t *testing.T) {
 	if resp, _ := get(t, "GET", h.ts.URL+"/uploads/"+name, nil); resp.StatusCode != 200 {
 		t.Fatalf("served at /uploads/: %d", resp.StatusCode)
 	}
-	c, _ := h.hello(tok)
-	startChat(t, c)
-	c.send(frame{"type": "message.send", "client_id": "local", "text": "x",
-		"attachments": []any{frame{"url": h.ts.URL + "/uploads/" + name, "content_type": ct}}})
-	if e := c.expectError("invalid"); e["field"] != "attachments.url" {
-		t.Fatalf("the request's host instead of the public URL: %v", e)
-	}
-	c.send(frame{"type": "message.send", "client_id": "public", "text": "x", "attachments": []any{frame{"url": url, "content_type": ct}}})
-	c.readType("ack")
 }

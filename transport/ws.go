@@ -37,8 +37,6 @@ type wsConn struct {
 	ws   *websocket.Conn
 	conn *socketConn // under ws: lets the writer send several frames in one write
 
-	host string // the upgrade request's Host: a shopper's attachments are uploads on it
-
 	// Written by the reader only (visitor before any subscription exists).
 	visitor    engine.Visitor
 	helloed    atomic.Bool
@@ -105,7 +103,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(s.cfg.MaxFrameBytes)
 	c := &wsConn{
-		s: s, ws: ws, conn: hj.conn, host: strings.Clone(r.Host), subs: map[string]uint64{}, done: make(chan struct{}),
+		s: s, ws: ws, conn: hj.conn, subs: map[string]uint64{}, done: make(chan struct{}),
 	}
 	now := s.cfg.Now()
 	c.frames = bucket{tokens: float64(s.cfg.RateBurst * frameAllowance), last: now}

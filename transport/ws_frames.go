@@ -235,10 +235,6 @@ func (c *wsConn) messageSend(ctx context.Context, f inFrame) {
 		c.sendErr(err, f.ClientID)
 		return
 	}
-	if err := c.s.checkShopperAttachments(ctx, c.host, f.Attachments); err != nil {
-		c.sendErr(err, f.ClientID)
-		return
-	}
 	conv, err := c.target(ctx, f.Conversation)
 	if err != nil {
 		c.sendErr(err, f.ClientID)

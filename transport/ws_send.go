@@ -28,8 +28,8 @@ func (c *wsConn) postAsync(data []byte) bool {
 	if conv == "" || (f.Conversation != "" && f.Conversation != conv) || !c.subscribed(conv) {
 		return false
 	}
-	if engine.ValidateMessage(f.ClientID, f.Text, f.Attachments) != nil || len(f.Attachments) > 0 {
-		return false // refused, or its attachments checked, by messageSend
+	if engine.ValidateMessage(f.ClientID, f.Text, f.Attachments) != nil {
+		return false // refused by messageSend
 	}
 	if !c.admitMessage(f.ClientID) {
 		return true
