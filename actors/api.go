@@ -46,6 +46,7 @@ type InboxSink interface {
 	Badge(unread int) bool
 	Row(row engine.TicketRow) bool
 	Alert(row engine.TicketRow) bool
+	Typing(ticket string, from engine.Party) bool
 }
 
 // TicketQuery filters and pages the inbox list.

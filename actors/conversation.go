@@ -74,6 +74,8 @@ func (a *conversationActor) handle(ctx actor.Context, msg any) {
 		a.snooze(ctx, m)
 	case *alertCmd:
 		a.alert(ctx)
+	case *typingCmd:
+		a.typing(ctx, m)
 	case *subscribeCmd:
 		a.subscribe(ctx, m)
 	case *readQuery:

@@ -68,6 +68,12 @@ func (a *inboxActor) Receive(ctx actor.Context) {
 		a.raiseDue(ctx)
 	case *settingsChanged:
 		a.refileAlerts(ctx)
+	case *typingNotice:
+		for sink := range a.sinks {
+			if !sink.Typing(msg.Ticket, msg.From) {
+				delete(a.sinks, sink)
+			}
+		}
 	}
 }
 

@@ -30,7 +30,12 @@ type (
 	snoozeCmd struct {
 		Cmd engine.SnoozeTicket
 	}
-	alertCmd     struct{}
+	alertCmd  struct{}
+	typingCmd struct {
+		Owner   string
+		AsAgent bool
+		From    engine.Party
+	}
 	subscribeCmd struct {
 		Owner string
 		After uint64
@@ -93,7 +98,11 @@ type (
 	watchInbox   struct{ Sink InboxSink }
 	unwatchInbox struct{ Sink InboxSink }
 	snoozeCheck  struct{}
-	alertCheck   struct{}
+	typingNotice struct {
+		Ticket string
+		From   engine.Party
+	}
+	alertCheck struct{}
 	// settingsChanged tells the inbox that the settings were saved: waiting
 	// alerts follow waiting_alert_after and office hours.
 	settingsChanged struct{}

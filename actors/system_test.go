@@ -34,6 +34,7 @@ type recorder struct {
 	events []engine.Event
 	rows   []engine.TicketRow
 	alerts []engine.TicketRow
+	typing []string
 	badges []int
 	ended  int
 	notify chan struct{}
@@ -75,6 +76,14 @@ func (r *recorder) Row(row engine.TicketRow) bool {
 func (r *recorder) Alert(row engine.TicketRow) bool {
 	r.mu.Lock()
 	r.alerts = append(r.alerts, row)
+	r.mu.Unlock()
+	r.poke()
+	return true
+}
+
+func (r *recorder) Typing(ticket string, from engine.Party) bool {
+	r.mu.Lock()
+	r.typing = append(r.typing, ticket+"/"+string(from))
 	r.mu.Unlock()
 	r.poke()
 	return true

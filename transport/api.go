@@ -35,6 +35,7 @@ func (s *Server) apiRoutes() {
 	s.api("POST /api/v1/tickets/{id}/assign", asAgent, s.assignTicket)
 	s.api("POST /api/v1/tickets/{id}/snooze", asAgent, s.snoozeTicket)
 	s.api("POST /api/v1/tickets/{id}/close", asAgent, s.closeTicket)
+	s.api("POST /api/v1/tickets/{id}/typing", asAgent, s.agentTyping)
 	s.api("GET /api/v1/inbox/badge", asAgent, s.badge)
 	s.api("GET /api/v1/inbox/stream", asAgent, s.inboxStream)
 	s.api("GET /api/v1/settings", asAgent, s.getSettings)

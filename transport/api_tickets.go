@@ -219,6 +219,16 @@ func (s *Server) closeTicket(w http.ResponseWriter, r *http.Request, _ engine.Ag
 	writeJSON(w, http.StatusOK, row(tr, s.cfg.Now()))
 }
 
+// agentTyping is POST /api/v1/tickets/{id}/typing: the shopper's sockets
+// show that an agent is typing (PROTOCOL §2, Typing). It has no body.
+func (s *Server) agentTyping(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
+	if err := s.desk.AgentTyping(r.Context(), r.PathValue("id")); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (s *Server) badge(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
 	n, err := s.desk.Badge(r.Context())
 	if err != nil {

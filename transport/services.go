@@ -28,6 +28,7 @@ type Chat interface {
 	Subscribe(ctx context.Context, v engine.Visitor, conversation string, after uint64, sub actors.Subscriber) error
 	ShopperEvents(ctx context.Context, v engine.Visitor, conversation string, after uint64, limit int) ([]engine.Event, error)
 	Unsubscribe(conversation string, sub actors.Subscriber)
+	ShopperTyping(ctx context.Context, v engine.Visitor, conversation string) error
 }
 
 // Helpdesk is what agents need (PROTOCOL §3): tickets, the live inbox,
@@ -43,6 +44,7 @@ type Helpdesk interface {
 	Close(ctx context.Context, id string) (engine.TicketRow, error)
 	Badge(ctx context.Context) (int, error)
 	WatchInbox(sink actors.InboxSink) (cancel func())
+	AgentTyping(ctx context.Context, ticket string) error
 	Profile(ctx context.Context, id string) (engine.Profile, error)
 	Agents() []engine.Agent
 	Macros() []engine.Macro

@@ -38,6 +38,17 @@ func (k *inboxSink) Alert(r engine.TicketRow) bool {
 	return k.put(alertJSON{Ticket: r.ID, WaitingSince: wireTimePtr(r.WaitingSince)})
 }
 
+// Typing implements actors.InboxSink: a shopper is typing in a ticket.
+func (k *inboxSink) Typing(ticket string, from engine.Party) bool {
+	return k.put(typingJSON{Ticket: ticket, From: from})
+}
+
+// typingJSON is the `typing` event of the inbox stream (PROTOCOL §2, Typing).
+type typingJSON struct {
+	Ticket string       `json:"ticket"`
+	From   engine.Party `json:"from"`
+}
+
 // alertJSON is the `alert` event of the inbox stream (PROTOCOL §3).
 type alertJSON struct {
 	Ticket       string  `json:"ticket"`
@@ -91,6 +102,8 @@ func (s *Server) writeSSE(w io.Writer, rc *http.ResponseController, v any) error
 		name, v = "ticket", row(x, s.cfg.Now())
 	case alertJSON:
 		name = "alert"
+	case typingJSON:
+		name = "typing"
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

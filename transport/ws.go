@@ -45,6 +45,7 @@ type wsConn struct {
 	frameAt    time.Time     // when the frame being handled was read
 	posting    chan struct{} // closed when the message.send in flight is answered (postAsync)
 	frames     bucket        // every frame (admit)
+	typedAt    time.Time     // when a typing indicator was last passed on
 	messages   bucket        // message.send frames (admitMessage)
 
 	qmu       sync.Mutex

@@ -54,7 +54,7 @@ func (c *wsConn) receive(ctx context.Context, data []byte) {
 	case "read":
 		c.read(ctx, f)
 	case "typing":
-		// The typing indicator is optional (PROTOCOL §2): accepted, not relayed.
+		c.typing(ctx, f)
 	case "chat.end":
 		c.chatEnd(ctx, f)
 	default:
