@@ -53,6 +53,9 @@ func (s *Server) apiRoutes() {
 	s.api("PUT /api/v1/profiles/{id}", asStore, s.putProfile)
 	s.api("POST /api/v1/profiles/{id}/events", asStore, s.postProfileEvent)
 	s.api("POST /api/v1/backup", asAdmin, s.backup)
+	s.mux.HandleFunc("POST /api/v1/session", s.createSession) // the token is in the body
+	s.mux.HandleFunc("DELETE /api/v1/session", s.deleteSession)
+	s.api("GET /api/v1/session", asStaff, s.getSession)
 	s.mux.HandleFunc("POST /api/v1/uploads", s.postUpload) // agents and shoppers alike: its own authentication
 }
 
@@ -72,6 +75,10 @@ func (s *Server) api(pattern string, roles []engine.Role, h apiHandler) {
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
 			s.writeError(w, r, errUnauthorized)
+			return
+		}
+		if err := s.checkCSRF(r); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		if !hasRole(p.Role, roles) {
@@ -100,14 +107,23 @@ func hasRole(r engine.Role, roles []engine.Role) bool {
 	return false
 }
 
-// authenticate finds the principal of the request's bearer token: the
-// bootstrap admin, or an enabled agent. Shopper identity tokens are not
-// agents' tokens, so they never pass here.
+// authenticate finds the principal of the request's bearer token, or of its
+// session cookie when it has no Authorization header: the bootstrap admin,
+// or an enabled agent. Shopper identity tokens are not agents' tokens, so
+// they never pass here.
 func (s *Server) authenticate(r *http.Request) (engine.Agent, bool) {
 	token, ok := bearerToken(r)
+	if !ok && r.Header.Get("Authorization") == "" {
+		token, ok = sessionToken(r)
+	}
 	if !ok {
 		return engine.Agent{}, false
 	}
+	return s.principal(token)
+}
+
+// principal is the agent an API token names.
+func (s *Server) principal(token string) (engine.Agent, bool) {
 	if s.cfg.AdminToken != "" {
 		a, b := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(s.cfg.AdminToken))
 		if subtle.ConstantTimeCompare(a[:], b[:]) == 1 {

@@ -1016,8 +1016,6 @@ func TestContractAPIProfileRead(t *testing.T) {
 func TestContractAPIUnbuiltRoutesAnswerNotFound(t *testing.T) {
 	h := start(t, Config{})
 	for _, c := range []struct{ method, path string }{
-		{"POST", "/api/v1/session"},
-		{"DELETE", "/api/v1/session"},
 		{"GET", "/widget.js"},
 		{"GET", "/inbox"},
 	} {

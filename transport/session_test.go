@@ -1,0 +1,80 @@
+package transport
+
+import (
+	"bufio"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"testing"
+)
+
+// PROTOCOL §3: a page exchanges an agent's token for an HttpOnly,
+// SameSite=Strict cookie; with it every change needs X-Parley-CSRF: 1, the
+// inbox stream works, and DELETE signs out.
+func TestSessionCookie(t *testing.T) {
+	h := start(t, Config{})
+	_, conv := ticketFromShopper(t, h, "p-session")
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	call := func(method, path, body string, csrf bool) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, h.ts.URL+path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if csrf {
+			req.Header.Set("X-Parley-CSRF", "1")
+		}
+		resp, err := browser.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+
+	if r := call("POST", "/api/v1/session", `{"token":"not-a-token"}`, false); r.StatusCode != 401 {
+		t.Fatalf("a bad token: %d", r.StatusCode)
+	}
+	if r := call("POST", "/api/v1/session", `{"token":"`+token(t, "p1", "Ada")+`"}`, false); r.StatusCode != 401 {
+		t.Fatalf("a shopper's identity token: %d", r.StatusCode)
+	}
+	r := call("POST", "/api/v1/session", `{"token":"`+adminToken+`"}`, false)
+	if r.StatusCode != 200 {
+		t.Fatalf("sign in: %d", r.StatusCode)
+	}
+	set := r.Header.Get("Set-Cookie")
+	for _, want := range []string{"parley_session=", "HttpOnly", "SameSite=Strict", "Path=/"} {
+		if !strings.Contains(set, want) {
+			t.Fatalf("Set-Cookie %q lacks %s", set, want)
+		}
+	}
+	if r := call("GET", "/api/v1/tickets", "", false); r.StatusCode != 200 {
+		t.Fatalf("a read with the cookie: %d", r.StatusCode)
+	}
+	if r := call("GET", "/api/v1/session", "", false); r.StatusCode != 200 {
+		t.Fatalf("who am I: %d", r.StatusCode)
+	}
+	if r := call("POST", "/api/v1/tickets/"+conv+"/close", "", false); r.StatusCode != 403 {
+		t.Fatalf("a change with the cookie and no CSRF header: %d, want 403", r.StatusCode)
+	}
+	if r := call("GET", "/api/v1/tickets/"+conv, "", false); r.StatusCode != 200 {
+		t.Fatalf("read: %d", r.StatusCode)
+	}
+	stream := call("GET", "/api/v1/inbox/stream", "", false)
+	if stream.StatusCode != 200 {
+		t.Fatalf("the stream with the cookie: %d", stream.StatusCode)
+	}
+	if line, _ := bufio.NewReader(stream.Body).ReadString('\n'); line != "event: badge\n" {
+		t.Fatalf("stream begins %q", line)
+	}
+	if r := call("POST", "/api/v1/tickets/"+conv+"/close", "", true); r.StatusCode != 200 {
+		t.Fatalf("a change with the cookie and the CSRF header: %d", r.StatusCode)
+	}
+	if r := call("DELETE", "/api/v1/session", "", false); r.StatusCode != 204 {
+		t.Fatalf("sign out: %d", r.StatusCode)
+	}
+	if r := call("GET", "/api/v1/tickets", "", false); r.StatusCode != 401 {
+		t.Fatalf("after signing out: %d, want 401", r.StatusCode)
+	}
+}
