@@ -57,6 +57,7 @@ func (s *Server) apiRoutes() {
 	s.mux.HandleFunc("DELETE /api/v1/session", s.deleteSession)
 	s.api("GET /api/v1/session", asStaff, s.getSession)
 	s.mux.HandleFunc("POST /api/v1/uploads", s.postUpload) // agents and shoppers alike: its own authentication
+	s.mux.HandleFunc("OPTIONS /api/v1/uploads", s.preflight)
 }
 
 // api registers an endpoint that needs a bearer token of one of roles.

@@ -45,6 +45,7 @@ var (
 	errRateLimited  = &engine.Error{Code: engine.CodeRateLimited, Message: "too many frames; slow down"}
 	errConnRate     = &engine.Error{Code: engine.CodeRateLimited, Message: "too many connections from this address; slow down"}
 	errAPIRate      = &engine.Error{Code: engine.CodeRateLimited, Message: "too many requests with this token; slow down"}
+	errOrigin       = &engine.Error{Code: engine.CodeForbidden, Message: "origin not allowed"}
 	errMediaType    = &statusError{http.StatusUnsupportedMediaType, &engine.Error{Code: engine.CodeInvalid, Field: "Content-Type",
 		Message: "Content-Type: the body must be JSON (application/json)"}}
 )

@@ -78,3 +78,31 @@ func TestSessionCookie(t *testing.T) {
 		t.Fatalf("after signing out: %d, want 401", r.StatusCode)
 	}
 }
+
+// The widget on a store's page (another origin) may upload a shopper's
+// image: the preflight and the upload answer that origin when it is allowed,
+// and nothing to any other.
+func TestUploadCORS(t *testing.T) {
+	h := start(t, Config{AllowedOrigins: []string{"shop.example.com"}})
+	preflight := func(origin string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("OPTIONS", h.ts.URL+"/api/v1/uploads", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	r := preflight("https://shop.example.com")
+	if r.StatusCode != 204 || r.Header.Get("Access-Control-Allow-Origin") != "https://shop.example.com" ||
+		!strings.Contains(r.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Fatalf("preflight from the store: %d %v", r.StatusCode, r.Header)
+	}
+	if r := preflight("https://evil.example.org"); r.StatusCode != 403 || r.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("preflight from elsewhere: %d %v", r.StatusCode, r.Header)
+	}
+}

@@ -52,6 +52,7 @@ func (e *refusal) Unwrap() error { return e.err }
 // dimensions from its header without decoding it; it is stored under a
 // name the server chooses, and answered with its URL.
 func (s *Server) postUpload(w http.ResponseWriter, r *http.Request) {
+	s.allowCORS(w, r)
 	limit := s.cfg.MaxUploadBytes + formSlack
 	if r.ContentLength > limit {
 		s.refuseUpload(w, r, s.errUploadTooLarge())

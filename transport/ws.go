@@ -74,7 +74,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !s.originAllowed(r) {
 		s.m.wsRefused.WithLabelValues(refusedOrigin).Inc()
 		s.log.Info("websocket origin refused", slog.String("origin", r.Header.Get("Origin")))
-		s.writeError(w, r, &engine.Error{Code: engine.CodeForbidden, Message: "origin not allowed"})
+		s.writeError(w, r, errOrigin)
 		return
 	}
 	if ok, wait := s.upgrades.allow(clientAddr(r), s.cfg.Now()); !ok {
