@@ -121,6 +121,12 @@ type Config struct {
 	// POST /demo/token (with IdentitySecret).
 	Demo bool
 
+	// ShareAdminToken lets the demo page offer the admin token to a visitor
+	// on this machine (GET /demo/admin-token, from loopback only), so that
+	// a newcomer signs in to the inbox with one click. Set it only for a
+	// server that listens on loopback alone: never on one that others reach.
+	ShareAdminToken bool
+
 	// Gatherer serves /metrics. Default: the Registerer given to New, if it
 	// is also a Gatherer (a *prometheus.Registry is).
 	Gatherer prometheus.Gatherer

@@ -1016,8 +1016,6 @@ func TestContractAPIProfileRead(t *testing.T) {
 func TestContractAPIUnbuiltRoutesAnswerNotFound(t *testing.T) {
 	h := start(t, Config{})
 	for _, c := range []struct{ method, path string }{
-		{"GET", "/widget.js"},
-		{"GET", "/inbox"},
 	} {
 		t.Run(c.method+" "+c.path, func(t *testing.T) {
 			capiErr(t, c.method+" "+c.path, capiDo(t, h, c.method, c.path, adminToken, map[string]any{}), http.StatusNotFound, "not_found")

@@ -3,7 +3,9 @@ package transport
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -13,26 +15,6 @@ import (
 
 // demoTTL is how long a demo shopper's token lasts.
 const demoTTL = time.Hour
-
-const demoHTML = `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Parley demo store</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body>
-<h1>Parley demo</h1>
-<p>This is the Parley demo store. The chat widget will appear here.</p>
-<p>A demo shopper token can be minted with <code>POST /demo/token</code>.</p>
-</body>
-</html>
-`
-
-func (s *Server) demoPage(w http.ResponseWriter, _ *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'self'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write([]byte(demoHTML))
-}
 
 // demoToken mints an identity token for a new demo shopper.
 func (s *Server) demoToken(w http.ResponseWriter, r *http.Request) {
@@ -67,4 +49,42 @@ func (s *Server) demoToken(w http.ResponseWriter, r *http.Request) {
 		ProfileID string `json:"profile_id"`
 		Name      string `json:"name"`
 	}{tok, v.ProfileID, v.Name})
+}
+
+// demoAdminToken is GET /demo/admin-token: the admin token, for the demo
+// page's "open the inbox" link, to a visitor on this very machine of a
+// server that shares it (Config.ShareAdminToken); 404 to anyone else. A
+// request that a proxy passed on (its headers say so, or it names a host
+// that is not this machine) is not from this machine, whatever its address.
+func (s *Server) demoAdminToken(w http.ResponseWriter, r *http.Request) {
+	if !s.cfg.ShareAdminToken || s.cfg.AdminToken == "" || !fromThisMachine(r) {
+		s.notFound(w, r)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Token string `json:"token"`
+	}{s.cfg.AdminToken})
+}
+
+// fromThisMachine reports whether r came straight from a browser on this
+// machine: a loopback peer, a loopback Host, and no proxy's headers.
+func fromThisMachine(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
+	peer, err := netip.ParseAddr(clientAddr(r))
+	if err != nil || !peer.IsLoopback() {
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		host = h
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && ip.IsLoopback()
 }

@@ -28,7 +28,17 @@ import (
 var errTimeout = errors.New("timed out waiting for a frame")
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(closingBrowser{m})
+}
+
+// closingBrowser runs the tests, then closes the browser the page tests
+// started, before goleak looks for goroutines left behind.
+type closingBrowser struct{ m *testing.M }
+
+func (c closingBrowser) Run() int {
+	code := c.m.Run()
+	stopChromium()
+	return code
 }
 
 var (

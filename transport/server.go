@@ -77,9 +77,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /ws", s.serveWS)
 	s.mux.HandleFunc("GET "+uploadsPath+"{name}", s.getUpload)
 	s.apiRoutes()
+	s.pageRoutes()
 	if s.cfg.Demo {
-		s.mux.HandleFunc("GET /{$}", s.demoPage)
 		s.mux.HandleFunc("POST /demo/token", s.demoToken)
+		s.mux.HandleFunc("GET /demo/admin-token", s.demoAdminToken)
 	}
 	s.mux.HandleFunc("/", s.notFound)
 }

@@ -77,7 +77,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	tr := transport.New(sys, transport.Config{
 		AllowedOrigins: c.AllowedOrigins, IdentitySecret: []byte(c.IdentitySecret), AdminToken: c.AdminToken,
-		MaxFrameBytes: c.MaxFrameBytes, Demo: c.Demo, RateLimit: c.WSRate, RateBurst: c.WSBurst,
+		MaxFrameBytes: c.MaxFrameBytes, Demo: c.Demo, ShareAdminToken: c.Demo && loopbackOnly(c.Addr), RateLimit: c.WSRate, RateBurst: c.WSBurst,
 		PreviousIdentitySecret: []byte(c.PrevSecret), PreviousSecretUntil: time.Now().Add(c.PrevGrace),
 		MaxConnections: c.MaxConns, ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, APIRate: c.APIRate, APIBurst: c.APIBurst, Gatherer: reg, NoMetricsRoute: c.MetricsAddr != "",
 		ReplayBudget: c.ReplayBudget, Logger: log.With(slog.String("component", "transport")),

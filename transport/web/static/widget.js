@@ -1,0 +1,1 @@
+// Parley's chat widget: see transport/web/web.go.
