@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -88,4 +89,26 @@ type HandoffRequest struct {
 // can. An error marked Permanent is not retried; one marked RetryAfter waits.
 type HandoffTarget interface {
 	Create(ctx context.Context, s AISettings, key string, r HandoffRequest) (externalID string, err error)
+}
+
+// personPhrases are ways a shopper asks for a person, in English and
+// Swedish, lower-cased: any of them hands the conversation off at once.
+var personPhrases = []string{
+	"human", "real person", "a person", "an agent", "live agent", "customer service", "customer support",
+	"speak to someone", "talk to someone", "speak with someone", "talk with someone", "representative", "operator",
+	"människa", "riktig person", "en person", "handläggare", "kundtjänst", "kundservice",
+	"prata med någon", "tala med någon", "prata med en", "tala med en",
+}
+
+// WantsPerson reports whether a shopper's message asks for a person ("talk
+// to a human", "kan jag prata med en människa?"): the AI agent then hands
+// off at once (S10).
+func WantsPerson(text string) bool {
+	t := strings.ToLower(text)
+	for _, p := range personPhrases {
+		if strings.Contains(t, p) {
+			return true
+		}
+	}
+	return false
 }
