@@ -1015,8 +1015,7 @@ func TestContractAPIProfileRead(t *testing.T) {
 // not_found until they are.
 func TestContractAPIUnbuiltRoutesAnswerNotFound(t *testing.T) {
 	h := start(t, Config{})
-	for _, c := range []struct{ method, path string }{
-	} {
+	for _, c := range []struct{ method, path string }{} {
 		t.Run(c.method+" "+c.path, func(t *testing.T) {
 			capiErr(t, c.method+" "+c.path, capiDo(t, h, c.method, c.path, adminToken, map[string]any{}), http.StatusNotFound, "not_found")
 		})
