@@ -1,6 +1,8 @@
 // Package engine is Parley's domain: the commands, events and state of
 // conversations and tickets, settings, FAQs and agents, and the rules that turn
-// a command into events (decide) and events into state (apply).
+// a command into events (decide) and events into state (apply). It also holds
+// the AI agent's ports and its built-in answerer, a search of the store's FAQs
+// and articles (Knowledge, Retrieval).
 //
 // Everything here is plain data and pure functions. The package must never
 // import an adapter — no storage, no actor system, no network, no metrics — and
