@@ -85,6 +85,17 @@ type Config struct {
 	// Outbox tunes the delivery of calls to other systems; its zero value
 	// is its defaults. Its clock and logger are the system's.
 	Outbox outbox.Config
+	// Model answers for the AI agent when the settings name a model
+	// (ai.llm), grounded in the articles the built-in retrieval finds;
+	// without one, the built-in retrieval answers alone.
+	Model engine.Answerer
+	// Handoffs create tickets in other helpdesks, by target ("zendesk",
+	// "gorgias"). A target without one cannot be chosen in the settings.
+	Handoffs map[string]engine.HandoffTarget
+	// AnswerWithin is how long the AI agent may take over a question,
+	// retries included, before the conversation is handed off. Default 20
+	// seconds.
+	AnswerWithin time.Duration
 }
 
 func (c *Config) ensureDefaults() {
@@ -99,5 +110,8 @@ func (c *Config) ensureDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.AnswerWithin <= 0 {
+		c.AnswerWithin = 20 * time.Second
 	}
 }

@@ -80,6 +80,10 @@ func (a *conversationActor) handle(ctx actor.Context, msg any) {
 		a.subscribe(ctx, m)
 	case *readQuery:
 		a.read(ctx, m)
+	case *aiAnswered:
+		a.answered(ctx, m)
+	case *handOffCmd:
+		a.handOffRequest(ctx, m)
 	}
 	a.sys.metrics.receive.Observe(time.Since(start).Seconds())
 }
@@ -138,7 +142,7 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 		a.respond(ctx, &result{Err: err})
 		return
 	}
-	if office := a.sys.Settings().OfficeHours; office.Enabled && m.Cmd.From == engine.PartyShopper {
+	if office := a.sys.Settings().OfficeHours; office.Enabled && m.Cmd.From == engine.PartyShopper && !a.conv.AI {
 		// S9: a shopper writing while the team is away hears when it is
 		// back, once per away period, in the same commit as the message.
 		next := a.conv.After(events)
@@ -146,7 +150,7 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 			events = append(events, notice)
 		}
 	}
-	row, err := a.commit(ctx, events, nil)
+	row, err := a.commitWith(ctx, events, nil, a.questionEntry(m.Cmd, events))
 	if err != nil {
 		var stored *persist.DuplicateError
 		if errors.As(err, &stored) { // older than the state remembers; storage knows it
@@ -162,6 +166,9 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 		row = &r
 	}
 	a.respond(ctx, &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: events[0].Seq}, Row: *row})
+	if m.Cmd.From == engine.PartyShopper {
+		a.afterShopperMessage(ctx, events[0]) // after the shopper's ack
+	}
 }
 
 // repeated answers a repeat of the message stored at seq with that seq.
@@ -199,7 +206,11 @@ func (a *conversationActor) assign(ctx actor.Context, m *assignCmd) {
 }
 
 func (a *conversationActor) end(ctx actor.Context, m *endCmd) {
+	resolved := a.conv.AI && a.conv.LastAgentMsg > 0 // the AI answered and nobody was needed
 	a.decideAndCommit(ctx, a.authorize(m.Owner, m.AsAgent), m.Cmd)
+	if a.conv.Ended && resolved {
+		a.sys.metrics.aiResolutions.Inc()
+	}
 }
 
 // decideAndCommit runs a command that answers with the ticket row.
@@ -246,7 +257,13 @@ func (a *conversationActor) snooze(ctx actor.Context, m *snoozeCmd) {
 // for a failure after the batch reached Pebble leaves unknown whether it was
 // written, and answered internal.
 func (a *conversationActor) commit(ctx actor.Context, events []engine.Event, tevents []engine.TicketEvent) (*engine.TicketRow, error) {
-	c := persist.Commit{Conversation: a.id, Events: events, TicketEvents: tevents}
+	return a.commitWith(ctx, events, tevents, nil)
+}
+
+// commitWith is commit with calls to other systems that the events owe,
+// stored in the same batch (the outbox).
+func (a *conversationActor) commitWith(ctx actor.Context, events []engine.Event, tevents []engine.TicketEvent, owed []persist.OutboxEntry) (*engine.TicketRow, error) {
+	c := persist.Commit{Conversation: a.id, Events: events, TicketEvents: tevents, Outbox: owed}
 	next, nextTicket := a.conv.After(events), a.ticket.After(tevents)
 	if next.IsTicket() {
 		row := engine.Row(&next, &nextTicket, a.sys.cfg.Now())
@@ -256,7 +273,7 @@ func (a *conversationActor) commit(ctx actor.Context, events []engine.Event, tev
 		c.Open = &persist.OpenPointer{ProfileID: a.conv.ProfileID, Channel: a.conv.Channel}
 	}
 	if next.IsTicket() && !a.conv.IsTicket() {
-		c.Outbox = a.sys.newTicketNotice(&next, events[0]) // the message that made the ticket
+		c.Outbox = append(c.Outbox, a.sys.newTicketNotice(&next, a.firstQuestion(events))...)
 	}
 	if a.conv.LastSeq-a.snapSeq >= uint64(a.sys.store.SnapshotEvery()) {
 		c.Snapshot = &persist.Snapshot{Conversation: *a.conv, Ticket: *a.ticket}

@@ -60,6 +60,7 @@ type (
 	startChatCmd struct {
 		Visitor engine.Visitor
 		Welcome string
+		AI      bool // the AI agent answers the new conversation first (S10)
 	}
 	openQuery   struct{}
 	profileInfo struct {

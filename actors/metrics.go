@@ -1,6 +1,10 @@
 package actors
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/parley-chat/parley/engine"
+)
 
 // metrics of the actor system (O1). No label ever carries a user, ticket or
 // conversation id.
@@ -16,7 +20,19 @@ type metrics struct {
 	firstResponse prometheus.Histogram
 	wait          prometheus.Histogram
 	alerts        prometheus.Counter
+
+	aiAnswers     prometheus.Counter
+	aiResolutions prometheus.Counter
+	aiLatency     prometheus.Histogram
+	handoffs      *prometheus.CounterVec // target, outcome
 }
+
+// Outcomes of a handoff, as counted.
+const (
+	handoffRequested = "requested" // the AI handed off (stored, with its outbox entry for Zendesk or Gorgias)
+	handoffCreated   = "created"   // Zendesk or Gorgias created the ticket
+	handoffFailed    = "failed"    // they did not: the conversation fell back to a Helpdesk ticket
+)
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
@@ -58,12 +74,33 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "parley_waiting_alerts_total",
 		Help: "Waiting alerts raised: a customer waited past waiting_alert_after, once per interval of the wait (H10).",
 	})
+	m.aiAnswers = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "parley_ai_answers_total", Help: "Answers the AI agent gave shoppers (S10).",
+	})
+	m.aiResolutions = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "parley_ai_resolutions_total", Help: "Conversations the AI agent answered that ended without a handoff to people.",
+	})
+	m.aiLatency = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "parley_ai_answer_seconds", Help: "Time the answerer took over one shopper message.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
+	})
+	m.handoffs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_handoffs_total",
+		Help: "Handoffs of conversations from the AI agent, by target (helpdesk, zendesk, gorgias, message) and outcome (requested; for zendesk and gorgias also created or failed).",
+	}, []string{"target", "outcome"})
 	for _, s := range []string{"open", "snoozed", "closed"} {
 		m.tickets.WithLabelValues(s)
 	}
+	for _, t := range []string{engine.HandoffHelpdesk, engine.HandoffZendesk, engine.HandoffGorgias, engine.HandoffMessage} {
+		m.handoffs.WithLabelValues(t, handoffRequested)
+	}
+	for _, t := range []string{engine.HandoffZendesk, engine.HandoffGorgias} {
+		m.handoffs.WithLabelValues(t, handoffCreated)
+		m.handoffs.WithLabelValues(t, handoffFailed)
+	}
 	if reg != nil {
 		reg.MustRegister(m.persist, m.receive, m.actors, m.tickets, m.badge, m.sessions, m.messages,
-			m.firstResponse, m.wait, m.alerts)
+			m.firstResponse, m.wait, m.alerts, m.aiAnswers, m.aiResolutions, m.aiLatency, m.handoffs)
 	}
 	return m
 }

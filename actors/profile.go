@@ -85,7 +85,7 @@ func (a *profileActor) start(m *startChatCmd) *profileInfo {
 	conv := engine.NewConversation(id)
 	events, err := conv.Decide(engine.StartConversation{
 		ProfileID: a.id, ProfileName: m.Visitor.Name, Channel: engine.ChannelWebchat,
-		Welcome: m.Welcome, At: now,
+		Welcome: m.Welcome, AI: m.AI, At: now,
 	})
 	if err != nil {
 		return &profileInfo{Err: err}

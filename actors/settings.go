@@ -28,14 +28,17 @@ func (s *System) PutSettings(ctx context.Context, v engine.Settings) error {
 	return nil
 }
 
-// notServedYet refuses turning on what this server cannot act on: the AI
-// agent (S10, not built yet), and notification e-mail when it was started
-// without a mailer. Values already stored (by an older version) stay as
-// they are.
+// notServedYet refuses what this server cannot act on: a handoff to a
+// helpdesk it has no client for, or a model it has none for, and
+// notification e-mail when it was started without a mailer. Values already
+// stored (by an older version) stay as they are.
 func (s *System) notServedYet(next, cur engine.Settings) error {
 	switch {
-	case next.AI.Enabled && !cur.AI.Enabled:
-		return engine.Invalid("ai.enabled", "the AI agent is not available in this version; leave it false")
+	case next.AI.Enabled && (next.AI.Handoff == engine.HandoffZendesk || next.AI.Handoff == engine.HandoffGorgias) &&
+		s.cfg.Handoffs[next.AI.Handoff] == nil:
+		return engine.Invalid("ai.handoff", "this server has no %s client", next.AI.Handoff)
+	case next.AI.Enabled && next.AI.LLM != nil && s.cfg.Model == nil:
+		return engine.Invalid("ai.llm", "this server has no model client")
 	case next.Notifications.Email.Enabled && !cur.Notifications.Email.Enabled && s.cfg.Notifier == nil:
 		return engine.Invalid("notifications.email.enabled", "this server has no mailer; leave it false")
 	}

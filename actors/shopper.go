@@ -29,7 +29,7 @@ func (s *System) StartChat(ctx context.Context, v engine.Visitor) (ConversationI
 		}
 		return ConversationInfo{}, false, engine.Errorf(engine.CodeForbidden, "web chat is disabled")
 	}
-	r, err := s.profile(ctx, v.ProfileID, &startChatCmd{Visitor: v, Welcome: settings.Webchat.WelcomeMessage})
+	r, err := s.profile(ctx, v.ProfileID, &startChatCmd{Visitor: v, Welcome: settings.Webchat.WelcomeMessage, AI: settings.AI.Enabled})
 	if err != nil {
 		return ConversationInfo{}, false, err
 	}

@@ -32,7 +32,8 @@ type System struct {
 	conversations node.Dir
 	profiles      node.Dir
 	inbox         *actor.PID
-	outbox        *outbox.Worker // delivers calls to other systems (notify.go)
+	outbox        *outbox.Worker // delivers calls to other systems (notify.go, ai.go)
+	know          knowledgeIndex // the AI agent's knowledge (knowledge.go)
 
 	closed   atomic.Bool
 	shutdown sync.Once
@@ -80,7 +81,7 @@ func Start(store Storage, cfg Config, reg prometheus.Registerer, log *slog.Logge
 	}
 	ocfg := cfg.Outbox
 	ocfg.Now, ocfg.Logger = cfg.Now, log.With(slog.String("component", "outbox"))
-	s.outbox = outbox.Start(store, map[string]outbox.Target{targetEmail: {Deliver: s.deliverEmail}}, ocfg, reg)
+	s.outbox = outbox.Start(store, s.outboxTargets(), ocfg, reg)
 	return s, nil
 }
 

@@ -64,8 +64,9 @@ type Answer struct {
 }
 
 // Answerer answers a shopper's question (S10). It may take its time: it is
-// called outside every actor, with a context that the conversation cancels
-// (a newer message, a handoff, the end of the chat) and a timeout.
+// called from the durable outbox, outside every actor, with a context that
+// ends by the time the AI agent has to answer. An error marked Permanent
+// hands the conversation off at once; any other is tried again until then.
 type Answerer interface {
 	Answer(ctx context.Context, s AISettings, q Question) (Answer, error)
 }

@@ -415,3 +415,6 @@ func (c *Conversation) decideHandOff(cmd HandOff) ([]Event, error) {
 	}
 	return events, nil
 }
+
+// Summary is text on one line, clipped to n characters: a subject line.
+func Summary(text string, n int) string { return clip(collapseSpace(text), n) }

@@ -76,16 +76,20 @@ func TestAPIBodyMustBeJSON(t *testing.T) {
 	}
 }
 
-// A setting that would turn on a feature this server does not have (the AI
-// agent; e-mail without a mailer) is refused with 400 naming it, and changes
-// nothing: an admin never believes a switch is doing something it is not.
+// A setting that would turn on a feature this server does not have (a
+// handoff to a helpdesk or a model it has no client for; e-mail without a
+// mailer) is refused with 400 naming it, and changes nothing: an admin
+// never believes a switch is doing something it is not.
 func TestSettingsOfFeaturesNotServedAreRefused(t *testing.T) {
 	h := start(t, Config{})
 	for _, tc := range []struct {
 		body  map[string]any
 		field string
 	}{
-		{map[string]any{"ai": map[string]any{"enabled": true, "handoff": "helpdesk", "min_confidence": 0.6}}, "ai.enabled"},
+		{map[string]any{"ai": map[string]any{"enabled": true, "handoff": "zendesk", "min_confidence": 0.6,
+			"zendesk": map[string]any{"base_url": "https://acme.zendesk.com", "email": "a@acme.com", "api_token": "t"}}}, "ai.handoff"},
+		{map[string]any{"ai": map[string]any{"enabled": true, "handoff": "helpdesk", "min_confidence": 0.6,
+			"llm": map[string]any{"base_url": "https://llm.example/v1", "model": "m", "api_key": "k"}}}, "ai.llm"},
 		{map[string]any{"notifications": map[string]any{"email": map[string]any{"enabled": true, "to": []string{"team@example.com"},
 			"from": "parley@example.com", "smtp": map[string]any{"addr": "smtp.example.com:587"}}}}, "notifications.email.enabled"},
 		{map[string]any{"waiting_alert_after": "500ms"}, "waiting_alert_after"}, // at least 1s, or 0s

@@ -46,6 +46,7 @@ type Cache struct {
 
 	mu     sync.RWMutex   // guards the fields below
 	faqs   []engine.FAQ   // ordered by engine.SortFAQs; replaced, never changed in place
+	faqGen uint64         // counts the changes to faqs
 	macros []engine.Macro // ordered by engine.SortMacros; replaced, never changed in place
 	agents map[string]engine.Agent
 	byHash map[string]string // token hash → agent id
@@ -108,6 +109,22 @@ func (c *Cache) FAQs() []engine.FAQ {
 	return append([]engine.FAQ(nil), c.faqs...)
 }
 
+// FAQsGen returns every FAQ and article, as FAQs does, with their
+// generation (see FAQGen).
+func (c *Cache) FAQsGen() ([]engine.FAQ, uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return append([]engine.FAQ(nil), c.faqs...), c.faqGen
+}
+
+// FAQGen is a number that changes whenever the FAQs do: what is built from
+// them (the AI agent's index) is rebuilt only when it has.
+func (c *Cache) FAQGen() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.faqGen
+}
+
 // FAQ returns one FAQ or article by id.
 func (c *Cache) FAQ(id string) (engine.FAQ, bool) {
 	c.mu.RLock()
@@ -147,6 +164,7 @@ func (c *Cache) PutFAQ(f engine.FAQ, now time.Time) (engine.FAQ, error) {
 	engine.SortFAQs(faqs)
 	c.mu.Lock()
 	c.faqs = faqs
+	c.faqGen++
 	c.mu.Unlock()
 	return f, nil
 }
@@ -166,6 +184,7 @@ func (c *Cache) DeleteFAQ(id string) error {
 	faqs = append(faqs[:i], faqs[i+1:]...)
 	c.mu.Lock()
 	c.faqs = faqs
+	c.faqGen++
 	c.mu.Unlock()
 	return nil
 }

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"math/rand/v2"
@@ -35,6 +36,9 @@ type Target struct {
 	// GiveUpAfter, when not 0, is this target's give-up age instead of
 	// Config.GiveUpAfter: the last attempt is due by then.
 	GiveUpAfter time.Duration
+	// Concurrency, when not 0, is how many of this target's deliveries run
+	// at once instead of Config.Concurrency.
+	Concurrency int
 	// Failed, when set, runs before an entry that failed for good is put
 	// away: the fallback of the call that did not happen (a handoff falls
 	// back to a Helpdesk ticket). Until it succeeds the entry stays due and
@@ -127,8 +131,8 @@ func Start(store Store, targets map[string]Target, cfg Config, reg prometheus.Re
 		kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel,
 		slots: map[string]chan struct{}{}, inflight: map[string]bool{},
 	}
-	for t := range targets {
-		w.slots[t] = make(chan struct{}, cfg.Concurrency)
+	for name, t := range targets {
+		w.slots[name] = make(chan struct{}, cmp.Or(t.Concurrency, cfg.Concurrency))
 	}
 	if n, err := store.OutboxCount(); err == nil {
 		w.pending.Store(int64(n))
@@ -288,7 +292,7 @@ func (w *Worker) deliver(e persist.OutboxEntry) {
 		w.poke()
 	}()
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(w.ctx, w.cfg.AttemptTimeout)
+	ctx, cancel := context.WithTimeout(w.ctx, w.attemptTimeout(e))
 	err := w.targets[e.Target].Deliver(ctx, e.Key, e.Payload)
 	cancel()
 	w.m.latency.WithLabelValues(e.Target).Observe(time.Since(start).Seconds())
@@ -337,6 +341,16 @@ func (w *Worker) settle(e persist.OutboxEntry, err error) {
 	if result != ResultRetried {
 		w.m.pending.Set(float64(w.pending.Add(-1)))
 	}
+}
+
+// lastAttempt is the least time an attempt is given, the last one too.
+const lastAttempt = time.Second
+
+// attemptTimeout bounds an attempt at e: AttemptTimeout, or less by e's
+// deadline, so that a target that must succeed within a time (a handoff)
+// is not held past it by a call that hangs.
+func (w *Worker) attemptTimeout(e persist.OutboxEntry) time.Duration {
+	return min(w.cfg.AttemptTimeout, max(w.deadline(e).Sub(w.cfg.Now()), lastAttempt))
 }
 
 // deadline is when entry e has failed for good if not delivered.

@@ -19,7 +19,10 @@ import (
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/persist"
 	"github.com/parley-chat/parley/transport"
+	"github.com/parley-chat/parley/transport/gorgias"
+	"github.com/parley-chat/parley/transport/llm"
 	"github.com/parley-chat/parley/transport/smtp"
+	"github.com/parley-chat/parley/transport/zendesk"
 )
 
 // serve is `parley serve`: it runs until ctx ends, then shuts down gracefully.
@@ -66,8 +69,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/latencies:seconds$`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(store.Collector())
-	sys, err := actors.Start(store, actors.Config{PassivateAfter: c.PassivateAfter, Notifier: &smtp.Mailer{PublicURL: c.PublicURL}},
-		reg, log.With(slog.String("component", "actors")))
+	sys, err := actors.Start(store, actors.Config{
+		PassivateAfter: c.PassivateAfter,
+		Notifier:       &smtp.Mailer{PublicURL: c.PublicURL},
+		Model:          &llm.Client{},
+		Handoffs: map[string]engine.HandoffTarget{
+			engine.HandoffZendesk: &zendesk.Client{},
+			engine.HandoffGorgias: &gorgias.Client{},
+		},
+	}, reg, log.With(slog.String("component", "actors")))
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@
 // It must never put the API key into an error (the package logs nothing),
 // never send anything but the question, the conversation's latest messages
 // and the articles it was given, and never outlive its context: the
-// conversation cancels a question when a newer message comes, and each
+// outbox ends a question by the time the AI agent has to answer, and each
 // request is bounded by Client.Timeout besides. It imports the standard
 // library and engine only.
 package llm
