@@ -363,8 +363,9 @@ func TestDemoStoreLogsAShopperIn(t *testing.T) {
 	if len(rows) != 1 || !strings.HasPrefix(rows[0].(map[string]any)["profile"].(map[string]any)["id"].(string), "demo-") {
 		t.Fatalf("the demo shopper's ticket: %v", rows)
 	}
-	photo := wUploadAs(t, h, adminToken, wParcelPNG(t))
-	wReply(t, h, adminToken, rows[0].(map[string]any)["id"].(string), "It is! We restocked it this morning 🌿 It ships in this box:",
+	ana := wAgent(t, h, "Ana Berg")
+	photo := wUploadAs(t, h, ana, wParcelPNG(t))
+	wReply(t, h, ana, rows[0].(map[string]any)["id"].(string), "It is! We restocked it this morning 🌿 It ships in this box:",
 		map[string]any{"url": photo, "content_type": "image/png"})
 	wWait(t, ctx, "the reply", `bubbles().includes("It is! We restocked it this morning 🌿 It ships in this box:") && $$(".log img").every((i) => i.complete && i.naturalWidth > 0)`)
 	wScreenshot(t, ctx, "demo-chat")
