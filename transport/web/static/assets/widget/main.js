@@ -89,7 +89,9 @@ class Widget {
   // that it never shows unstyled), then connects.
   mount() {
     if (document.getElementById("parley-widget")) return Promise.resolve();
-    const host = el("div", { id: "parley-widget", "data-parley": "" });
+    // A custom element, not a div: the store's rules for div, section …
+    // do not match it (rules for * still would, on the host alone).
+    const host = el("parley-widget", { id: "parley-widget" });
     const accent = this.config.accent;
     if (accent && CSS.supports("color", accent)) host.style.setProperty("--parley-accent", accent);
     const root = host.attachShadow({ mode: "open" });
