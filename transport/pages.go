@@ -1,11 +1,15 @@
 package transport
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/parley-chat/parley/transport/web"
 )
@@ -65,10 +69,22 @@ func (s *Server) asset(pages fs.FS, name string) http.HandlerFunc {
 		h.Set("Content-Type", ct)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "no-cache")
-		if strings.HasPrefix(name, "widget.") {
-			// Loaded by the store's pages, from another origin.
+		// The file's hash: a page that revalidates it (each page view of a
+		// store, for the widget) gets 304 unless the binary changed it.
+		h.Set("ETag", `"`+assetTag(b)+`"`)
+		if strings.HasPrefix(name, "widget.") || strings.HasPrefix(name, "assets/widget/") {
+			// Loaded by the store's pages, from another origin: the
+			// widget's modules are imported with CORS (they are public
+			// code, fetched without credentials).
 			h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+			h.Set("Access-Control-Allow-Origin", "*")
 		}
-		_, _ = w.Write(b)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
 	}
+}
+
+// assetTag is the entity tag of an embedded file's contents.
+func assetTag(b []byte) string {
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
