@@ -53,7 +53,7 @@ type InboxSink interface {
 type TicketQuery struct {
 	Status   engine.TicketStatus // "" means open
 	Channel  engine.Channel      // "" means every channel
-	Assignee string              // agent id; "" means anyone
+	Assignee string              // agent id; "" means anyone; Unassigned, nobody (open and snoozed lists)
 	Limit    int                 // 0 means 50; at most 200
 	Cursor   string              // opaque, from a previous page
 }

@@ -42,12 +42,18 @@ func (s *System) Tickets(ctx context.Context, q TicketQuery, me string) ([]engin
 // read from storage outside the conversation's mailbox, up to the seq the
 // actor answered.
 func (s *System) Ticket(ctx context.Context, id string) (TicketView, error) {
+	return s.TicketAfter(ctx, id, 0)
+}
+
+// TicketAfter is Ticket with only the events after seq after: what a page
+// showing the ticket has not seen yet.
+func (s *System) TicketAfter(ctx context.Context, id string, after uint64) (TicketView, error) {
 	r, err := s.conversation(ctx, id, &readQuery{AsAgent: true})
 	if err != nil {
 		return TicketView{}, err
 	}
 	view := r.View
-	view.Events, err = s.readEvents(id, 0, r.Posted.Seq, 0)
+	view.Events, err = s.readEvents(id, after, r.Posted.Seq, 0)
 	return view, err
 }
 

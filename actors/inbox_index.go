@@ -72,14 +72,19 @@ func newActiveIndex() *activeIndex {
 	}
 }
 
-// viewsOf returns the views r is filed under: the first n of vs.
-func viewsOf(r *engine.TicketRow) (vs [4]view, n int) {
-	vs[0], vs[1] = view{status: r.Status}, view{status: r.Status, channel: r.Channel}
-	if r.Assignee == nil || r.Assignee.ID == "" {
-		return vs, 2
+// Unassigned is the assignee of a query for the tickets nobody is assigned
+// to: no agent id can be it.
+const Unassigned = "\x00unassigned"
+
+// viewsOf returns the views r is filed under: every one of its status, with
+// its channel or any, and with its assignee (Unassigned for none) or any.
+func viewsOf(r *engine.TicketRow) [4]view {
+	assignee := Unassigned
+	if r.Assignee != nil && r.Assignee.ID != "" {
+		assignee = r.Assignee.ID
 	}
-	vs[2], vs[3] = view{r.Status, "", r.Assignee.ID}, view{r.Status, r.Channel, r.Assignee.ID}
-	return vs, 4
+	return [4]view{{status: r.Status}, {status: r.Status, channel: r.Channel},
+		{r.Status, "", assignee}, {r.Status, r.Channel, assignee}}
 }
 
 func rowPosition(r *engine.TicketRow) position { return position{r.UpdatedAt.UnixNano(), r.ID} }
@@ -102,8 +107,7 @@ func (x *activeIndex) put(r engine.TicketRow) {
 	x.remove(r.ID)
 	x.rows[r.ID] = r
 	p := rowPosition(&r)
-	vs, n := viewsOf(&r)
-	for _, v := range vs[:n] {
+	for _, v := range viewsOf(&r) {
 		t := x.views[v]
 		if t == nil {
 			t = btreemap.NewWithFreeList[position, struct{}](treeDegree, newestFirst, x.free)
@@ -124,8 +128,7 @@ func (x *activeIndex) remove(id string) (engine.TicketRow, bool) {
 	}
 	delete(x.rows, id)
 	p := rowPosition(&r)
-	vs, n := viewsOf(&r)
-	for _, v := range vs[:n] {
+	for _, v := range viewsOf(&r) {
 		if t := x.views[v]; t != nil {
 			t.Delete(p)
 			if t.Len() == 0 { // an agent's views go with their last active ticket

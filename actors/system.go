@@ -80,7 +80,7 @@ func Start(store Storage, cfg Config, reg prometheus.Registerer, log *slog.Logge
 	}
 	ocfg := cfg.Outbox
 	ocfg.Now, ocfg.Logger = cfg.Now, log.With(slog.String("component", "outbox"))
-	s.outbox = outbox.Start(store, map[string]outbox.Target{targetEmail: s.deliverEmail}, ocfg, reg)
+	s.outbox = outbox.Start(store, map[string]outbox.Target{targetEmail: {Deliver: s.deliverEmail}}, ocfg, reg)
 	return s, nil
 }
 

@@ -20,6 +20,9 @@ func (s *System) closedTickets(ctx context.Context, q TicketQuery, after *cursor
 	if ctx.Err() != nil {
 		return nil, "", engine.Errorf(engine.CodeUnavailable, "request cancelled")
 	}
+	if q.Assignee == Unassigned {
+		return nil, "", engine.Invalid("assignee", "none lists open and snoozed tickets only")
+	}
 	pq := persist.ClosedQuery{Channel: q.Channel, Assignee: q.Assignee, Limit: q.Limit + 1}
 	if after != nil {
 		pq.After = &persist.RowPosition{UnixNano: after.at, ID: after.id}

@@ -13,7 +13,10 @@ type StartConversation struct {
 	ProfileName string
 	Channel     Channel
 	Welcome     string
-	At          time.Time
+	// AI says the AI agent answers this conversation first (S10): it
+	// becomes a ticket only when handed off to the Helpdesk.
+	AI bool
+	At time.Time
 }
 
 // PostMessage adds a message from a shopper, agent, AI or the system (S6, S7, H5).
@@ -46,6 +49,17 @@ type EndConversation struct {
 	At time.Time
 }
 
+// HandOff hands the conversation from the AI agent to people (S10): to the
+// Helpdesk (it becomes a ticket), to Zendesk or Gorgias (through the
+// outbox; no Parley ticket), or answers with the store's message instead.
+// Notice, when not empty, is a system message to the shopper, in the same
+// commit.
+type HandOff struct {
+	Target string
+	Notice string
+	At     time.Time
+}
+
 // SnoozeTicket hides the ticket until a time or the customer's next message (H3).
 type SnoozeTicket struct {
 	Until   time.Time
@@ -59,3 +73,4 @@ func (MarkSeen) command()          {}
 func (AssignTicket) command()      {}
 func (EndConversation) command()   {}
 func (SnoozeTicket) command()      {}
+func (HandOff) command()           {}

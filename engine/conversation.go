@@ -49,6 +49,8 @@ type Conversation struct {
 	LastAgentMsg   uint64 `json:"last_agent_msg"`   // seq of the latest agent or AI message
 
 	Assignee     *AgentRef `json:"assignee"`
+	AI           bool      `json:"ai"`         // the AI agent answers first (S10), until a handoff to people
+	HandedOff    string    `json:"handed_off"` // the people it was handed to: helpdesk, zendesk or gorgias
 	AwayUntil    time.Time `json:"away_until"` // the away period whose notice the shopper has had (S9)
 	Preview      string    `json:"preview"`
 	ActivityAt   time.Time `json:"activity_at"`   // last message or end: orders the inbox
@@ -61,8 +63,13 @@ func NewConversation(id string) *Conversation {
 	return &Conversation{ID: id, ClientIDs: map[string]uint64{}}
 }
 
-// IsTicket reports whether the conversation has become a ticket (S6).
-func (c *Conversation) IsTicket() bool { return c.LastShopperMsg > 0 }
+// IsTicket reports whether the conversation has become a ticket (S6): with
+// its first shopper message, or, while the AI agent answers it, only when
+// it is handed to the Helpdesk (S10); one handed to Zendesk or Gorgias is
+// theirs, not a Parley ticket.
+func (c *Conversation) IsTicket() bool {
+	return c.LastShopperMsg > 0 && !c.AI && (c.HandedOff == "" || c.HandedOff == HandoffHelpdesk)
+}
 
 // Open reports whether the conversation has started and not ended.
 func (c *Conversation) Open() bool { return c.LastSeq > 0 && !c.Ended }
@@ -88,6 +95,8 @@ func (c *Conversation) Decide(cmd Command) ([]Event, error) {
 		return c.decideAssign(cmd)
 	case EndConversation:
 		return c.decideEnd(cmd)
+	case HandOff:
+		return c.decideHandOff(cmd)
 	}
 	return nil, Errorf(CodeInvalid, "unknown command %T", cmd)
 }
@@ -110,7 +119,7 @@ func (c *Conversation) decideStart(cmd StartConversation) ([]Event, error) {
 	}
 	return []Event{c.next(Event{
 		At: cmd.At, Kind: KindStarted, Welcome: cmd.Welcome,
-		ProfileID: cmd.ProfileID, ProfileName: clip(cmd.ProfileName, MaxNameRunes), Channel: ch,
+		ProfileID: cmd.ProfileID, ProfileName: clip(cmd.ProfileName, MaxNameRunes), Channel: ch, AI: cmd.AI,
 	})}, nil
 }
 
@@ -273,6 +282,11 @@ func (c *Conversation) fold(e Event) bool {
 	case KindStarted:
 		c.ProfileID, c.ProfileName, c.Channel = e.ProfileID, e.ProfileName, e.Channel
 		c.StartedAt, c.ActivityAt = e.At, e.At
+		c.AI = e.AI
+	case KindHandoff:
+		if e.Target != HandoffMessage { // people take over
+			c.AI, c.HandedOff = false, e.Target
+		}
 	case KindMessage:
 		c.applyMessage(e)
 	case KindSeen:
@@ -376,4 +390,28 @@ func sameAgent(a, b *AgentRef) bool {
 
 func isHTTPURL(s string) bool {
 	return (strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")) && len(s) > len("https://") && len(s) <= 2048
+}
+
+// decideHandOff hands the conversation from the AI agent to people, or
+// answers with the store's message (S10): a handoff event, then the notice
+// to the shopper if there is one. A conversation already with people, or
+// ended, refuses.
+func (c *Conversation) decideHandOff(cmd HandOff) ([]Event, error) {
+	switch {
+	case c.LastSeq == 0:
+		return nil, ErrNoOpenConversation
+	case c.Ended:
+		return nil, ErrClosed
+	case cmd.Target != HandoffHelpdesk && cmd.Target != HandoffZendesk && cmd.Target != HandoffGorgias && cmd.Target != HandoffMessage:
+		return nil, Invalid("target", "unknown handoff target %q", cmd.Target)
+	case !c.AI && !(cmd.Target == HandoffHelpdesk && c.HandedOff != "" && c.HandedOff != HandoffHelpdesk):
+		// Only the AI hands off; a failed external handoff falls back to the Helpdesk.
+		return nil, Errorf(CodeConflict, "the conversation is with people already")
+	}
+	events := []Event{c.next(Event{At: cmd.At, Kind: KindHandoff, Target: cmd.Target})}
+	if cmd.Notice != "" {
+		events = append(events, Event{Seq: events[0].Seq + 1, At: cmd.At, Kind: KindMessage,
+			From: PartySystem, Text: clip(cmd.Notice, MaxTextRunes)})
+	}
+	return events, nil
 }

@@ -81,6 +81,9 @@ type Event struct {
 
 	// a system message saying the team is away: when it is back (S9)
 	AwayUntil time.Time
+
+	// started: the AI agent answers first (S10)
+	AI bool
 }
 
 // TicketEventKind names the kind of a ticket (Helpdesk-only) event.

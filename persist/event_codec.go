@@ -32,6 +32,7 @@ import (
 //	  optional AgentRef agent = 16;      // assigned; absent = unassigned
 //	  string target = 17;                // handoff
 //	  optional int64 away_until_unix_nano = 18; // a system message: the team is away until then
+//	  bool ai = 19;                      // started: the AI agent answers first
 //	}
 //	message Attachment { string url = 1; string content_type = 2; }
 //	message AgentRef   { string id = 1;  string name = 2; }
@@ -70,6 +71,7 @@ const (
 	fAgent
 	fTarget
 	fAwayUntil
+	fAI
 )
 
 // Field numbers of TicketEvent (fSeq, fAt and fKind are shared).
@@ -102,7 +104,11 @@ func appendEvent(b []byte, e *engine.Event) []byte {
 		b = appendPair(b, fAgent, e.Agent.ID, e.Agent.Name)
 	}
 	b = appendString(b, fTarget, e.Target)
-	return appendTime(b, fAwayUntil, e.AwayUntil)
+	b = appendTime(b, fAwayUntil, e.AwayUntil)
+	if e.AI {
+		b = appendVarint(b, fAI, 1)
+	}
+	return b
 }
 
 // appendTicketEvent appends the wire form of e to b.
@@ -173,6 +179,8 @@ func (r *reader) eventField(num protowire.Number, e *engine.Event) {
 		e.Target = r.str()
 	case fAwayUntil:
 		e.AwayUntil = r.time()
+	case fAI:
+		e.AI = r.varint() != 0
 	default:
 		r.skip(num)
 	}

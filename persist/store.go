@@ -327,8 +327,10 @@ func (s *Store) apply(b *pebble.Batch) error {
 // and panics: a library must not exit the process.
 type pebbleLogger struct{ l *slog.Logger }
 
+// Infof logs at debug level: Pebble's news (WALs found, flushes, compactions)
+// is for someone looking into storage, not for an operator's every start.
 func (p pebbleLogger) Infof(format string, args ...any) {
-	p.l.LogAttrs(context.Background(), slog.LevelInfo, fmt.Sprintf(format, args...), slog.String("component", "pebble"))
+	p.l.LogAttrs(context.Background(), slog.LevelDebug, fmt.Sprintf(format, args...), slog.String("component", "pebble"))
 }
 
 func (p pebbleLogger) Errorf(format string, args ...any) {

@@ -46,10 +46,12 @@ func ticketQuery(r *http.Request, p engine.Agent) (actors.TicketQuery, error) {
 	switch a := v.Get("assignee"); {
 	case a == "me":
 		q.Assignee = p.ID
+	case a == "none":
+		q.Assignee = actors.Unassigned
 	case a == "" || engine.ValidID(a):
 		q.Assignee = a
 	default:
-		return q, engine.Invalid("assignee", "must be me or an agent id")
+		return q, engine.Invalid("assignee", "must be me, none or an agent id")
 	}
 	if l := v.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
@@ -64,8 +66,20 @@ func ticketQuery(r *http.Request, p engine.Agent) (actors.TicketQuery, error) {
 	return q, nil
 }
 
+// getTicket is GET /api/v1/tickets/{id}: the row, the log and the profile.
+// With ?after=<seq> the log holds only the events after that seq: what a
+// page showing the ticket has not seen yet.
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
-	view, err := s.desk.Ticket(r.Context(), r.PathValue("id"))
+	var after uint64
+	if a := r.URL.Query().Get("after"); a != "" {
+		n, err := strconv.ParseUint(a, 10, 64)
+		if err != nil {
+			s.writeError(w, r, engine.Invalid("after", "must be a seq: a whole number"))
+			return
+		}
+		after = n
+	}
+	view, err := s.desk.TicketAfter(r.Context(), r.PathValue("id"), after)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -35,7 +35,7 @@ type Chat interface {
 // customers' profiles and the macros they reply with.
 type Helpdesk interface {
 	Tickets(ctx context.Context, q actors.TicketQuery, me string) ([]engine.TicketRow, string, error)
-	Ticket(ctx context.Context, id string) (actors.TicketView, error)
+	TicketAfter(ctx context.Context, id string, after uint64) (actors.TicketView, error)
 	Reply(ctx context.Context, id string, agent engine.Agent, text string, attachments []engine.Attachment, clientID string) (actors.Posted, error)
 	ReplyWithMacro(ctx context.Context, id string, agent engine.Agent, r actors.MacroReply) (actors.Posted, error)
 	AgentRead(ctx context.Context, id string, seq uint64) error

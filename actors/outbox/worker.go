@@ -25,10 +25,22 @@ type Store interface {
 	FinishOutbox(e persist.OutboxEntry, failed bool) error
 }
 
-// Target delivers one entry's payload. key is the entry's idempotency key,
-// the same on every attempt. An error marked engine.Permanent is not
-// retried; one marked engine.RetryAfter is retried no sooner than it asks.
-type Target func(ctx context.Context, key string, payload []byte) error
+// Target is where entries of one kind go.
+type Target struct {
+	// Deliver delivers one entry's payload. key is the entry's idempotency
+	// key, the same on every attempt. An error marked engine.Permanent is
+	// not retried; one marked engine.RetryAfter is retried no sooner than
+	// it asks.
+	Deliver func(ctx context.Context, key string, payload []byte) error
+	// GiveUpAfter, when not 0, is this target's give-up age instead of
+	// Config.GiveUpAfter: the last attempt is due by then.
+	GiveUpAfter time.Duration
+	// Failed, when set, runs before an entry that failed for good is put
+	// away: the fallback of the call that did not happen (a handoff falls
+	// back to a Helpdesk ticket). Until it succeeds the entry stays due and
+	// is tried again, so a fallback is never lost.
+	Failed func(ctx context.Context, key string, payload []byte) error
+}
 
 // Config tunes the worker. The zero value of every field means its default.
 type Config struct {
@@ -277,7 +289,7 @@ func (w *Worker) deliver(e persist.OutboxEntry) {
 	}()
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(w.ctx, w.cfg.AttemptTimeout)
-	err := w.targets[e.Target](ctx, e.Key, e.Payload)
+	err := w.targets[e.Target].Deliver(ctx, e.Key, e.Payload)
 	cancel()
 	w.m.latency.WithLabelValues(e.Target).Observe(time.Since(start).Seconds())
 	w.settle(e, err)
@@ -292,9 +304,16 @@ func (w *Worker) settle(e persist.OutboxEntry, err error) {
 	switch {
 	case err == nil:
 		result, serr = ResultSent, w.store.FinishOutbox(e, false)
-	case engine.IsPermanent(err) || now.Sub(e.Created) >= w.cfg.GiveUpAfter:
+	case engine.IsPermanent(err) || !now.Before(w.deadline(e)):
 		e.Attempts++
 		e.LastError = err.Error()
+		if ferr := w.fallBack(e); ferr != nil {
+			log.Error("outbox: the fallback of a failed delivery failed; trying again", slog.Any("err", ferr))
+			prev := e.NextAt
+			e.NextAt = now.Add(w.cfg.MinBackoff)
+			result, serr = ResultRetried, w.store.RetryOutbox(e, prev)
+			break
+		}
 		log.Warn("outbox: delivery failed for good", slog.Int("attempts", e.Attempts), slog.Any("err", err))
 		result, serr = ResultFailed, w.store.FinishOutbox(e, true)
 	default:
@@ -302,6 +321,9 @@ func (w *Worker) settle(e persist.OutboxEntry, err error) {
 		e.Attempts++
 		e.LastError = err.Error()
 		e.NextAt = now.Add(w.backoff(e.Attempts, err))
+		if dl := w.deadline(e); e.NextAt.After(dl) {
+			e.NextAt = dl // the last attempt comes by the give-up age
+		}
 		log.Info("outbox: delivery failed; retrying", slog.Int("attempts", e.Attempts),
 			slog.Time("next", e.NextAt), slog.Any("err", err))
 		result, serr = ResultRetried, w.store.RetryOutbox(e, prev)
@@ -315,6 +337,26 @@ func (w *Worker) settle(e persist.OutboxEntry, err error) {
 	if result != ResultRetried {
 		w.m.pending.Set(float64(w.pending.Add(-1)))
 	}
+}
+
+// deadline is when entry e has failed for good if not delivered.
+func (w *Worker) deadline(e persist.OutboxEntry) time.Time {
+	giveUp := w.cfg.GiveUpAfter
+	if t := w.targets[e.Target]; t.GiveUpAfter > 0 {
+		giveUp = t.GiveUpAfter
+	}
+	return e.Created.Add(giveUp)
+}
+
+// fallBack runs the target's fallback of an entry that failed for good.
+func (w *Worker) fallBack(e persist.OutboxEntry) error {
+	t, ok := w.targets[e.Target]
+	if !ok || t.Failed == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(w.ctx, w.cfg.AttemptTimeout)
+	defer cancel()
+	return t.Failed(ctx, e.Key, e.Payload)
 }
 
 // backoff is the wait before attempt n+1: MinBackoff doubled per attempt up

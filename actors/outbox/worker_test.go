@@ -113,7 +113,7 @@ func TestDeliversAndRetries(t *testing.T) {
 	e := owe(t, s, "c1", "email", "hello")
 	r := newRecorder(errors.New("451 try later"), errors.New("connection refused"))
 	reg := prometheus.NewRegistry()
-	w := Start(s, map[string]Target{"email": r.deliver}, fast(), reg)
+	w := Start(s, map[string]Target{"email": {Deliver: r.deliver}}, fast(), reg)
 	w.Added(1)
 	waitDone(t, r)
 	waitEmpty(t, s)
@@ -141,7 +141,7 @@ func TestPermanentFailureIsKept(t *testing.T) {
 	defer s.Close()
 	owe(t, s, "c1", "email", "x")
 	r := newRecorder(engine.Permanent(errors.New("550 no such user")))
-	w := Start(s, map[string]Target{"email": r.deliver}, fast(), nil)
+	w := Start(s, map[string]Target{"email": {Deliver: r.deliver}}, fast(), nil)
 	defer stop(t, w)
 	w.Added(1)
 	waitEmpty(t, s)
@@ -161,7 +161,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	defer s.Close()
 	owe(t, s, "c1", "hook", "x")
 	r := newRecorder(engine.RetryAfter(errors.New("429"), 300*time.Millisecond))
-	w := Start(s, map[string]Target{"hook": r.deliver}, fast(), nil)
+	w := Start(s, map[string]Target{"hook": {Deliver: r.deliver}}, fast(), nil)
 	defer stop(t, w)
 	w.Added(1)
 	waitDone(t, r)
@@ -177,7 +177,7 @@ func TestEntriesSurviveARestart(t *testing.T) {
 	owe(t, s, "c1", "email", "first")
 	owe(t, s, "c2", "email", "second")
 	down := newRecorder(errors.New("down"), errors.New("down"), errors.New("down"), errors.New("down"))
-	w := Start(s, map[string]Target{"email": down.deliver}, Config{MinBackoff: time.Hour, Poll: time.Hour}, nil)
+	w := Start(s, map[string]Target{"email": {Deliver: down.deliver}}, Config{MinBackoff: time.Hour, Poll: time.Hour}, nil)
 	w.Added(2)
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		down.mu.Lock()
@@ -201,7 +201,7 @@ func TestEntriesSurviveARestart(t *testing.T) {
 	now := time.Now().Add(2 * time.Hour) // the retries are due by then
 	cfg := fast()
 	cfg.Now = func() time.Time { return now }
-	w = Start(s, map[string]Target{"email": up.deliver}, cfg, nil)
+	w = Start(s, map[string]Target{"email": {Deliver: up.deliver}}, cfg, nil)
 	defer stop(t, w)
 	waitDone(t, up)
 	waitDone(t, up)
@@ -217,7 +217,7 @@ func TestGivesUpAfterAge(t *testing.T) {
 	cfg := fast()
 	cfg.GiveUpAfter = time.Minute
 	cfg.Now = func() time.Time { return time.Now().Add(2 * time.Minute) }
-	w := Start(s, map[string]Target{"email": r.deliver}, cfg, nil)
+	w := Start(s, map[string]Target{"email": {Deliver: r.deliver}}, cfg, nil)
 	defer stop(t, w)
 	waitEmpty(t, s)
 	if failed, _ := s.FailedOutbox(10); len(failed) != 1 {
@@ -245,10 +245,53 @@ func TestSlowTargetHoldsUpOnlyItself(t *testing.T) {
 	r := newRecorder()
 	cfg := fast()
 	cfg.Concurrency = 1
-	w := Start(s, map[string]Target{"slow": slow, "email": r.deliver}, cfg, nil)
+	w := Start(s, map[string]Target{"slow": {Deliver: slow}, "email": {Deliver: r.deliver}}, cfg, nil)
 	w.Added(4)
 	waitDone(t, r)
 	close(release)
 	waitEmpty(t, s)
 	stop(t, w)
+}
+
+// A target's own give-up age bounds its retries (the last attempt comes by
+// then), and its fallback runs before a failed entry is put away; a
+// fallback that fails keeps the entry due, so it is never lost.
+func TestFallbackOfAFailedDelivery(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	owe(t, s, "c1", "zendesk", "handoff")
+	var mu sync.Mutex
+	var attempts []time.Time
+	fallbacks := 0
+	down := func(context.Context, string, []byte) error {
+		mu.Lock()
+		attempts = append(attempts, time.Now())
+		mu.Unlock()
+		return errors.New("503")
+	}
+	failed := func(_ context.Context, key string, payload []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		fallbacks++
+		if fallbacks == 1 {
+			return errors.New("the conversation's actor did not answer")
+		}
+		return nil
+	}
+	cfg := Config{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Hour, Poll: time.Second}
+	w := Start(s, map[string]Target{"zendesk": {Deliver: down, GiveUpAfter: 700 * time.Millisecond, Failed: failed}}, cfg, nil)
+	w.Added(1)
+	waitEmpty(t, s)
+	stop(t, w)
+	mu.Lock()
+	defer mu.Unlock()
+	if fallbacks != 2 {
+		t.Fatalf("%d fallbacks; want one that failed and one that took", fallbacks)
+	}
+	if last := attempts[len(attempts)-1].Sub(attempts[0]); last > 2*time.Second {
+		t.Fatalf("attempts went on for %v past a give-up age of 700 ms", last)
+	}
+	if failed, _ := s.FailedOutbox(10); len(failed) != 1 {
+		t.Fatalf("failed entries %+v", failed)
+	}
 }
