@@ -443,6 +443,8 @@ func TestInboxFiltersAssignSnoozeClose(t *testing.T) {
 	p.waitFor("no reply field", `!document.getElementById('reply')`)
 	p.run(showView("closed", "all"))
 	p.waitFor("Cy closed", rowNames+` === 'Cy'`)
+	p.run(showView("closed", "unassigned"))
+	p.waitFor("Cy closed, nobody's", rowNames+` === 'Cy'`)
 	if code, row, _ := h.do("GET", "/api/v1/tickets/"+cyConv, adminToken, nil); code != 200 || row["ticket"].(map[string]any)["status"] != "closed" {
 		t.Fatalf("Cy's ticket: %d %v", code, row)
 	}

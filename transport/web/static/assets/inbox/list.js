@@ -7,11 +7,6 @@ import { get, query } from './api.js';
 import { ago, avatar, h, replace, waited } from './dom.js';
 import { icon } from './icons.js';
 
-// The server answers assignee=none (unassigned tickets) from this version
-// on; until then the list asks for all open tickets and keeps the
-// unassigned ones itself.
-const serverFiltersUnassigned = false;
-
 // A view of the list is a status and a scope: open, snoozed or closed
 // tickets; all of them, the agent's own, or those nobody has.
 export const statuses = [
@@ -28,7 +23,9 @@ export const scopes = [
 // view is what the list asks the server for and how it tells whether a
 // row from the stream belongs.
 export function view(status, scope, me) {
-  const local = scope === 'unassigned' && !serverFiltersUnassigned;
+  // The server lists the open or snoozed tickets nobody has
+  // (assignee=none); closed ones the list picks out itself.
+  const local = scope === 'unassigned' && status === 'closed';
   const assignee = scope === 'mine' ? 'me' : scope === 'unassigned' && !local ? 'none' : undefined;
   const what = { open: 'open tickets', snoozed: 'snoozed tickets', closed: 'closed tickets' }[status];
   const empty = scope === 'mine' ? `No ${what} assigned to you.`

@@ -128,9 +128,9 @@ export class TicketView {
     this.refresh();
   }
 
-  // refresh fetches the events after the last one shown (the server may
-  // answer them all: the thread keeps each seq once). One at a time; a
-  // change meanwhile fetches again after.
+  // refresh fetches the events after the last one shown (?after=); the
+  // thread keeps each seq once whatever comes. One at a time; a change
+  // meanwhile fetches again after.
   refresh() {
     if (!this.row) return Promise.resolve();
     if (this.refreshing) {
