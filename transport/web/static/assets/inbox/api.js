@@ -11,6 +11,18 @@ export class ApiError extends Error {
     this.code = code;
     this.field = field;
   }
+
+  // about is the message told about the field it names, without the
+  // field's name the server starts it with ("body: unknown placeholder
+  // {{order_id}}" → "Unknown placeholder {{order_id}}"; "question: is
+  // required" → "Question is required", with label "Question").
+  about(label = '') {
+    let m = this.message;
+    if (this.field && m.startsWith(`${this.field}: `)) m = m.slice(this.field.length + 2);
+    else return m;
+    if (label && /^(is|are|must|has|have)\b/.test(m)) return `${label} ${m}`;
+    return m.charAt(0).toUpperCase() + m.slice(1);
+  }
 }
 
 const signedOut = new Set();

@@ -196,8 +196,9 @@ export class Composer {
         const res = await post(path('/api/v1/tickets', this.ticket, 'messages'), body);
         this.onSent(res.seq);
       } catch (e) {
-        this.thread.failPending(body.client_id, e.message);
-        this.error.textContent = e.message;
+        const why = e.about ? e.about() : e.message;
+        this.thread.failPending(body.client_id, why);
+        this.error.textContent = why;
         if (!this.input.value && draft) {
           this.input.value = draft.text;
           this.setMacro(draft.macro);
@@ -239,7 +240,7 @@ export class Composer {
       } catch (e) {
         this.attachments = this.attachments.filter((a) => a !== item);
         URL.revokeObjectURL(item.preview);
-        this.error.textContent = `${f.name}: ${e.message}`;
+        this.error.textContent = `${f.name}: ${e.about ? e.about() : e.message}`;
       }
       this.drawTray();
     }));
