@@ -316,7 +316,12 @@ func TestInboxTicketViewAndReplies(t *testing.T) {
 	if err != nil || name != "Reply" {
 		t.Fatalf("the reply field is named %q (%v)", name, err)
 	}
-	for _, text := range []string{"Hello Ada!", "Let me check that for you.", "It left our warehouse this morning."} {
+	p.run(chromedp.SendKeys("", "Hello Ada!", byName("textbox", "Reply")))
+	if f := c.readType("typing"); f["from"] != "agent" {
+		t.Fatalf("the customer sees %v while the agent types", f)
+	}
+	p.run(enter)
+	for _, text := range []string{"Let me check that for you.", "It left our warehouse this morning."} {
 		p.run(chromedp.SendKeys("", text, byName("textbox", "Reply")), enter)
 	}
 	p.run(chromedp.SendKeys("", "Tracking:", byName("textbox", "Reply")), key("Enter", 13, 8),
@@ -336,6 +341,16 @@ func TestInboxTicketViewAndReplies(t *testing.T) {
 		t.Fatalf("the macro arrived as %q", got)
 	}
 	p.waitText(".msg-agent .msg-text", "Hi Ada, your order ships")
+
+	// A macro put in the box, edited, with an emoji: sent filled in.
+	p.run(chromedp.Click("", byName("button", "Macros")), chromedp.Click("", byName("button", "Insert Shipping")))
+	p.waitFor("the macro in the box", `document.getElementById('reply').value.startsWith('Hi {{first_name}}, your order ships')`)
+	p.run(chromedp.Evaluate[chromedp.Void](`(() => { const r = document.getElementById('reply'); r.setSelectionRange(r.value.length, r.value.length); })()`),
+		chromedp.SendKeys("", " Thanks for waiting ", byName("textbox", "Reply")),
+		chromedp.Click("", byName("button", "Emoji")), chromedp.Click("", byName("button", "🙏")), enter)
+	if got := nextAgentMessage(t, c)["event"].(frame)["text"]; got != "Hi Ada, your order ships within 1–2 business days. Thanks for waiting 🙏" {
+		t.Fatalf("the edited macro arrived as %q", got)
+	}
 
 	// An image, uploaded and attached: the customer gets its URL, the
 	// thread shows it inline.

@@ -114,14 +114,21 @@ export class Thread {
     return li;
   }
 
-  // updateReceipts marks each agent message as sent or seen by the customer.
+  // updateReceipts marks each agent message as sent or seen by the
+  // customer. Each carries its mark; the words are shown only under the
+  // latest seen one and the latest one (for screen readers, under all).
   updateReceipts() {
+    let lastSeen = 0;
+    for (const [seq] of this.receipts) if (seq <= this.seenUpTo) lastSeen = seq;
+    const last = this.receipts.length ? this.receipts[this.receipts.length - 1][0] : 0;
     for (const [seq, el] of this.receipts) {
       const seen = seq <= this.seenUpTo;
-      if (el.dataset.state === (seen ? 'seen' : 'sent')) continue;
-      el.dataset.state = seen ? 'seen' : 'sent';
+      const state = `${seen ? 'seen' : 'sent'}${seq === lastSeen || seq === last ? '-shown' : ''}`;
+      if (el.dataset.state === state) continue;
+      el.dataset.state = state;
       el.classList.toggle('is-seen', seen);
-      el.replaceChildren(icon(seen ? 'checks' : 'check'), seen ? 'Seen' : 'Sent');
+      const words = seen ? 'Seen' : 'Sent';
+      el.replaceChildren(icon(seen ? 'checks' : 'check'), state.endsWith('-shown') ? words : h('span', { class: 'visually-hidden' }, words));
     }
   }
 
