@@ -177,12 +177,17 @@ func shopperWrites(t *testing.T, h *harness, profile, name, text string) (*clien
 // agent reads; sign-out leaves the page signed out after a reload.
 func TestInboxSignInListAndBadge(t *testing.T) {
 	h := start(t, Config{})
+	ana := h.must("POST", "/api/v1/agents", adminToken, map[string]any{"name": "Ana", "email": "ana@example.com", "role": "agent"})["token"].(string)
+	shopperWrites(t, h, "p-chloe", "Chloé Martin", "Do you ship to Norway?")
+	_, dmitri := shopperWrites(t, h, "p-dmitri", "Dmitri Ivanov", "My discount code WELCOME10 doesn't work.")
+	h.must("POST", "/api/v1/tickets/"+dmitri+"/messages", ana, map[string]any{"client_id": "ana-1", "text": "Sorry about that! I've added the discount to your order."})
 	shopperWrites(t, h, "p-ada", "Ada Lovelace", "Hi, where is my parcel?")
 
 	p := openPage(t, h, "/inbox")
 	p.run(chromedp.SendKeys("", "not-a-token", byName("textbox", "Token")),
 		chromedp.Click("", byName("button", "Sign in")))
 	p.waitText("#token-error", "not valid")
+	screenshot(t, p.ctx, "inbox-signin")
 	p.run(chromedp.Evaluate[chromedp.Void](`document.getElementById('token').value = ''`),
 		chromedp.SendKeys("", adminToken, byName("textbox", "Token")),
 		chromedp.Click("", byName("button", "Sign in")),
@@ -200,17 +205,22 @@ func TestInboxSignInListAndBadge(t *testing.T) {
 	} {
 		p.waitFor(what, expr)
 	}
-	p.waitFor("the badge in the title", `document.title === '(1) Parley inbox'`)
+	p.waitFor("Ana's row", `[...document.querySelectorAll('.ticket-row')].some(r => r.textContent.includes('Dmitri Ivanov') && r.querySelector('.row-assignee').textContent === 'Ana' && !r.querySelector('.unread-dot'))`)
+	p.waitFor("the badge in the title", `document.title === '(2) Parley inbox'`)
 
-	// A second customer writes: a new row on top, and the badge goes up.
+	// Another customer writes: a new row on top, and the badge goes up.
 	shopperWrites(t, h, "p-bob", "Bob Builder", "Can I change my address?")
 	p.waitFor("Bob on top", `document.querySelector('.ticket-row .row-name').textContent === 'Bob Builder'`)
-	p.waitFor("the badge at 2", `document.title === '(2) Parley inbox' && document.getElementById('badge').textContent === '2'`)
+	p.waitFor("the badge at 3", `document.title === '(3) Parley inbox' && document.getElementById('badge').textContent === '3'`)
 	screenshot(t, p.ctx, "inbox-list")
 
 	// Opening Ada's ticket reads it: her dot goes, the badge goes down.
 	p.run(chromedp.Click(rowLink("Ada Lovelace")))
-	p.waitFor("one unread left", `document.title === '(1) Parley inbox'`)
+	p.waitFor("two unread left", `document.title === '(2) Parley inbox'`)
+	p.waitFor("Ada's dot gone", `!document.querySelector('.ticket-row.is-selected .unread-dot')`)
+	p.run(chromedp.SendKeys("", "Hi Ada! Let me look that up for you.", byName("textbox", "Reply")), enter)
+	p.waitText(".msg-agent .msg-text", "Let me look that up")
+	screenshot(t, p.ctx, "inbox")
 
 	// Signed out, a reload shows the sign-in form again.
 	p.run(chromedp.Click(chromedp.CSS("#signout")), chromedp.WaitVisible(chromedp.CSS("#token")), chromedp.Reload())

@@ -79,6 +79,8 @@ func TestSettingsWelcomeAndFAQ(t *testing.T) {
 	}
 	p.run(chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('.toast').forEach(t => t.remove()); window.scrollTo(0, 0)`))
 	screenshot(t, p.ctx, "settings")
+	p.run(chromedp.EmulateViewport(390, 844))
+	screenshot(t, p.ctx, "settings-narrow")
 }
 
 // A macro with a placeholder the server does not know is refused, and the

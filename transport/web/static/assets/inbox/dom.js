@@ -97,8 +97,9 @@ export function initials(name) {
 
 // avatar is a round badge with a name's initials, in a colour of its own.
 export function avatar(name, seed, size = '') {
-  let n = 0;
-  for (const ch of String(seed || name || '')) n = (n * 31 + ch.codePointAt(0)) >>> 0;
+  let n = 0x811c9dc5; // FNV-1a: the colours spread evenly even for ids that differ by a letter
+  for (const ch of String(seed || name || '')) n = Math.imul(n ^ ch.codePointAt(0), 0x01000193) >>> 0;
+  n = (n ^ (n >>> 16)) >>> 0;
   return h('span', { class: ['avatar', `avatar-c${n % 8}`, size && `avatar-${size}`], 'aria-hidden': 'true' }, initials(name));
 }
 

@@ -4,7 +4,7 @@
 // masked, and the mask sent back keeps it.
 
 import { del, get, path, post, put } from './api.js';
-import { h, replace, toast } from './dom.js';
+import { avatar, h, replace, toast } from './dom.js';
 import { icon } from './icons.js';
 import { card, check, checkbox, clearErrors, confirmButton, field, input, select, showError } from './settings-form.js';
 
@@ -27,7 +27,7 @@ export function agentsCard(me) {
   const draw = () => {
     if (!agents.length) return replace(list, h('li', { class: 'items-empty muted' }, 'Only the admin token so far. Add the people who answer customers.'));
     replace(list, agents.map((a) => h('li', { class: ['item', a.disabled && 'is-disabled'], dataset: { id: a.id } },
-      h('span', { class: 'avatar avatar-c0', 'aria-hidden': 'true' }, (a.name || '?').trim().slice(0, 1).toUpperCase()),
+      avatar(a.name, a.id),
       h('div', { class: 'item-main' },
         h('div', { class: 'item-title' }, a.name, a.id === me.id ? h('span', { class: 'muted small' }, ' (you)') : null),
         h('div', { class: 'item-text' }, a.email || '—'),
