@@ -446,6 +446,7 @@ func TestInboxFiltersAssignSnoozeClose(t *testing.T) {
 	p.waitFor("every open ticket again", rowNames+` === 'Dee,Cy,Bob,Ada'`)
 	p.run(chromedp.Click(rowLink("Bob")))
 	p.waitText(".ticket-name", "Bob")
+	p.waitFor("a reply field for Bob too", `!!document.getElementById('reply')`)
 	p.run(chromedp.Click("", byName("button", "Snooze")), chromedp.Click(chromedp.CSS(`.popover:not([hidden]) .menu-item`)))
 	p.waitText(".ticket-head .chip-snoozed", "Snoozed")
 	p.waitFor("Bob out of the open tickets", rowNames+` === 'Dee,Cy,Ada'`)

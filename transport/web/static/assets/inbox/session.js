@@ -50,7 +50,7 @@ export async function startSession({ page, enter, leave }) {
     } catch { /* the cookie is gone either way once the server answers */ }
     if (current) leave();
     current = null;
-    renderForm(gate, '', 'You are signed out.', show);
+    renderForm(gate, '', 'You are signed out.', show, page);
     show(null);
   };
 
@@ -58,7 +58,7 @@ export async function startSession({ page, enter, leave }) {
     if (!current) return;
     leave();
     current = null;
-    renderForm(gate, '', 'Your session has ended. Sign in again to go on.', show);
+    renderForm(gate, '', 'Your session has ended. Sign in again to go on.', show, page);
     show(null);
   });
 
@@ -66,7 +66,7 @@ export async function startSession({ page, enter, leave }) {
   try {
     agent = await who();
   } catch (e) {
-    renderForm(gate, prefill, e.message, show);
+    renderForm(gate, prefill, e.message, show, page);
     show(null);
     return { signOut };
   }

@@ -61,6 +61,7 @@ export class TicketView {
   build(view) {
     const row = view.ticket;
     this.row = row;
+    this.composer = null;
     this.name = row.profile?.name || view.profile?.name || row.profile?.id || 'Customer';
     this.head = h('header', { class: 'ticket-head' });
     const scroller = h('div', { class: 'thread-scroll', tabindex: '0', 'aria-label': 'Conversation with ' + this.name });
