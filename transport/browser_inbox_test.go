@@ -384,6 +384,12 @@ func TestInboxTicketViewAndReplies(t *testing.T) {
 		t.Fatalf("every message read, the title is %q", title)
 	}
 
+	// On a laptop's screen the profile opens over the thread.
+	p.run(chromedp.EmulateViewport(1024, 720), chromedp.Click("", byName("button", "Customer profile")))
+	p.waitFor("the profile over the thread", `getComputedStyle(document.querySelector('.profile')).position === 'absolute'`)
+	screenshot(t, p.ctx, "inbox-ticket-medium")
+	p.run(chromedp.Click("", byName("button", "Customer profile")))
+
 	// On a phone: one pane at a time, the ticket with a way back.
 	p.run(chromedp.EmulateViewport(390, 844))
 	p.waitFor("the back button", `getComputedStyle(document.querySelector('.ticket-head .back')).display !== 'none' && getComputedStyle(document.querySelector('.list-pane')).display === 'none'`)
@@ -609,4 +615,19 @@ func TestInboxScriptsNeverParseHTML(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A long list comes a page at a time: "Load more" brings the rest.
+func TestInboxListPages(t *testing.T) {
+	h := start(t, Config{})
+	for i := 0; i < 53; i++ {
+		shopperWrites(t, h, fmt.Sprintf("p-%02d", i), fmt.Sprintf("Customer %02d", i), "Hello")
+	}
+	p := signIn(t, h, "/inbox", adminToken)
+	p.waitFor("a first page of 50", `document.querySelectorAll('.ticket-row').length === 50`)
+	p.waitText(".list-count", "50+")
+	p.run(chromedp.Click("", byName("button", "Load more")))
+	p.waitFor("all 53, each once", `document.querySelectorAll('.ticket-row').length === 53 && new Set([...document.querySelectorAll('.ticket-row')].map(r => r.dataset.id)).size === 53`)
+	p.waitFor("no more to load", `document.querySelector('.list-scroll > .btn').hidden && document.querySelector('.list-count').textContent === '53'`)
+	p.waitFor("the oldest last", `document.querySelector('.ticket-row:last-child .row-name').textContent === 'Customer 00'`)
 }

@@ -70,9 +70,10 @@ export class TicketView {
     const aside = h('aside', { class: 'profile', 'aria-label': 'Customer profile' });
     this.profile = new ProfilePanel(aside);
     this.profile.show(view.profile || { id: row.profile?.id, events: [] }, this.name);
-    replace(this.root, h('div', { class: 'ticket' },
-      h('section', { class: 'ticket-main', 'aria-label': 'Ticket' }, this.head, scroller, this.composerBox),
-      aside));
+    replace(this.root, h('div', { class: 'ticket' }, this.head,
+      h('div', { class: 'ticket-body' },
+        h('section', { class: 'ticket-main', 'aria-label': 'Messages' }, scroller, this.composerBox),
+        aside)));
     this.drawHead();
     this.thread.add(view.events || []);
     this.thread.scrollToEnd();
