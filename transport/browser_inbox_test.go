@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/parley-chat/parley/engine"
@@ -37,13 +38,34 @@ type agentPage struct {
 	h   *harness
 }
 
-// openPage opens path in a fresh browser.
+// openPage opens path in a fresh browser. When the test ends, the page
+// must have broken no rule of its Content-Security-Policy and thrown no
+// error.
 func openPage(t *testing.T, h *harness, path string) *agentPage {
 	t.Helper()
 	p := &agentPage{t: t, ctx: newBrowser(t), h: h}
-	p.run(chromedp.EmulateViewport(1280, 900), chromedp.Navigate(h.ts.URL+path))
+	p.run(chromedp.EmulateViewport(1280, 900), watchProblems, chromedp.Navigate(h.ts.URL+path))
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		if got, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`window.__problems || []`)); err != nil || len(got) > 0 {
+			t.Errorf("the page broke its policy or threw: %q %v", got, err)
+		}
+	})
 	return p
 }
+
+// watchProblems records, in every page the browser opens, each breach of
+// the Content-Security-Policy and each uncaught error.
+var watchProblems = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+		window.__problems = [];
+		document.addEventListener('securitypolicyviolation', e => window.__problems.push('CSP ' + e.violatedDirective + ' ' + e.blockedURI));
+		window.addEventListener('error', e => window.__problems.push('error ' + e.message));
+		window.addEventListener('unhandledrejection', e => window.__problems.push('rejection ' + (e.reason && e.reason.message || e.reason)));`})
+	return err
+})
 
 // signIn opens path and signs in there with tok through the field named
 // "Token", then waits for the signed-in page.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -189,5 +190,51 @@ func TestSettingsAreForAdmins(t *testing.T) {
 	p.waitText(".card-note h1", "Settings are for admins only")
 	if n := eval[int](p, `document.querySelectorAll('form.card-body').length`); n != 0 {
 		t.Fatalf("an agent sees %d settings forms", n)
+	}
+}
+
+// The links, waiting alerts and web chat sections name what the server
+// refuses and save what it takes; an FAQ is edited and deleted in place.
+func TestSettingsLinksAlertsChatAndFAQEdits(t *testing.T) {
+	h := start(t, Config{})
+	p := signIn(t, h, "/settings", adminToken)
+	terms := inCard("links", `[data-field="links.terms_url"]`)
+	p.run(chromedp.SendKeys(terms, "ftp://shop.example.com/terms"), chromedp.Click(inCard("links", `.card-foot button`)))
+	p.waitFor("the link refused at its field", fieldError("links", "links.terms_url")+`.includes('http')`)
+	p.run(chromedp.Evaluate[chromedp.Void](`document.querySelector('#links [data-field="links.terms_url"]').value = ''`),
+		chromedp.SendKeys(terms, "https://shop.example.com/terms"), chromedp.Click(inCard("links", `.card-foot button`)))
+	p.waitText("#links .save-status", "Saved")
+
+	after := inCard("alerts", `[data-field="waiting_alert_after"]`)
+	p.run(chromedp.Evaluate[chromedp.Void](`document.querySelector('#alerts [data-field="waiting_alert_after"]').value = ''`),
+		chromedp.SendKeys(after, "500ms"), chromedp.Click(inCard("alerts", `.card-foot button`)))
+	p.waitFor("a wait too short refused", fieldError("alerts", "waiting_alert_after")+`.includes('at least 1s')`)
+	p.run(chromedp.Evaluate[chromedp.Void](`document.querySelector('#alerts [data-field="waiting_alert_after"]').value = ''`),
+		chromedp.SendKeys(after, "3m"), chromedp.Click(inCard("alerts", `.card-foot button`)))
+	p.waitText("#alerts .save-status", "Saved")
+
+	p.run(chromedp.Click(inCard("webchat", `.switch`)), selectOption(`#webchat [data-field="webchat.login_mode"]`, "logged_in"),
+		chromedp.Click(inCard("webchat", `.card-foot button`)))
+	p.waitText("#webchat .save-status", "Saved")
+	s := h.sys.Settings()
+	if s.Links.TermsURL != "https://shop.example.com/terms" || time.Duration(s.WaitingAlertAfter) != 3*time.Minute || s.Webchat.Enabled || s.Webchat.LoginMode != "logged_in" {
+		t.Fatalf("stored: links %+v, alerts %v, web chat %+v", s.Links, s.WaitingAlertAfter, s.Webchat)
+	}
+
+	p.run(chromedp.Click("", byName("button", "Edit Where is my order?")))
+	p.run(chromedp.Evaluate[chromedp.Void](`document.querySelector('#faqs [data-field="question"]').value = ''`),
+		chromedp.SendKeys(inCard("faqs", `[data-field="question"]`), "Where is my parcel?"),
+		chromedp.Click(inCard("faqs", `.switch`)),
+		chromedp.Click("", byName("button", "Save FAQ")))
+	p.waitFor("the FAQ renamed, a draft", `[...document.querySelectorAll('#faqs .item')].some(i => i.textContent.includes('Where is my parcel?') && i.textContent.includes('Draft'))`)
+	p.run(chromedp.Click(chromedp.JSPath(`[...document.querySelectorAll('#faqs .item')].find(i => i.textContent.includes('How do I return')).querySelector('.confirm button')`)),
+		chromedp.Click("", byName("button", "Yes")))
+	p.waitFor("the FAQ gone", `![...document.querySelectorAll('#faqs .item')].some(i => i.textContent.includes('How do I return'))`)
+	var questions []string
+	for _, f := range h.sys.FAQs() {
+		questions = append(questions, fmt.Sprintf("%s/%v", f.Question, f.Published))
+	}
+	if got := strings.Join(questions, ","); !strings.Contains(got, "Where is my parcel?/false") || strings.Contains(got, "return") {
+		t.Fatalf("FAQs stored: %s", got)
 	}
 }
