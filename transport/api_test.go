@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/engine"
 )
 
 // ticketFromShopper starts a chat and sends one message, returning the
@@ -401,4 +403,30 @@ func (s *sseStream) next(t *testing.T) (event, data string) {
 		t.Fatalf("the stream ended: %v", s.sc.Err())
 	}
 	return event, data
+}
+
+// Anyone signed in may take a ticket for themselves, the bootstrap admin
+// too, who is no stored agent: as a reply would give it them (H6).
+func TestAssignToThemselves(t *testing.T) {
+	h := start(t, Config{})
+	shopper, _ := h.hello(token(t, "p1", "Ada"))
+	id := startChat(t, shopper)
+	sendMessage(t, shopper, "m1", "Hello?")
+	anaTok := h.agentToken(engine.RoleAgent)
+	_, session, _ := h.do("GET", "/api/v1/session", anaTok, nil)
+	ana := session["agent"].(map[string]any)
+	for _, who := range []struct{ tok, id, name string }{
+		{adminToken, "admin", "Admin"}, {anaTok, ana["id"].(string), ana["name"].(string)},
+	} {
+		code, row, _ := h.do("POST", "/api/v1/tickets/"+id+"/assign", who.tok, map[string]any{"agent": who.id})
+		a, _ := row["assignee"].(map[string]any)
+		if code != 200 || a["id"] != who.id || a["name"] != who.name {
+			t.Fatalf("%s takes the ticket: %d %v", who.name, code, row)
+		}
+	}
+	// Not someone else who is no agent.
+	code, body, _ := h.do("POST", "/api/v1/tickets/"+id+"/assign", anaTok, map[string]any{"agent": "admin"})
+	if c, f := errCode(body); code != 400 || c != "invalid" || f != "agent" {
+		t.Fatalf("an agent gives the ticket to the bootstrap admin: %d %v", code, body)
+	}
 }

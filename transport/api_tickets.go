@@ -157,7 +157,7 @@ func (s *Server) readTicket(w http.ResponseWriter, r *http.Request, _ engine.Age
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) assignTicket(w http.ResponseWriter, r *http.Request, _ engine.Agent) {
+func (s *Server) assignTicket(w http.ResponseWriter, r *http.Request, p engine.Agent) {
 	var body struct {
 		Agent json.RawMessage `json:"agent"`
 	}
@@ -165,7 +165,7 @@ func (s *Server) assignTicket(w http.ResponseWriter, r *http.Request, _ engine.A
 		s.writeError(w, r, err)
 		return
 	}
-	ref, err := s.assignee(body.Agent)
+	ref, err := s.assignee(body.Agent, p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -179,8 +179,9 @@ func (s *Server) assignTicket(w http.ResponseWriter, r *http.Request, _ engine.A
 }
 
 // assignee resolves the body's "agent": null unassigns; an id must name an
-// enabled agent (not a store integration).
-func (s *Server) assignee(raw json.RawMessage) (*engine.AgentRef, error) {
+// enabled agent (not a store integration), or the caller: the bootstrap
+// admin, who is no stored agent, may take a ticket as a reply gives it them.
+func (s *Server) assignee(raw json.RawMessage, caller engine.Agent) (*engine.AgentRef, error) {
 	if len(raw) == 0 {
 		return nil, engine.Invalid("agent", "is required: an agent id, or null to unassign")
 	}
@@ -190,6 +191,9 @@ func (s *Server) assignee(raw json.RawMessage) (*engine.AgentRef, error) {
 	var id string
 	if err := json.Unmarshal(raw, &id); err != nil || !engine.ValidID(id) {
 		return nil, engine.Invalid("agent", "must be an agent id or null")
+	}
+	if id == caller.ID {
+		return caller.Ref(), nil
 	}
 	for _, a := range s.desk.Agents() {
 		if a.ID == id && !a.Disabled && a.Role != engine.RoleStore {

@@ -1,0 +1,192 @@
+// A ticket's thread: the conversation's events in seq order (PROTOCOL §2).
+// Messages are told apart by who wrote them (the customer on the left, the
+// team on the right, the AI and the system set apart); the customer's
+// `seen` receipts mark the agents' messages they cover as seen (H7);
+// images are shown inline only when they are this server's uploads.
+
+import { clock, dayLabel, fullTime, h, httpURL, ownUpload } from './dom.js';
+import { icon } from './icons.js';
+
+export class Thread {
+  constructor(root, { customer }) {
+    this.root = root;
+    this.customer = customer;
+    this.seqs = new Set();
+    this.lastDay = '';
+    this.seenUpTo = 0; // the customer's receipt
+    this.receipts = []; // [seq, element] of the agents' messages
+    this.pending = new Map(); // client_id → element of a reply on its way
+    this.lastMessageSeq = 0;
+    this.prevKey = '';
+    this.prevAt = 0;
+    this.list = h('ol', { class: 'thread', 'aria-label': 'Conversation' });
+    this.typing = h('p', { class: 'typing', hidden: true, 'aria-live': 'polite' });
+    this.typingTimer = 0;
+    root.replaceChildren(this.list, this.typing);
+  }
+
+  get lastSeq() {
+    return this.seqs.size ? Math.max(...this.seqs) : 0;
+  }
+
+  // add appends the events not shown yet, in seq order; it reports whether
+  // any was new.
+  add(events) {
+    const fresh = events.filter((e) => !this.seqs.has(e.seq)).sort((a, b) => a.seq - b.seq);
+    if (!fresh.length) return false;
+    const stick = this.nearBottom();
+    for (const e of fresh) {
+      this.seqs.add(e.seq);
+      this.render(e);
+    }
+    this.updateReceipts();
+    if (stick) this.scrollToEnd();
+    return true;
+  }
+
+  nearBottom() {
+    const s = this.root;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < 120;
+  }
+
+  scrollToEnd() {
+    this.root.scrollTop = this.root.scrollHeight;
+  }
+
+  render(entry) {
+    const ev = entry.event || {};
+    const day = dayLabel(entry.at);
+    if (day !== this.lastDay) {
+      this.lastDay = day;
+      this.prevKey = '';
+      this.list.append(h('li', { class: 'day' }, h('span', {}, day)));
+    }
+    switch (ev.kind) {
+      case 'message':
+        this.lastMessageSeq = Math.max(this.lastMessageSeq, entry.seq);
+        if (ev.from === 'agent' && ev.client_id) {
+          this.pending.get(ev.client_id)?.remove();
+          this.pending.delete(ev.client_id);
+        }
+        this.list.append(this.message(entry, ev));
+        break;
+      case 'seen':
+        if (ev.by === 'shopper') this.seenUpTo = Math.max(this.seenUpTo, ev.up_to || 0);
+        break;
+      case 'started':
+        this.prevKey = '';
+        this.list.append(note(entry, 'Chat started', ev.welcome ? `Welcome shown: “${ev.welcome}”` : ''));
+        break;
+      case 'assigned':
+        this.prevKey = '';
+        this.list.append(note(entry, ev.agent ? `Assigned to ${ev.agent.name}` : 'Unassigned'));
+        break;
+      case 'handoff':
+        this.list.append(note(entry, `Handed off to ${ev.target}`));
+        break;
+      case 'ended':
+        this.list.append(note(entry, ev.by === 'shopper' ? 'The customer ended the chat' : ev.by === 'agent' ? 'Closed by an agent' : 'The chat ended'));
+        break;
+      default:
+        break;
+    }
+  }
+
+  message(entry, ev) {
+    const from = ['shopper', 'agent', 'ai', 'system'].includes(ev.from) ? ev.from : 'system';
+    const author = from === 'shopper' ? (ev.author || this.customer) : from === 'ai' ? 'AI agent' : from === 'system' ? 'Automatic reply' : (ev.author || 'Agent');
+    const receipt = from === 'agent' ? h('span', { class: 'receipt' }) : null;
+    // Messages in a row from the same person within minutes form a group
+    // under one name.
+    const key = `${from}\u0000${author}`, at = Date.parse(entry.at);
+    const grouped = key === this.prevKey && at - this.prevAt < 5 * 60e3;
+    this.prevKey = key;
+    this.prevAt = at;
+    const li = h('li', { class: ['msg', `msg-${from}`, grouped && 'is-grouped'], dataset: { seq: String(entry.seq), from } },
+      grouped ? null : h('div', { class: 'msg-author' }, author),
+      h('div', { class: 'bubble' },
+        ev.text ? h('p', { class: 'msg-text' }, ev.text) : null,
+        attachments(ev.attachments)),
+      h('div', { class: 'msg-meta' },
+        h('time', { datetime: entry.at, title: fullTime(entry.at) }, clock(entry.at)),
+        receipt));
+    if (receipt) this.receipts.push([entry.seq, receipt]);
+    return li;
+  }
+
+  // updateReceipts marks each agent message as sent or seen by the
+  // customer. Each carries its mark; the words are shown only under the
+  // latest seen one and the latest one (for screen readers, under all).
+  updateReceipts() {
+    let lastSeen = 0;
+    for (const [seq] of this.receipts) if (seq <= this.seenUpTo) lastSeen = seq;
+    const last = this.receipts.length ? this.receipts[this.receipts.length - 1][0] : 0;
+    for (const [seq, el] of this.receipts) {
+      const seen = seq <= this.seenUpTo;
+      const state = `${seen ? 'seen' : 'sent'}${seq === lastSeen || seq === last ? '-shown' : ''}`;
+      if (el.dataset.state === state) continue;
+      el.dataset.state = state;
+      el.classList.toggle('is-seen', seen);
+      const words = seen ? 'Seen' : 'Sent';
+      el.replaceChildren(icon(seen ? 'checks' : 'check'), state.endsWith('-shown') ? words : h('span', { class: 'visually-hidden' }, words));
+    }
+  }
+
+  // addPending shows a reply on its way until its event arrives.
+  addPending(clientID, text, atts) {
+    const li = h('li', { class: 'msg msg-agent is-pending', dataset: { client: clientID } },
+      h('div', { class: 'bubble' }, text ? h('p', { class: 'msg-text' }, text) : null, attachments(atts)),
+      h('div', { class: 'msg-meta' }, h('span', { class: 'receipt' }, 'Sending…')));
+    this.pending.set(clientID, li);
+    this.list.append(li);
+    this.scrollToEnd();
+  }
+
+  failPending(clientID, message) {
+    const li = this.pending.get(clientID);
+    if (!li) return;
+    li.classList.add('is-failed');
+    li.querySelector('.receipt').textContent = `Not sent: ${message}`;
+    this.pending.delete(clientID);
+  }
+
+  // showTyping says the customer is typing, until they stop for a while.
+  showTyping(name) {
+    const stick = this.nearBottom();
+    this.typing.textContent = `${name} is typing…`;
+    this.typing.hidden = false;
+    if (stick) this.scrollToEnd();
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.hideTyping(), 4000);
+  }
+
+  hideTyping() {
+    clearTimeout(this.typingTimer);
+    this.typing.hidden = true;
+  }
+}
+
+function note(entry, text, detail = '') {
+  return h('li', { class: 'note', dataset: { seq: String(entry.seq) } },
+    h('span', {}, text, detail ? h('span', { class: 'note-detail' }, ` · ${detail}`) : null,
+      ' · ', h('time', { datetime: entry.at, title: fullTime(entry.at) }, clock(entry.at))));
+}
+
+// attachments shows this server's images inline and any other URL as a
+// plain link (never fetched by the page); what is not http(s) as text.
+export function attachments(list) {
+  if (!Array.isArray(list) || !list.length) return null;
+  return h('div', { class: 'attachments' }, list.map((a) => {
+    const url = typeof a?.url === 'string' ? a.url : '';
+    const image = String(a?.content_type || '').startsWith('image/');
+    if (image && ownUpload(url)) {
+      return h('a', { class: 'attachment-image', href: url, target: '_blank', rel: 'noopener noreferrer' },
+        h('img', { src: url, alt: 'Image attachment', loading: 'lazy', decoding: 'async' }));
+    }
+    const safe = httpURL(url);
+    const label = url.length > 80 ? `${url.slice(0, 77)}…` : url;
+    return safe
+      ? h('a', { class: 'attachment-link', href: safe, target: '_blank', rel: 'noopener noreferrer nofollow' }, icon('paperclip'), label)
+      : h('span', { class: 'attachment-link' }, icon('paperclip'), label);
+  }));
+}
