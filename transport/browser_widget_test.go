@@ -288,6 +288,7 @@ func TestWidgetOnAPhone(t *testing.T) {
 	wSay(t, ctx, "Can I change my delivery address?")
 	wReply(t, h, ana, wTicketOf(t, h, "p-phone"), "Of course! Which address should it go to?")
 	wWait(t, ctx, "the reply", `bubbles().includes("Of course! Which address should it go to?")`)
+	wSettle(t, ctx) // the panel's opening is over
 	rect := wEval[[]float64](t, ctx, `(() => { const r = $("[role=dialog]").getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
 	if rect[0] != 0 || rect[1] != 0 || rect[2] != 390 || rect[3] != 844 {
 		t.Fatalf("the panel on a phone is %v, want the whole 390×844 screen", rect)

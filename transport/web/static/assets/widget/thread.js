@@ -41,7 +41,6 @@ export class Thread {
     this.visible.clear();
     this.bySeq = new Map(); // seq → message element
     this.byClient = new Map(); // client_id → the shopper's message element
-    this.lastFrom = ""; // for grouping consecutive messages
     this.stuck = true;
     this.seenUpTo = 0;
     this.spoke = new Set(); // agents who wrote in this thread
@@ -77,7 +76,6 @@ export class Thread {
     const ev = f.event || {};
     switch (ev.kind) {
       case "started":
-        this.lastFrom = "";
         this.place(this.message({ from: "welcome", text: ev.welcome || "" }, f));
         this.placeTerms();
         break;
@@ -159,8 +157,12 @@ export class Thread {
       node.dataset.seq = String(f.seq);
       this.bySeq.set(f.seq, node);
     }
+    // Consecutive messages of one author share one header, by where they
+    // show (a message waiting to be sent shows last until it is stored).
     const group = from + ":" + (ev.from === "shopper" ? "" : who);
-    if (from !== "shopper" && group !== this.lastFrom) {
+    node.dataset.group = group;
+    const prev = this.lastShown();
+    if (from !== "shopper" && (!prev || prev.dataset.group !== group)) {
       node.classList.add("first");
       node.append(el("div", { class: "author" },
         el("span", { class: "avatar", "aria-hidden": "true" }, from === "ai" ? "AI" : initials(who)),
@@ -168,7 +170,6 @@ export class Thread {
         from === "ai" ? el("span", { class: "badge" }, "AI assistant") : null,
         f && f.at ? el("time", { datetime: f.at }, clock(f.at)) : null));
     }
-    this.lastFrom = group;
     if (ev.text) {
       const bubble = el("div", { class: "bubble" }, el("span", { class: "sr" }, who + ": "));
       linkify(bubble, ev.text);
@@ -197,8 +198,14 @@ export class Thread {
       icon("image"), el("span", {}, name));
   }
 
+  // lastShown is the log's last stored entry, which a new one follows.
+  lastShown() {
+    let e = this.log.lastElementChild;
+    while (e && (e.classList.contains("pending") || e.classList.contains("typing"))) e = e.previousElementSibling;
+    return e;
+  }
+
   notice(text, f, kind) {
-    this.lastFrom = "";
     const node = el("div", { class: "notice" + (kind ? " notice-" + kind : ""), role: kind === "system" ? "note" : null }, text);
     if (f) node.dataset.seq = String(f.seq);
     if (kind === "system" && f) {
