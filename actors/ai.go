@@ -2,10 +2,14 @@ package actors
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -41,6 +45,63 @@ const (
 	noticeMessage  = "I can't answer that myself. Please contact our customer service."
 	noticeFallback = "Our other helpdesk could not be reached, so your conversation is now with our team here: a person will answer you."
 )
+
+// answering are the questions with the answerer now, by conversation, so
+// that the conversation can withdraw one that no longer needs an answer (a
+// newer message, a handoff, the end): the model stops working on it.
+type answering struct {
+	mu sync.Mutex
+	m  map[string]asking
+}
+
+type asking struct {
+	seq    uint64
+	cancel context.CancelCauseFunc
+}
+
+// errSuperseded withdraws a question.
+var errSuperseded = errors.New("the question no longer needs an answer")
+
+// start notes that the question at seq of conv is with the answerer, and
+// returns its context and what to call when the answer is in.
+func (w *answering) start(ctx context.Context, conv string, seq uint64) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		w.m = map[string]asking{}
+	}
+	if prev, ok := w.m[conv]; ok {
+		if prev.seq > seq { // a newer question is being answered already
+			cancel(errSuperseded)
+			return ctx, func() {}
+		}
+		prev.cancel(errSuperseded)
+	}
+	w.m[conv] = asking{seq: seq, cancel: cancel}
+	return ctx, func() {
+		w.mu.Lock()
+		if a, ok := w.m[conv]; ok && a.seq == seq {
+			delete(w.m, conv)
+		}
+		w.mu.Unlock()
+		cancel(nil)
+	}
+}
+
+// withdraw withdraws the question of conv with the answerer, if it is
+// older than seq.
+func (w *answering) withdraw(conv string, seq uint64) {
+	w.mu.Lock()
+	a, ok := w.m[conv]
+	if ok && a.seq < seq {
+		delete(w.m, conv)
+	}
+	w.mu.Unlock()
+	if ok && a.seq < seq {
+		a.cancel(errSuperseded)
+	}
+}
 
 // aiAnswered is an answer coming back to the conversation's actor.
 type aiAnswered struct {
@@ -82,6 +143,7 @@ func (a *conversationActor) afterShopperMessage(ctx actor.Context, msg engine.Ev
 	if !a.conv.AI || a.conv.Ended {
 		return
 	}
+	a.sys.answering.withdraw(a.id, msg.Seq) // an earlier question, still with the answerer
 	switch s := a.sys.Settings().AI; {
 	case !s.Enabled:
 		a.handOff(ctx, engine.HandoffHelpdesk, noticeHelpdesk)
@@ -147,6 +209,9 @@ func (a *conversationActor) handOff(ctx actor.Context, target, notice string) er
 	if _, err := a.commitWith(ctx, events, nil, entries); err != nil {
 		a.sys.log.Error("storing a handoff", slog.String("conversation", a.id), slog.Any("err", err))
 		return err
+	}
+	if target != engine.HandoffMessage {
+		a.sys.answering.withdraw(a.id, math.MaxUint64) // people answer now
 	}
 	a.sys.metrics.handoffs.WithLabelValues(target, handoffRequested).Inc()
 	return nil

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -146,14 +147,15 @@ func TestAIThatDoesNotAnswerInTimeHandsOff(t *testing.T) {
 }
 
 // S10: while the AI is still on a question and the shopper writes again,
-// only the latest is answered; an answer to the earlier one is dropped.
+// only the latest is answered: the model stops working on the earlier one.
 func TestAIAnswersTheLatestQuestion(t *testing.T) {
-	release := make(chan struct{})
+	withdrawn := make(chan error, 1)
 	m := &model{}
 	m.set(func(ctx context.Context, q engine.Question) (engine.Answer, error) {
-		if q.Text == "Hello?" {
-			<-release // the first question's answer comes late
-			return engine.Answer{Text: "Hello! How can I help?", Confidence: 1}, nil
+		if q.Text == "Hello?" { // the model takes its time over the first question
+			<-ctx.Done()
+			withdrawn <- context.Cause(ctx)
+			return engine.Answer{}, ctx.Err()
 		}
 		return engine.Answer{Text: "Returns are free within 30 days.", Confidence: 1}, nil
 	})
@@ -166,8 +168,15 @@ func TestAIAnswersTheLatestQuestion(t *testing.T) {
 	}
 	h.post(ada, conv, "q2", "How do returns work?")
 	h.waitEvent(conv, "answer", fromAI)
-	close(release)
-	time.Sleep(200 * time.Millisecond)
+	select {
+	case cause := <-withdrawn:
+		if !errors.Is(cause, errSuperseded) {
+			t.Fatalf("the first question ended with %v, want it withdrawn", cause)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the model kept working on a question the shopper had moved on from")
+	}
+	time.Sleep(100 * time.Millisecond)
 	var got []string
 	for _, e := range h.events(conv) {
 		if fromAI(e) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -208,8 +209,11 @@ func (a *conversationActor) assign(ctx actor.Context, m *assignCmd) {
 func (a *conversationActor) end(ctx actor.Context, m *endCmd) {
 	resolved := a.conv.AI && a.conv.LastAgentMsg > 0 // the AI answered and nobody was needed
 	a.decideAndCommit(ctx, a.authorize(m.Owner, m.AsAgent), m.Cmd)
-	if a.conv.Ended && resolved {
-		a.sys.metrics.aiResolutions.Inc()
+	if a.conv.Ended {
+		a.sys.answering.withdraw(a.id, math.MaxUint64)
+		if resolved {
+			a.sys.metrics.aiResolutions.Inc()
+		}
 	}
 }
 

@@ -141,7 +141,12 @@ func (s *System) deliverAnswer(ctx context.Context, _ string, payload []byte) er
 	if err != nil || !ok {
 		return err
 	}
+	ctx, done := s.answering.start(ctx, p.Conversation, p.Seq)
+	defer done()
 	ans, err := s.answerer(settings).Answer(ctx, settings, q)
+	if errors.Is(context.Cause(ctx), errSuperseded) {
+		return nil // the shopper wrote again, or people took over: nothing to answer
+	}
 	if err != nil {
 		return err
 	}

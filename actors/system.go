@@ -34,6 +34,7 @@ type System struct {
 	inbox         *actor.PID
 	outbox        *outbox.Worker // delivers calls to other systems (notify.go, ai.go)
 	know          knowledgeIndex // the AI agent's knowledge (knowledge.go)
+	answering     answering      // the questions with the AI agent now (ai.go)
 
 	closed   atomic.Bool
 	shutdown sync.Once
