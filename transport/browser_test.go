@@ -110,6 +110,13 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
+	savePicture(t, name, png)
+}
+
+// savePicture writes a screenshot as test-output/screenshots/<name>.png at
+// the top of the repository.
+func savePicture(t *testing.T, name string, png []byte) {
+	t.Helper()
 	dir := filepath.Join("..", "test-output", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
