@@ -291,3 +291,24 @@ func TestAIPagesZendeskFallbackInTheInbox(t *testing.T) {
 			auto.length === 2 && auto[1].includes('could not be reached'); })()`)
 	screenshot(t, p.ctx, "inbox-ai-fallback")
 }
+
+// A server that cannot ask a model refuses to turn the AI on with one, and
+// the page says so on the model's group of fields rather than pretending to
+// have saved it.
+func TestAIPagesModelRefusedByAServerWithoutOne(t *testing.T) {
+	h := start(t, Config{})
+	p := signIn(t, h, "/settings", adminToken)
+	p.waitFor("the AI section", `!!document.querySelector('#ai form')`)
+	p.run(chromedp.Click("", byName("switch", "AI agent answers first")),
+		chromedp.SendKeys("", "https://llm.example/v1", byName("textbox", "Model API base URL")))
+	p.saveAI()
+	p.waitFor("the refusal on the model's fields", `document.getElementById('group-ai-llm').getAttribute('aria-invalid') === 'true' &&
+		document.getElementById('group-ai-llm-error').textContent !== '' && document.activeElement === document.querySelector(`+jsString(aiField("ai.llm.base_url"))+`)`)
+	elementShot(t, p, "settings-ai-model-refused", "#group-ai-llm")
+	if got := eval[string](p, `document.querySelector('#ai .save-status').textContent`); got != "" {
+		t.Fatalf("the refused section says %q", got)
+	}
+	if ai := h.sys.Settings().AI; ai.Enabled || ai.LLM != nil {
+		t.Fatalf("a refused section was stored: %+v", ai)
+	}
+}
