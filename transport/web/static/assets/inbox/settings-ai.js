@@ -97,11 +97,11 @@ export function aiCard(settings, saved) {
 
   return card({
     id: 'ai', title: 'AI agent',
-    intro: 'An AI assistant answers shoppers first, at any hour, from your published FAQs and articles, and hands the chat on when it cannot help. Changes apply to chats started after you save.',
+    intro: 'An AI assistant answers shoppers first, at any hour, from your published FAQs and articles, and hands the chat on when it cannot help.',
     body: [
       check('AI agent answers first', enabled, {
         name: 'ai.enabled',
-        hint: 'When off, your team answers every chat. Turning it off sends each chat the AI has to the inbox with the shopper’s next message.',
+        hint: 'Turned on, it answers the chats started from then on. When off, your team answers every chat; turning it off sends each chat the AI has to the inbox with the shopper’s next message.',
       }),
       field('Minimum confidence', confidence, {
         name: 'ai.min_confidence',
