@@ -237,11 +237,37 @@ func (a AISettings) validate() error {
 			return err
 		}
 	}
-	if a.Enabled && a.Handoff == HandoffZendesk && a.Zendesk == nil {
-		return Invalid("ai.zendesk", "is required for the zendesk handoff")
+	if a.Enabled && a.Handoff == HandoffZendesk {
+		// Zendesk refuses a ticket without them for good: every handoff
+		// would fall back to the Helpdesk.
+		if a.Zendesk == nil {
+			return Invalid("ai.zendesk", "is required for the zendesk handoff")
+		}
+		if err := required("ai.zendesk.email", a.Zendesk.Email, "Zendesk"); err != nil {
+			return err
+		}
+		if err := required("ai.zendesk.api_token", a.Zendesk.APIToken, "Zendesk"); err != nil {
+			return err
+		}
 	}
-	if a.Enabled && a.Handoff == HandoffGorgias && a.Gorgias == nil {
-		return Invalid("ai.gorgias", "is required for the gorgias handoff")
+	if a.Enabled && a.Handoff == HandoffGorgias {
+		if a.Gorgias == nil {
+			return Invalid("ai.gorgias", "is required for the gorgias handoff")
+		}
+		if err := required("ai.gorgias.username", a.Gorgias.Username, "Gorgias"); err != nil {
+			return err
+		}
+		if err := required("ai.gorgias.api_key", a.Gorgias.APIKey, "Gorgias"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// required refuses an empty credential of the handoff to target.
+func required(field, v, target string) error {
+	if strings.TrimSpace(v) == "" {
+		return Invalid(field, "is required for the %s handoff", target)
 	}
 	return nil
 }

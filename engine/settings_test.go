@@ -81,6 +81,26 @@ func TestSettingsValidate(t *testing.T) {
 		{"gorgias handoff without gorgias", func(s *engine.Settings) {
 			s.AI.Enabled, s.AI.Handoff = true, engine.HandoffGorgias
 		}, "ai.gorgias"},
+		{"zendesk handoff without an e-mail", func(s *engine.Settings) {
+			s.AI.Enabled, s.AI.Handoff = true, engine.HandoffZendesk
+			s.AI.Zendesk = &engine.ZendeskSettings{BaseURL: "https://acme.zendesk.com", APIToken: "t"}
+		}, "ai.zendesk.email"},
+		{"zendesk handoff without a token", func(s *engine.Settings) {
+			s.AI.Enabled, s.AI.Handoff = true, engine.HandoffZendesk
+			s.AI.Zendesk = &engine.ZendeskSettings{BaseURL: "https://acme.zendesk.com", Email: "a@acme.com", APIToken: " "}
+		}, "ai.zendesk.api_token"},
+		{"gorgias handoff without a username", func(s *engine.Settings) {
+			s.AI.Enabled, s.AI.Handoff = true, engine.HandoffGorgias
+			s.AI.Gorgias = &engine.GorgiasSettings{BaseURL: "https://acme.gorgias.com", APIKey: "k"}
+		}, "ai.gorgias.username"},
+		{"gorgias handoff without a key", func(s *engine.Settings) {
+			s.AI.Enabled, s.AI.Handoff = true, engine.HandoffGorgias
+			s.AI.Gorgias = &engine.GorgiasSettings{BaseURL: "https://acme.gorgias.com", Username: "u"}
+		}, "ai.gorgias.api_key"},
+		{"zendesk credentials kept while another handoff is used", func(s *engine.Settings) {
+			s.AI.Enabled = true
+			s.AI.Zendesk = &engine.ZendeskSettings{BaseURL: "https://acme.zendesk.com"}
+		}, ""},
 		{"zendesk handoff configured", func(s *engine.Settings) {
 			s.AI.Enabled, s.AI.Handoff = true, engine.HandoffZendesk
 			s.AI.Zendesk = &engine.ZendeskSettings{BaseURL: "https://acme.zendesk.com", Email: "a@acme.com", APIToken: "t"}

@@ -1,7 +1,7 @@
 // The admins' settings at /settings: web chat, links, office hours, waiting
-// alerts, notification e-mail (C1–C3, C7, H10), FAQs (C4), macros (C5) and
-// agents (C8). Each section saves alone; the server's refusal shows at the
-// input it names. The AI agent is not built yet, so it has no section.
+// alerts, notification e-mail (C1–C3, C7, H10), FAQs (C4), the AI agent and
+// its handoff (C6, S10), macros (C5) and agents (C8). Each section saves
+// alone; the server's refusal shows at the input it names.
 
 import { get } from './api.js';
 import { h, replace } from './dom.js';
@@ -9,6 +9,7 @@ import { icon } from './icons.js';
 import { startSession } from './session.js';
 import { alertsCard, linksCard, webchatCard } from './settings-general.js';
 import { hoursCard } from './settings-hours.js';
+import { aiCard } from './settings-ai.js';
 import { faqsCard } from './settings-faqs.js';
 import { macrosCard } from './settings-macros.js';
 import { agentsCard, notificationsCard } from './settings-team.js';
@@ -17,7 +18,7 @@ const $ = (id) => document.getElementById(id);
 
 const sections = [
   ['webchat', 'Web chat'], ['links', 'Terms and privacy'], ['hours', 'Office hours'], ['alerts', 'Waiting alerts'],
-  ['faqs', 'FAQs'], ['macros', 'Macros'], ['agents', 'Agents'], ['notifications', 'Notification e-mail'],
+  ['faqs', 'FAQs'], ['ai', 'AI agent'], ['macros', 'Macros'], ['agents', 'Agents'], ['notifications', 'Notification e-mail'],
 ];
 
 async function enter(me) {
@@ -52,7 +53,7 @@ async function enter(me) {
   replace(content,
     h('h1', { class: 'page-title' }, 'Settings'),
     webchatCard(settings, saved), linksCard(settings, saved), hoursCard(settings, saved), alertsCard(settings, saved),
-    faqsCard(), macrosCard(), agentsCard(me), notificationsCard(settings, saved));
+    faqsCard(), aiCard(settings, saved), macrosCard(), agentsCard(me), notificationsCard(settings, saved));
 }
 
 function leave() {

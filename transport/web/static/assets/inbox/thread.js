@@ -17,6 +17,7 @@ export class Thread {
     this.receipts = []; // [seq, element] of the agents' messages
     this.pending = new Map(); // client_id → element of a reply on its way
     this.lastMessageSeq = 0;
+    this.handedTo = ''; // the target of the latest handoff
     this.prevKey = '';
     this.prevAt = 0;
     this.list = h('ol', { class: 'thread', 'aria-label': 'Conversation' });
@@ -81,10 +82,18 @@ export class Thread {
         this.prevKey = '';
         this.list.append(note(entry, ev.agent ? `Assigned to ${ev.agent.name}` : 'Unassigned'));
         break;
-      case 'handoff':
-        this.list.append(note(entry, `Handed off to ${ev.target}`));
+      case 'handoff': {
+        // A handoff to the Helpdesk right after one to Zendesk or Gorgias
+        // is the fallback: that helpdesk did not take the ticket.
+        const fallback = ev.target === 'helpdesk' && helpdesks[this.handedTo];
+        this.handedTo = ev.target;
+        this.prevKey = '';
+        this.list.append(note(entry, fallback ? `${fallback} did not take it: handed to your team`
+          : handoffs[ev.target] || `The AI handed the chat to ${ev.target}`, '', 'note-handoff'));
         break;
+      }
       case 'ended':
+        this.prevKey = '';
         this.list.append(note(entry, ev.by === 'shopper' ? 'The customer ended the chat' : ev.by === 'agent' ? 'Closed by an agent' : 'The chat ended'));
         break;
       default:
@@ -94,7 +103,7 @@ export class Thread {
 
   message(entry, ev) {
     const from = ['shopper', 'agent', 'ai', 'system'].includes(ev.from) ? ev.from : 'system';
-    const author = from === 'shopper' ? (ev.author || this.customer) : from === 'ai' ? 'AI agent' : from === 'system' ? 'Automatic reply' : (ev.author || 'Agent');
+    const author = from === 'shopper' ? (ev.author || this.customer) : from === 'ai' ? (ev.author || 'AI assistant') : from === 'system' ? 'Automatic reply' : (ev.author || 'Agent');
     const receipt = from === 'agent' ? h('span', { class: 'receipt' }) : null;
     // Messages in a row from the same person within minutes form a group
     // under one name.
@@ -166,8 +175,18 @@ export class Thread {
   }
 }
 
-function note(entry, text, detail = '') {
-  return h('li', { class: 'note', dataset: { seq: String(entry.seq) } },
+// handoffs say where the AI agent handed the conversation (S10); helpdesks
+// names the other helpdesks it may hand off to.
+const helpdesks = { zendesk: 'Zendesk', gorgias: 'Gorgias' };
+const handoffs = {
+  helpdesk: 'The AI handed the chat to your team',
+  zendesk: 'The AI handed the chat to Zendesk',
+  gorgias: 'The AI handed the chat to Gorgias',
+  message: 'The AI could not answer and gave the customer the handoff message',
+};
+
+function note(entry, text, detail = '', kind = '') {
+  return h('li', { class: ['note', kind], dataset: { seq: String(entry.seq) } },
     h('span', {}, text, detail ? h('span', { class: 'note-detail' }, ` · ${detail}`) : null,
       ' · ', h('time', { datetime: entry.at, title: fullTime(entry.at) }, clock(entry.at))));
 }

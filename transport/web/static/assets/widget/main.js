@@ -182,7 +182,10 @@ class Widget {
       const again = el("button", { type: "button", class: "primary" }, "Start a new chat");
       again.addEventListener("click", () => this.startChat());
       const canStart = this.welcome && this.welcome.chat && this.welcome.chat.can_start;
-      this.endedBlock.replaceChildren(el("p", {}, "This chat has ended. Thanks for talking to us!"), canStart ? again : null);
+      const said = this.session.answersByEmail()
+        ? "This chat has ended. Our team will answer you by e-mail."
+        : "This chat has ended. Thanks for talking to us!";
+      this.endedBlock.replaceChildren(el("p", {}, said), canStart ? again : null);
     }
     if (this.panel.current === "chat") this.panel.show("chat", { endable: this.canEnd() });
   }

@@ -171,6 +171,14 @@ export class Session {
     this.save();
   }
 
+  // answersByEmail reports whether the chat was last handed to a helpdesk
+  // that answers by e-mail (Zendesk, Gorgias), which ends it.
+  answersByEmail() {
+    let target = "";
+    for (const e of this.events) if (e.event.kind === "handoff") target = e.event.target;
+    return target === "zendesk" || target === "gorgias";
+  }
+
   // show puts one event in the thread and moves lastSeq.
   show(f, live) {
     const ev = f.event || {};

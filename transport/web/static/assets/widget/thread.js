@@ -1,8 +1,8 @@
 // The thread: the conversation's events as the shopper sees them, in a
 // role="log" region that screen readers follow. The shopper's, agents', AI
-// and system messages look different; receipts, assignments, hand-offs and
-// the end are quiet notices. Messages not yet confirmed stay at the end,
-// after every event with a seq.
+// and system messages look different; assignments and the end are quiet
+// notices (a hand-off is told by the system message after it). Messages
+// not yet confirmed stay at the end, after every event with a seq.
 //
 // Everything written here by someone else goes in as text: el() and
 // linkify() never parse HTML, and only http(s) links are made.
@@ -95,7 +95,8 @@ export class Thread {
         }
         break;
       case "handoff":
-        if (ev.target !== "message") this.place(this.notice("We've passed your conversation to our support team.", f));
+        // The server tells the shopper what happens next in a system
+        // message right after it: a notice of our own would say it twice.
         break;
       case "ended":
         this.hideTyping();
@@ -151,7 +152,9 @@ export class Thread {
 
   message(ev, f) {
     const from = ev.from === "welcome" ? "agent" : ev.from;
-    const who = ev.from === "shopper" ? "You" : ev.author || (ev.from === "ai" ? "Assistant" : this.team);
+    // The AI speaks for the store's team, under a badge that says it is
+    // an AI; people under their own names.
+    const who = ev.from === "shopper" ? "You" : ev.from === "ai" ? this.team : ev.author || this.team;
     const node = el("div", { class: "msg msg-" + from + (ev.from === "welcome" ? " welcome" : "") });
     if (f) {
       node.dataset.seq = String(f.seq);
@@ -171,7 +174,7 @@ export class Thread {
         f && f.at ? el("time", { datetime: f.at }, clock(f.at)) : null));
     }
     if (ev.text) {
-      const bubble = el("div", { class: "bubble" }, el("span", { class: "sr" }, who + ": "));
+      const bubble = el("div", { class: "bubble" }, el("span", { class: "sr" }, who + (from === "ai" ? ", AI assistant" : "") + ": "));
       linkify(bubble, ev.text);
       node.append(bubble);
     }
