@@ -41,7 +41,7 @@ const (
 // What the shopper is told when the conversation goes to people.
 const (
 	noticeHelpdesk = "I'm passing you to our team: a person will answer you here."
-	noticeExternal = "I've passed your conversation to our team: they will answer you by e-mail."
+	noticeExternal = "I'm passing your conversation to our team."
 	noticeMessage  = "I can't answer that myself. Please contact our customer service."
 	noticeFallback = "Our other helpdesk could not be reached, so your conversation is now with our team here: a person will answer you."
 )
@@ -108,6 +108,35 @@ type aiAnswered struct {
 	Question uint64 // the seq of the shopper message it answers
 	Answer   engine.Answer
 	Took     time.Duration // since the question was stored
+}
+
+// handedOverCmd ends a chat handed to Zendesk or Gorgias once their ticket
+// is made, telling the shopper where the answer will come.
+type handedOverCmd struct {
+	Target, Email string
+}
+
+// handedOver tells the shopper their conversation is with the store's team
+// and ends the chat, in one commit: that team answers by e-mail, and a
+// shopper writing on here would write to nobody.
+func (a *conversationActor) handedOver(ctx actor.Context, m *handedOverCmd) {
+	if a.conv.Ended || a.conv.HandedOff != m.Target {
+		a.respond(ctx, &result{}) // ended already, or fell back to our own team
+		return
+	}
+	now := a.sys.cfg.Now().UTC()
+	events, err := a.conv.Decide(engine.PostMessage{From: engine.PartySystem, ClientID: "handed-over-" + m.Target, At: now,
+		Text: "Our team has your conversation and will answer you by e-mail at " + m.Email + "."})
+	if err == nil {
+		next := a.conv.After(events)
+		var end []engine.Event
+		end, err = next.Decide(engine.EndConversation{By: engine.PartySystem, At: now})
+		events = append(events, end...)
+	}
+	if err == nil {
+		_, err = a.commit(ctx, events, nil)
+	}
+	a.respond(ctx, &result{Err: err})
 }
 
 // handOffCmd asks the conversation to hand off: to Target with Notice, or,

@@ -85,6 +85,8 @@ func (a *conversationActor) handle(ctx actor.Context, msg any) {
 		a.answered(ctx, m)
 	case *handOffCmd:
 		a.handOffRequest(ctx, m)
+	case *handedOverCmd:
+		a.handedOver(ctx, m)
 	}
 	a.sys.metrics.receive.Observe(time.Since(start).Seconds())
 }

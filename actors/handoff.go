@@ -66,10 +66,8 @@ func (s *System) deliverHandoff(ctx context.Context, target, key string, payload
 		return err
 	}
 	s.metrics.handoffs.WithLabelValues(target, handoffCreated).Inc()
-	// The chat is over: the store's team answers by e-mail from their
-	// helpdesk, and a shopper writing on here would write to nobody.
-	end := &endCmd{Cmd: engine.EndConversation{By: engine.PartySystem, At: s.cfg.Now().UTC()}}
-	if _, err := s.conversation(ctx, p.Conversation, end); err != nil && engine.ErrorCode(err) != engine.CodeClosed {
+	done := &handedOverCmd{Target: target, Email: req.Email}
+	if _, err := s.conversation(ctx, p.Conversation, done); err != nil && engine.ErrorCode(err) != engine.CodeClosed {
 		s.log.Warn("ending a conversation handed off", slog.String("conversation", p.Conversation),
 			slog.String("target", target), slog.Any("err", err))
 	}

@@ -268,8 +268,8 @@ func TestAIWithAModelThatRefusesHandsOffAtOnce(t *testing.T) {
 }
 
 // S10, C6: a handoff to Zendesk creates their ticket with the shopper and
-// the transcript, makes no Parley ticket, tells the shopper, and ends the
-// chat; a Zendesk that refuses the ticket for good makes the conversation a
+// the transcript, makes no Parley ticket, tells the shopper where the answer
+// will come, and ends the chat; a Zendesk that refuses the ticket for good makes the conversation a
 // Helpdesk ticket instead, and the shopper is told.
 func TestAIHandsOffToZendesk(t *testing.T) {
 	var refuse bool
@@ -288,8 +288,11 @@ func TestAIHandsOffToZendesk(t *testing.T) {
 	conv := startChat(t, c)
 	sendMessage(t, c, "m1", "I need to talk to a human about my invoice.")
 	target, notice := handoffTo(t, c)
-	if target != "zendesk" || !strings.Contains(notice, "e-mail") {
+	if target != "zendesk" || !strings.Contains(notice, "our team") {
 		t.Fatalf("handoff %q %q", target, notice)
+	}
+	if told := c.readType("event")["event"].(frame); told["from"] != "system" || told["text"] != "Our team has your conversation and will answer you by e-mail at ada@example.com." {
+		t.Fatalf("once Zendesk has the ticket the shopper reads %v", told)
 	}
 	if ended := c.readType("event")["event"].(frame); ended["kind"] != "ended" || ended["by"] != "system" {
 		t.Fatalf("after the Zendesk ticket: %v, want the chat ended by the system", ended)
@@ -352,7 +355,12 @@ func TestAIHandsOffToGorgias(t *testing.T) {
 	if target, _ := handoffTo(t, c); target != "gorgias" {
 		t.Fatalf("handoff to %q", target)
 	}
-	c.readType("event") // ended
+	if told := c.readType("event")["event"].(frame); !strings.Contains(str(told["text"]), "by e-mail at ada@example.com") {
+		t.Fatalf("once Gorgias has the ticket the shopper reads %v", told)
+	}
+	if ended := c.readType("event")["event"].(frame); ended["kind"] != "ended" {
+		t.Fatalf("after the Gorgias ticket: %v, want the chat ended", ended)
+	}
 	reqs := gg.requests()
 	if len(reqs) != 1 {
 		t.Fatalf("%d requests to Gorgias", len(reqs))

@@ -187,7 +187,7 @@ func TestAIPagesZendeskHandoffSettings(t *testing.T) {
 	ctx := newBrowser(t)
 	startWidgetChat(t, ctx, shop.page(tokenWith(t, shopperAda)))
 	wSay(t, ctx, "Can I talk to a human?")
-	wWait(t, ctx, "the notice", `$$(".notice-system").some((n) => n.textContent.includes("they will answer you by e-mail"))`)
+	wWait(t, ctx, "the notice", `$$(".notice-system").some((n) => n.textContent.includes("will answer you by e-mail at"))`)
 	wWait(t, ctx, "the chat ended", `shown($(".ended")) && $(".ended p").textContent === "This chat has ended. Our team will answer you by e-mail." && !shown($("textarea")) && shown($(".ended button"))`)
 	if names := axButtonsNamed(t, ctx, "new chat"); len(names) != 1 {
 		t.Fatalf("buttons to start a new chat: %q", names)

@@ -108,7 +108,7 @@ func TestZendeskHandoffSurvivesAKill(t *testing.T) {
 			break
 		}
 	}
-	want := []string{"started/", "message/shopper", "handoff/zendesk", "message/system", "ended/system"}
+	want := []string{"started/", "message/shopper", "handoff/zendesk", "message/system", "message/system", "ended/system"}
 	if !slices.Equal(story, want) {
 		t.Fatalf("the shopper saw %q, want %q", story, want)
 	}
