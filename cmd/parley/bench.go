@@ -41,6 +41,7 @@ func parseBench(args []string, env func(string) string, stderr io.Writer) (bench
 	fs.Uint64Var(&c.Seed, "seed", 0, "random seed (0: random)")
 	fs.DurationVar(&c.SampleEvery, "sample-every", 0, "during the load, sample the server's memory and goroutines this often (a soak)")
 	fs.DurationVar(&c.PassivateAfter, "passivate-after", 0, "--passivate-after for the spawned server (0: its default)")
+	fs.BoolVar(&c.AI, "ai", false, "turn the server's AI agent on before the chats start: shoppers ask the sample FAQs' questions and wait for the AI's answers")
 	fs.IntVar(&c.Kills, "kills", 0, "SIGKILL the spawned server this many times during the load, restart it, and verify every acknowledged message (0: none)")
 	fs.StringVar(&b.cpuProfile, "cpu-profile", "", "write the tool's own CPU profile (pprof) to this file")
 	if err := parseWithEnv(fs, args, env); err != nil {

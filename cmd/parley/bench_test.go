@@ -99,6 +99,9 @@ func TestBenchFlags(t *testing.T) {
 	if err != nil || c.Shoppers != 1000 || c.Agents != 4 || c.Duration != 10*time.Second || c.DialConcurrency != 200 || c.Seed == 0 {
 		t.Errorf("defaults %+v %v", c, err)
 	}
+	if b, err := parseBench([]string{"--ai"}, func(string) string { return "" }, io.Discard); err != nil || !b.cfg.AI {
+		t.Errorf("--ai: %+v %v", b.cfg, err)
+	}
 	// --agents 0 is none, not the default; PARLEY_ variables stand in for flags.
 	env := map[string]string{"PARLEY_AGENTS": "0", "PARLEY_SHOPPERS": "7", "PARLEY_JSON": "true"}
 	b, err = parseBench(nil, func(k string) string { return env[k] }, io.Discard)
@@ -116,6 +119,7 @@ func TestBenchChaosFlags(t *testing.T) {
 		{"--kills", "-1"},
 		{"--kills", "5", "--duration", "3s"},
 		{"--kills", "100000", "--duration", "2h"},
+		{"--kills", "1", "--duration", "5s", "--ai"}, // the crash check knows no AI answers
 	} {
 		if _, err := parseBench(args, env, io.Discard); err == nil {
 			t.Errorf("%v accepted", args)

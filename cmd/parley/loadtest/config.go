@@ -76,6 +76,18 @@ type Config struct {
 	// SampleEvery, when positive, samples the server's memory and
 	// goroutines this often during the load (a soak).
 	SampleEvery time.Duration
+	// AI turns the server's AI agent on before the shoppers start their
+	// chats (PUT /api/v1/settings with the admin token: the built-in
+	// retrieval over the published FAQs, handoff to the Helpdesk,
+	// min_confidence 0.6), so that every chat is the AI's. Each shopper
+	// then asks questions the sample FAQs answer, one at a time: the next
+	// goes once the AI's answer (or a handoff) has arrived, in the closed
+	// loop at once and at a rate on the shopper's next tick (a tick that
+	// finds its question unanswered is skipped and counted). Agents reply
+	// only to conversations handed off to people. With Addr, the server's
+	// AI settings are put back as they were at the end. It cannot be used
+	// with Kills.
+	AI bool
 	// Kills, when positive, kills the spawned server with SIGKILL this many
 	// times during the load, restarts it on the same data and address, and
 	// verifies every acknowledged message afterwards. At most MaxKills; it
@@ -124,6 +136,8 @@ func (c *Config) Validate() error {
 		return errors.New("--addr needs --secret and --admin-token")
 	case c.Addr == "" && (c.Secret != "" || c.AdminToken != "" || c.ServerPID != 0):
 		return errors.New("--secret, --admin-token and --server-pid go with --addr")
+	case c.AI && c.Kills != 0:
+		return errors.New("--ai cannot be used with --kills: the crash check knows no AI answers")
 	}
 	return benchChaosCheck(*c)
 }

@@ -8,7 +8,9 @@
 // often the machine stalled both of them. Every phase is bounded in count
 // and time. With Config.Kills it also SIGKILLs and restarts the server it
 // spawned during the load, and then checks every acknowledged message in
-// the stored logs (chaos.go).
+// the stored logs (chaos.go). With Config.AI it turns the server's AI agent
+// on, has the shoppers ask the sample FAQs' questions and times each one
+// until the AI's answer arrives (ai.go).
 //
 // Run takes a Config and returns a Report; the command parses flags and
 // PARLEY_ variables into the Config and prints the Report.

@@ -10,9 +10,10 @@ import (
 // nearly all of a load's traffic, `ack` and a message `event`, and the
 // `welcome` that answers every connect and resume are read without reflection
 // when they have exactly the shape this server writes (PROTOCOL §2 field
-// order, ASCII strings without escapes); anything else, or any byte out of
-// place, goes to encoding/json, so the fast path never decides on its own
-// what a frame means. f.Conversation may point into b.
+// order; the strings it reads ASCII without escapes, the ones it passes
+// over, such as a message's text, any valid JSON string); anything else, or
+// any byte out of place, goes to encoding/json, so the fast path never
+// decides on its own what a frame means. f.Conversation may point into b.
 //
 // A welcome and a `started` event are the frames a fresh socket's reader
 // decodes first: encoding/json's recursive decoder would grow and copy that
@@ -51,7 +52,7 @@ func benchScanEvent(b []byte, f *benchFrame) bool {
 	s.lit(`,"seq":`)
 	seq := s.num()
 	s.lit(`,"at":`)
-	s.str()
+	s.skipStr()
 	s.lit(`,"event":{"kind":`)
 	var kind string
 	var from, cid []byte
@@ -61,15 +62,15 @@ func benchScanEvent(b []byte, f *benchFrame) bool {
 		s.lit(`"message","from":`)
 		from = s.str()
 		s.lit(`,"author":`)
-		s.str()
+		s.skipStr()
 		s.lit(`,"text":`)
-		s.str()
+		s.skipStr()
 		s.lit(`,"attachments":[],"client_id":`)
 		cid = s.str()
 	case s.next('"') && bytes.HasPrefix(s.b, []byte(`"started"`)):
 		kind = "started"
 		s.lit(`"started","welcome":`)
-		s.str()
+		s.skipStr()
 	default:
 		return false
 	}
@@ -191,6 +192,59 @@ func (s *benchScanner) quoted() []byte {
 	}
 	s.ok = false
 	return nil
+}
+
+// skipStr passes over a string whose contents the tool does not read (a
+// message's text, its author, a time): any string encoding/json accepts,
+// escapes and UTF-8 included, since an AI answer or a person's name is
+// rarely plain ASCII. Like encoding/json it refuses a control character and
+// a malformed escape, and lets bytes that are not UTF-8 through.
+func (s *benchScanner) skipStr() {
+	if !s.ok || len(s.b) == 0 || s.b[0] != '"' {
+		s.ok = false
+		return
+	}
+	for i := 1; i < len(s.b); i++ {
+		switch c := s.b[i]; {
+		case c == '"':
+			s.b = s.b[i+1:]
+			return
+		case c < 0x20:
+			s.ok = false
+			return
+		case c == '\\':
+			n := benchEscapeLen(s.b[i:])
+			if n == 0 {
+				s.ok = false
+				return
+			}
+			i += n - 1
+		}
+	}
+	s.ok = false
+}
+
+// benchEscapeLen is the length of the JSON escape at the start of b, 0 if
+// it is not one.
+func benchEscapeLen(b []byte) int {
+	if len(b) < 2 {
+		return 0
+	}
+	switch b[1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2
+	case 'u':
+		if len(b) < 6 {
+			return 0
+		}
+		for _, h := range b[2:6] {
+			if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+				return 0
+			}
+		}
+		return 6
+	}
+	return 0
 }
 
 // str reads an ASCII string without escapes and returns its contents.

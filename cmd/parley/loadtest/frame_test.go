@@ -42,6 +42,17 @@ var benchFrameSamples = []string{
 	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine","next_open":"2026-12-07T09:00:00Z"},"conversation":{"id":"c1","status":"open","last_seq":12}}}`,
 	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine","next_open":"2026-12-07T09:00:00Z"},"conversation":null,"Seq":4}`,
 	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine","next_open":"2026-12-07T09:00:00Z"},"Conversation":{"id":"c1","status":"open","last_seq":1}}`,
+	`{"type":"event","conversation":"c1","seq":3,"at":"2026-12-06T16:48:23.91865813Z","event":{"kind":"message","from":"ai","author":"AI assistant","text":"You can follow your parcel from the link in your shipping confirmation e-mail. Orders ship within 1–2 business days.","attachments":[],"client_id":"ai-2"}}`,
+	`{"type":"event","conversation":"c1","seq":3,"at":"2026-12-06T16:48:23Z","event":{"kind":"message","from":"ai","author":"AI assistant","text":"Start from My orders \u2192 Return, \"free\"\n\/\\ \b\f\r\t","attachments":[],"client_id":"ai-2"}}`,
+	`{"type":"event","conversation":"c1","seq":3,"at":"2026-12-06T16:48:23Z","event":{"kind":"message","from":"ai","author":"Åsa \u00d6","text":"ok","attachments":[],"client_id":"ai-2"}}`,
+	"{\"type\":\"event\",\"conversation\":\"c1\",\"seq\":3,\"at\":\"t\",\"event\":{\"kind\":\"message\",\"from\":\"ai\",\"author\":\"\xff\xfe\",\"text\":\"not UTF-8 \xc3\",\"attachments\":[],\"client_id\":\"ai-2\"}}",
+	"{\"type\":\"event\",\"conversation\":\"c1\",\"seq\":3,\"at\":\"t\",\"event\":{\"kind\":\"message\",\"from\":\"ai\",\"author\":\"\",\"text\":\"a control \x01 character\",\"attachments\":[],\"client_id\":\"ai-2\"}}",
+	`{"type":"event","conversation":"c1","seq":3,"at":"t","event":{"kind":"message","from":"ai","author":"","text":"a bad \x escape","attachments":[],"client_id":"ai-2"}}`,
+	`{"type":"event","conversation":"c1","seq":3,"at":"t","event":{"kind":"message","from":"ai","author":"","text":"a short \u12 escape","attachments":[],"client_id":"ai-2"}}`,
+	`{"type":"event","conversation":"c1","seq":3,"at":"t","event":{"kind":"message","from":"ai","author":"","text":"ends in an escape \`,
+	`{"type":"event","conversation":"c1","seq":3,"at":"t","event":{"kind":"message","from":"ai","author":"","text":"\\","attachments":[],"client_id":"ai-2"}}`,
+	`{"type":"event","conversation":"01m9643cj27a2acaxyct01pxd8","seq":7,"at":"2026-12-06T16:48:24.519699467Z","event":{"kind":"handoff","target":"helpdesk"}}`,
+	`{"type":"event","conversation":"01m9643cj27a2acaxyct01pxd8","seq":8,"at":"2026-12-06T16:48:24.519699467Z","event":{"kind":"message","from":"system","author":"","text":"I'm passing you to our team: a person will answer you here.","attachments":[],"client_id":""}}`,
 	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":1,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"}],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine","next_open":"2026-12-07T09:00:00Z"},"conversation":null}`,
 	`{"type":"welcome","visitor":{"logged_in":true,"profile_id":"p_1","name":"Bench Shopper 1"},"chat":{"enabled":true,"can_start":true,"reason":""},"faqs":[{"id":"f1","question":"Where is my order?"},{"id":"f2","question":"How do I return an item?"},],"links":{"terms":null,"privacy":"https://shop.example/privacy"},"office":{"open":false,"message":"Back at nine","next_open":"2026-12-07T09:00:00Z"},"conversation":null}`,
 }
@@ -167,6 +178,20 @@ func TestBenchConversationFieldsMatchEncodingJSON(t *testing.T) {
 		got, err := benchString(json.RawMessage(raw))
 		if (err != nil) != (wantErr != nil) || got != want {
 			t.Errorf("string %s: got %q %v, want %q %v", raw, got, err, want, wantErr)
+		}
+	}
+}
+
+// The AI's answer, one for every question, is read without reflection
+// though its text is not ASCII, and so is a handoff's notice.
+func TestBenchReadsAIAnswersWithoutReflection(t *testing.T) {
+	for _, s := range []string{
+		`{"type":"event","conversation":"c1","seq":3,"at":"2026-12-06T16:48:23.91865813Z","event":{"kind":"message","from":"ai","author":"AI assistant","text":"You can follow your parcel from the link in your shipping confirmation e-mail. Orders ship within 1–2 business days.","attachments":[],"client_id":"ai-2"}}`,
+		`{"type":"event","conversation":"c1","seq":8,"at":"2026-12-06T16:48:24.519699467Z","event":{"kind":"message","from":"system","author":"","text":"I'm passing you to our team: \"a person\" will answer you here.\n","attachments":[],"client_id":""}}`,
+	} {
+		var f benchFrame
+		if !benchScanEvent([]byte(s), &f) || f.Event.From == "" || f.Seq == 0 {
+			t.Errorf("the fast path refuses %s (%+v)", s, f)
 		}
 	}
 }

@@ -27,7 +27,11 @@ func (sh *benchShopper) nextID() string {
 // loop it is also the one message waited for.
 func (sh *benchShopper) track(cid string, closedLoop bool) {
 	sh.mu.Lock()
-	sh.pending[cid] = time.Now().UnixNano()
+	now := time.Now().UnixNano()
+	sh.pending[cid] = now
+	if sh.r.cfg.AI {
+		sh.askedLocked(cid, now)
+	}
 	if closedLoop {
 		sh.inflight, sh.inflightRes = cid, 0
 	}
@@ -47,12 +51,18 @@ func benchSendFrame(cid string) []byte {
 }
 
 func (sh *benchShopper) sendID(cid string, closedLoop bool) error {
-	b := benchSendFrame(cid)
+	var b []byte
+	if sh.r.cfg.AI {
+		b = benchQuestionFrame(sh.idx, cid)
+	} else {
+		b = benchSendFrame(cid)
+	}
 	sh.track(cid, closedLoop)
 	sh.r.sent.Add(1)
 	if err := sh.write(b); err != nil {
 		sh.mu.Lock()
 		delete(sh.pending, cid)
+		sh.forgetAskLocked(cid)
 		sh.mu.Unlock()
 		sh.r.sent.Add(-1)
 		return err
@@ -61,8 +71,9 @@ func (sh *benchShopper) sendID(cid string, closedLoop bool) error {
 }
 
 // closedLoop keeps one message in flight until ctx ends: the next goes as
-// soon as the last is acknowledged; one refused for the rate limit goes
-// again, same client_id, a little later.
+// soon as the last is acknowledged (with --ai, as soon as the AI has
+// answered it; none once the conversation is handed off); one refused for
+// the rate limit goes again, same client_id, a little later.
 //
 // The socket's reader sends the next message itself when it reads the ack:
 // handing each one to this goroutine cost the tool a wake-up per message,
@@ -107,13 +118,14 @@ func (sh *benchShopper) closedLoop(ctx context.Context) {
 	}
 }
 
-// next runs on the reader after an ack: in the closed loop it sends the next
-// message, or wakes the loop when the chain cannot go on.
+// next runs on the reader after an ack (with --ai, after the AI's answer):
+// in the closed loop it sends the next message, or wakes the loop when the
+// chain cannot go on.
 func (sh *benchShopper) next() {
 	sh.mu.Lock()
-	ctx := sh.chain
+	ctx, off := sh.chain, sh.handedOff
 	sh.mu.Unlock()
-	if ctx == nil {
+	if ctx == nil || off { // no chain, or a conversation with people: nothing more to ask
 		sh.poke()
 		return
 	}
@@ -137,7 +149,8 @@ func (sh *benchShopper) breakChain() {
 }
 
 // openLoop sends one message every interval, starting after phase, until
-// ctx ends, whether or not earlier ones were acknowledged.
+// ctx ends, whether or not earlier ones were acknowledged (with --ai, a tick
+// whose shopper still waits for the AI's answer sends nothing).
 func (sh *benchShopper) openLoop(ctx context.Context, interval, phase time.Duration) {
 	timer := time.NewTimer(phase)
 	defer timer.Stop()
@@ -148,11 +161,15 @@ func (sh *benchShopper) openLoop(ctx context.Context, interval, phase time.Durat
 			return
 		case <-timer.C:
 		}
-		if _, err := sh.send(false); err != nil {
-			if ctx.Err() == nil {
-				sh.r.errs.add("send_failed", fmt.Sprintf("shopper %d: %v", sh.idx, err))
+		// With --ai, one question at a time: a second would withdraw the
+		// first from the AI, which answers only the latest.
+		if !sh.r.cfg.AI || sh.mayAsk() {
+			if _, err := sh.send(false); err != nil {
+				if ctx.Err() == nil {
+					sh.r.errs.add("send_failed", fmt.Sprintf("shopper %d: %v", sh.idx, err))
+				}
+				return
 			}
-			return
 		}
 		// Ticks that fall behind are skipped, not bunched: the rate is an upper bound.
 		next = next.Add(interval)

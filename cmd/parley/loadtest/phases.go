@@ -168,6 +168,7 @@ type benchLoad struct {
 	wall    time.Duration
 	acked   int64 // acks received during the load
 	replies int64 // agent replies accepted during the load
+	answers int64 // with --ai: AI answers received during the load
 	stalls  Stalls
 }
 
@@ -213,7 +214,8 @@ func (r *benchRun) load(ctx context.Context, live []*benchShopper) (benchLoad, e
 	r.agents.run(loadCtx, &wg)
 	r.sampleDuring(loadCtx, &wg)
 	<-loadCtx.Done()
-	l := benchLoad{wall: time.Since(start), stalls: stalls.report(), acked: r.acked.Load(), replies: r.agents.replies.Load()}
+	l := benchLoad{wall: time.Since(start), stalls: stalls.report(), acked: r.acked.Load(), replies: r.agents.replies.Load(),
+		answers: r.ai.answers.Load()}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return l, err
@@ -229,20 +231,41 @@ func (r *benchRun) load(ctx context.Context, live []*benchShopper) (benchLoad, e
 // drain waits, up to benchDrainTimeout, for the acks and agent replies
 // still on their way after the load: a message sent and never acknowledged
 // is a lost ack, an agent reply accepted and never delivered a lost reply.
+// With --ai it waits up to benchAIDrainTimeout for the answers owed, and a
+// question neither answered nor handed off by then is unanswered.
 func (r *benchRun) drain(ctx context.Context, live []*benchShopper) time.Duration {
 	r.phase.Store("drain")
 	start := time.Now()
-	deadline := time.Now().Add(benchDrainTimeout)
+	deadline, aiDeadline := time.Now().Add(benchDrainTimeout), time.Now().Add(benchAIDrainTimeout)
 	pending := func() (n int) {
 		for _, sh := range live {
 			n += sh.outstanding()
 		}
 		return n
 	}
-	for (pending() > 0 || r.agents.undelivered() > 0) && time.Now().Before(deadline) && ctx.Err() == nil {
+	unanswered := func() (n int) {
+		for _, sh := range live {
+			if sh.unanswered() {
+				n++
+			}
+		}
+		return n
+	}
+	for ctx.Err() == nil {
+		now := time.Now()
+		if !((pending() > 0 || r.agents.undelivered() > 0) && now.Before(deadline)) &&
+			!(r.cfg.AI && unanswered() > 0 && now.Before(aiDeadline)) {
+			break
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	took := time.Since(start)
+	if n := unanswered(); n > 0 {
+		r.errs.add("ai_unanswered", fmt.Sprintf("%d questions neither answered nor handed off %v after the load", n, benchAIDrainTimeout))
+		r.errs.mu.Lock()
+		r.errs.counts["ai_unanswered"] += int64(n) - 1
+		r.errs.mu.Unlock()
+	}
 	if n := pending(); n > 0 {
 		r.errs.add("lost_ack", fmt.Sprintf("%d messages sent and not acknowledged %v after the load", n, benchDrainTimeout))
 		r.errs.mu.Lock()
@@ -262,9 +285,10 @@ func (r *benchRun) drain(ctx context.Context, live []*benchShopper) time.Duratio
 func (r *benchRun) reportLoad(ctx context.Context, base benchBaseline, run benchLoad, drain time.Duration) {
 	total := r.acked.Load()
 	l := &r.rep.Load
+	var hist0, hist1 map[string][]benchPromBucket
 	if base.hists != nil {
-		if hist1, err := r.readServerHistograms(ctx); err == nil {
-			hist0 := base.hists
+		if h, err := r.readServerHistograms(ctx); err == nil {
+			hist0, hist1 = base.hists, h
 			l.ServerAck = benchHistogramBetween(hist0[benchServerAckMetric], hist1[benchServerAckMetric])
 			l.ServerCommit = benchHistogramBetween(hist0[benchCommitMetric], hist1[benchCommitMetric])
 			l.WALFsync = benchHistogramBetween(hist0[benchFsyncMetric], hist1[benchFsyncMetric])
@@ -281,17 +305,25 @@ func (r *benchRun) reportLoad(ctx context.Context, base benchBaseline, run bench
 	l.AgentRepliesReceived = r.agents.received.Load()
 	l.AgentReplyToShopper = r.agents.lat.latency()
 	l.Stalls = run.stalls
+	var answers int64
+	if r.cfg.AI {
+		answers = r.ai.answers.Load()
+		r.rep.AI = r.aiReport(run, hist0, hist1)
+	}
 	r.rep.Tool.CPUSeconds = benchRound((benchSelfCPU() - base.tool).Seconds())
 	if base.pid > 0 {
 		if cpu1, err := benchProcCPU(base.pid); err == nil && total > 0 {
 			cpu := (cpu1 - base.cpu).Seconds()
 			r.rep.Server.CPUSeconds = benchRound(cpu)
 			r.rep.Server.CPUSecondsPer1000Msgs = benchRound(cpu / float64(total) * 1000)
-			r.rep.Server.CPUSecondsPer1000All = benchRound(cpu / float64(total+l.AgentReplies) * 1000)
+			r.rep.Server.CPUSecondsPer1000All = benchRound(cpu / float64(total+l.AgentReplies+answers) * 1000)
 		}
 	}
 	r.logf("load: %d acknowledged in %v (%d more in a %v drain), %d agent replies", run.acked, run.wall.Round(time.Millisecond),
 		total-run.acked, drain.Round(time.Millisecond), l.AgentReplies)
+	if a := r.rep.AI; a != nil {
+		r.logf("AI: %d answers (%d of them in the drain), %d handoffs", a.Answers, a.AnswersInDrain, a.Handoffs)
+	}
 }
 
 // resumePhase drops every socket at once, lets the agents post replies the

@@ -91,6 +91,7 @@ func benchQuantile(s []uint64, q float64) time.Duration {
 type Latency struct {
 	Count uint64  `json:"count"`
 	P50   float64 `json:"p50_ms"`
+	P95   float64 `json:"p95_ms"`
 	P99   float64 `json:"p99_ms"`
 	P999  float64 `json:"p999_ms"`
 	Max   float64 `json:"max_ms"`
@@ -99,10 +100,10 @@ type Latency struct {
 func (h *benchHist) latency() Latency {
 	s := h.snapshot()
 	ms := func(d time.Duration) float64 { return benchRound(float64(d) / 1e6) }
-	l := Latency{Count: h.n.Load(), P50: ms(benchQuantile(s, 0.5)), P99: ms(benchQuantile(s, 0.99)),
+	l := Latency{Count: h.n.Load(), P50: ms(benchQuantile(s, 0.5)), P95: ms(benchQuantile(s, 0.95)), P99: ms(benchQuantile(s, 0.99)),
 		P999: ms(benchQuantile(s, 0.999)), Max: ms(time.Duration(h.max.Load()))}
 	// The quantiles are bucket middles; the maximum is exact and bounds them.
-	l.P50, l.P99, l.P999 = min(l.P50, l.Max), min(l.P99, l.Max), min(l.P999, l.Max)
+	l.P50, l.P95, l.P99, l.P999 = min(l.P50, l.Max), min(l.P95, l.Max), min(l.P99, l.Max), min(l.P999, l.Max)
 	return l
 }
 
@@ -201,6 +202,7 @@ type Report struct {
 	Violations int64               `json:"violations"`
 	Samples    []Sample            `json:"samples,omitempty"` // with --sample-every
 	Chaos      *ChaosReport        `json:"chaos,omitempty"`   // with --kills
+	AI         *AIReport           `json:"ai,omitempty"`      // with --ai
 	Server     struct {
 		Addr                  string  `json:"addr"`
 		PID                   int     `json:"pid,omitempty"`
@@ -213,8 +215,8 @@ type Report struct {
 		RSSPerConnKB          float64 `json:"rss_per_conn_kb"`
 		HeapStackPerConnKB    float64 `json:"heap_stack_per_conn_kb"`
 		CPUSeconds            float64 `json:"cpu_seconds"`
-		CPUSecondsPer1000Msgs float64 `json:"cpu_seconds_per_1000_msgs"`   // per shopper message acknowledged
-		CPUSecondsPer1000All  float64 `json:"cpu_seconds_per_1000_stored"` // per message stored: shopper and agent
+		CPUSecondsPer1000Msgs float64 `json:"cpu_seconds_per_1000_msgs"`   // per shopper message acknowledged (with --ai, each also answered)
+		CPUSecondsPer1000All  float64 `json:"cpu_seconds_per_1000_stored"` // per message stored: shopper, agent and AI
 		RSSEndKB              uint64  `json:"rss_end_kb,omitempty"`
 	} `json:"server"`
 	Tool struct { // the load tool itself, which shares the machine with the server
@@ -283,8 +285,12 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 // WriteTable writes the report for people: a table of the phases, then a
 // line for each of the rest.
 func (rep *Report) WriteTable(w io.Writer) {
-	fmt.Fprintf(w, "parley bench: %d shoppers, %d agents, rate %s, agent rate %s, seed %d, on %d CPUs (%s %s/%s)\n\n",
-		rep.Shoppers, rep.Agents, benchRateText(rep.Rate), benchRateText(rep.AgentRate), rep.Seed,
+	ai := ""
+	if rep.AI != nil {
+		ai = ", AI agent on"
+	}
+	fmt.Fprintf(w, "parley bench: %d shoppers, %d agents, rate %s, agent rate %s%s, seed %d, on %d CPUs (%s %s/%s)\n\n",
+		rep.Shoppers, rep.Agents, benchRateText(rep.Rate), benchRateText(rep.AgentRate), ai, rep.Seed,
 		rep.Machine.CPUs, rep.Machine.Go, rep.Machine.OS, rep.Machine.Arch)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "phase\tcount\trate/s\tp50 ms\tp99 ms\tp99.9 ms\tmax ms\terrors\t")
@@ -294,10 +300,14 @@ func (rep *Report) WriteTable(w io.Writer) {
 	e := rep.Errors
 	row("connect", uint64(rep.Connect.Connected), rep.Connect.PerSecond, rep.Connect.Latency, e["connect_failed"])
 	row("send→ack", uint64(rep.Load.Acked), rep.Load.AckedPerSecond, rep.Load.SendAck, e["lost_ack"]+e["send_failed"]+e["rate_limited"])
+	if a := rep.AI; a != nil {
+		row("send→answer", uint64(a.Answers), a.AnswersPerSecond, a.SendAnswer, e["ai_unanswered"]+e["ai_unexpected_answer"])
+	}
 	row("agent→shopper", uint64(rep.Load.AgentRepliesReceived), rep.Load.AgentRepliesPerSec, rep.Load.AgentReplyToShopper, e["agent_reply_lost"]+e["agent_post_failed"])
 	row("resume", uint64(rep.Resume.Resumed), rep.Resume.PerSecond, rep.Resume.Latency, e["resume_failed"])
 	tw.Flush()
 	rep.writeServerAck(w)
+	rep.writeAI(w)
 	rep.writeStalls(w)
 	s := rep.Server
 	fmt.Fprintf(w, "\nconnect: %d sockets in %.2fs; load: %.1fs, %d sent, %d acknowledged (%d of them after the load, in a %.2fs drain), %d agent replies\n",
@@ -309,9 +319,13 @@ func (rep *Report) WriteTable(w io.Writer) {
 	rep.writeChaos(w)
 	fmt.Fprintf(w, "server memory: RSS %d → %d KB = %.1f KB per connection; Go heap+stack %.0f → %.0f KB = %.1f KB per connection\n",
 		s.RSSBeforeKB, s.RSSAfterKB, s.RSSPerConnKB, s.HeapStackBeforeKB, s.HeapStackAfterKB, s.HeapStackPerConnKB)
-	if rep.Chaos != nil {
+	switch {
+	case rep.Chaos != nil:
 		fmt.Fprintf(w, "server CPU: %s; the tool used %.2f s\n", rep.Chaos.ServerCPU, rep.Tool.CPUSeconds)
-	} else {
+	case rep.AI != nil:
+		fmt.Fprintf(w, "server CPU: %.2f s during the load = %.3f CPU-seconds per 1,000 acknowledged shopper messages, each answered by the AI (%.3f per 1,000 stored, AI answers and agent replies included); the tool used %.2f s\n",
+			s.CPUSeconds, s.CPUSecondsPer1000Msgs, s.CPUSecondsPer1000All, rep.Tool.CPUSeconds)
+	default:
 		fmt.Fprintf(w, "server CPU: %.2f s during the load = %.3f CPU-seconds per 1,000 acknowledged shopper messages (%.3f per 1,000 stored, agent replies included); the tool used %.2f s\n",
 			s.CPUSeconds, s.CPUSecondsPer1000Msgs, s.CPUSecondsPer1000All, rep.Tool.CPUSeconds)
 	}
@@ -381,9 +395,13 @@ func startBenchProgress(r *benchRun) *benchProgress {
 				window[i] = h[i] - prevHist[i]
 			}
 			p99 := benchQuantile(window, 0.99)
-			fmt.Fprintf(r.out, "bench: %5.0fs phase=%-7s connected=%d acked=%d acks/s=%d p99=%.1fms agent_replies=%d errors=%d\n",
+			ai := ""
+			if r.cfg.AI {
+				ai = fmt.Sprintf(" ai_answers=%d handoffs=%d", r.ai.answers.Load(), r.ai.handoffs.Load())
+			}
+			fmt.Fprintf(r.out, "bench: %5.0fs phase=%-7s connected=%d acked=%d acks/s=%d p99=%.1fms agent_replies=%d%s errors=%d\n",
 				time.Since(start).Seconds(), r.phase.Load(), r.connected.Load(), acked, acked-prevAcked,
-				float64(p99)/1e6, r.agents.replies.Load(), r.errs.total())
+				float64(p99)/1e6, r.agents.replies.Load(), ai, r.errs.total())
 			prevAcked, prevHist = acked, h
 		}
 	}()

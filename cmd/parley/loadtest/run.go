@@ -30,8 +30,9 @@ const (
 //
 // A run that finds protocol violations or lost acks still returns its
 // Report, with OK false and the errors counted: Run's error says the run
-// itself could not be done, or that stopping its server failed after the
-// run (the Report is then Finished too).
+// itself could not be done, or that stopping its server (or, with --ai and
+// --addr, putting its AI settings back) failed after the run (the Report is
+// then Finished too).
 func Run(ctx context.Context, cfg Config, out io.Writer) (Report, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -60,6 +61,7 @@ type benchRun struct {
 	prog          *benchProgress
 	agents        *benchAgents
 	chaos         *benchChaos // with --kills; nil otherwise
+	ai            benchAI     // with --ai
 
 	stopWatch func() // ends watchWrites; a no-op until it starts
 
@@ -76,7 +78,7 @@ func (r *benchRun) run(ctx context.Context) (err error) {
 	c := r.cfg
 	r.runID = benchRunID(c.Seed)
 	r.rep.init(c)
-	r.connect, r.sendAck, r.resume = newBenchHist(), newBenchHist(), newBenchHist()
+	r.connect, r.sendAck, r.resume, r.ai.lat = newBenchHist(), newBenchHist(), newBenchHist(), newBenchHist()
 	r.agents = newBenchAgents(r)
 	if c.Kills > 0 {
 		r.chaos = newBenchChaos(r)
@@ -105,6 +107,18 @@ func (r *benchRun) run(ctx context.Context) (err error) {
 	if r.child != nil {
 		defer func() {
 			if e := r.child.stop(); e != nil && err == nil {
+				err = e
+			}
+		}()
+	}
+	if c.AI {
+		if err := r.enableAI(ctx); err != nil {
+			return err
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if e := r.restoreAI(ctx); e != nil && err == nil {
 				err = e
 			}
 		}()

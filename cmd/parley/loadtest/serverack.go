@@ -20,6 +20,9 @@ const (
 	benchCommitMetric    = "parley_persist_commit_seconds"
 	benchFsyncMetric     = "parley_storage_wal_fsync_seconds"
 	benchSchedMetric     = "parley_go_sched_latencies_seconds"
+	// With --ai: from a shopper's message stored to the AI's answer back at
+	// its conversation (before the answer's own commit).
+	benchAIAnswerMetric = "parley_ai_answer_seconds"
 )
 
 // benchPromBucket is one cumulative bucket of a Prometheus histogram.
@@ -37,9 +40,9 @@ type ServerHistogram struct {
 	P999  float64 `json:"p999_ms"`
 }
 
-// readServerHistograms reads the buckets of the server's ack, commit, fsync
-// and scheduling-latency histograms in one scrape; the ack histogram must be
-// there.
+// readServerHistograms reads the buckets of the server's ack, commit, fsync,
+// scheduling-latency and AI answer histograms in one scrape; the ack
+// histogram must be there.
 func (r *benchRun) readServerHistograms(ctx context.Context) (map[string][]benchPromBucket, error) {
 	out := map[string][]benchPromBucket{}
 	err := r.scanMetrics(ctx, func(series string, v float64) {
@@ -48,7 +51,7 @@ func (r *benchRun) readServerHistograms(ctx context.Context) (map[string][]bench
 			return
 		}
 		switch name {
-		case benchServerAckMetric, benchCommitMetric, benchFsyncMetric, benchSchedMetric:
+		case benchServerAckMetric, benchCommitMetric, benchFsyncMetric, benchSchedMetric, benchAIAnswerMetric:
 		default:
 			return
 		}

@@ -68,6 +68,10 @@ type benchShopper struct {
 	acks        map[string]uint64 // with --kills: client_id → the seq its ack named; nil otherwise
 	lastAck     string            // with --kills: the client_id acknowledged last
 	probes      map[string]uint64 // with --kills: acknowledged client_ids sent again → their seq
+	askCID      string            // with --ai: the question waiting for the AI's answer ("" none)
+	askAt       int64             // with --ai: when it was sent (unix ns)
+	askSeq      uint64            // with --ai: its seq, once its echo or ack has named it
+	handedOff   bool              // with --ai: the conversation is with people now
 }
 
 func newBenchShopper(r *benchRun, idx int) (*benchShopper, error) {
@@ -251,6 +255,10 @@ func (sh *benchShopper) onEvent(f *benchFrame, now time.Time) {
 	if f.Event.Kind == "message" && f.Event.From == "agent" {
 		r.agents.delivered(f.Event.ClientID, now)
 	}
+	if r.cfg.AI && sh.onAIEvent(f, now) {
+		sh.next() // the answer is in: the closed loop asks the next question
+		return
+	}
 	sh.poke()
 }
 
@@ -262,6 +270,9 @@ func (sh *benchShopper) onAck(f *benchFrame, now time.Time) {
 	first := ok && !sh.ticketed
 	if ok {
 		sh.ticketed = true
+	}
+	if ok && f.ClientID == sh.askCID && sh.askSeq == 0 {
+		sh.askSeq = f.Seq
 	}
 	if ok && f.ClientID == sh.inflight {
 		sh.inflightRes = 1
@@ -285,6 +296,12 @@ func (sh *benchShopper) onAck(f *benchFrame, now time.Time) {
 	}
 	r.sendAck.record(time.Duration(now.UnixNano() - sent))
 	r.acked.Add(1)
+	if r.cfg.AI {
+		// The chat is the AI's, no ticket: the closed loop waits for the
+		// answer, and agents reply only once it is handed off.
+		sh.poke()
+		return
+	}
 	if first {
 		r.agents.ticketed(sh)
 	}
@@ -300,6 +317,9 @@ func (sh *benchShopper) onError(f *benchFrame) {
 	sh.mu.Lock()
 	_, ok := sh.pending[f.ClientID]
 	delete(sh.pending, f.ClientID)
+	if ok {
+		sh.forgetAskLocked(f.ClientID) // not stored, so not answered
+	}
 	refused := ok && f.ClientID == sh.inflight
 	if refused {
 		sh.inflightRes = 2
