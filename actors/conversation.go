@@ -296,7 +296,7 @@ func (a *conversationActor) commitWith(ctx actor.Context, events []engine.Event,
 		return nil, engine.Errorf(engine.CodeInternal, "could not store the change")
 	}
 	if len(c.Outbox) > 0 {
-		a.sys.outbox.Added(len(c.Outbox))
+		a.sys.outbox.Added(c.Outbox)
 	}
 	a.observeReplies(events)
 	for _, e := range events {

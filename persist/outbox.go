@@ -69,34 +69,17 @@ func writeOutbox(b *pebble.Batch, entries []OutboxEntry) error {
 	return nil
 }
 
-// DueOutbox returns up to limit entries whose next attempt is due at now,
-// earliest first.
-func (s *Store) DueOutbox(now time.Time, limit int) ([]OutboxEntry, error) {
+// OutboxDue calls fn with the key of every entry not yet done and when its
+// next attempt is due, earliest first.
+func (s *Store) OutboxDue(fn func(at time.Time, key string) error) error {
 	if err := s.enter(); err != nil {
-		return nil, err
+		return err
 	}
 	defer s.leave()
-	upper := binary.BigEndian.AppendUint64([]byte(outboxDuePrefix), sortableNanos(now)+1)
-	var keys []string
-	err := s.scanRange([]byte(outboxDuePrefix), upper, false, func(k, _ []byte) (bool, error) {
-		keys = append(keys, string(k[len(outboxDuePrefix)+8:]))
-		return len(keys) < limit, nil
+	return s.scan([]byte(outboxDuePrefix), nil, false, func(k, _ []byte) (bool, error) {
+		n := binary.BigEndian.Uint64(k[len(outboxDuePrefix):])
+		return true, fn(time.Unix(0, int64(n^1<<63)), string(k[len(outboxDuePrefix)+8:]))
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]OutboxEntry, 0, len(keys))
-	for _, key := range keys {
-		var e OutboxEntry
-		found, err := s.getRecordLocked(outboxEntryKey(key), &e)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			out = append(out, e)
-		}
-	}
-	return out, nil
 }
 
 // OutboxEntry reads one entry as it is stored now; false if it is done.
@@ -104,26 +87,6 @@ func (s *Store) OutboxEntry(key string) (OutboxEntry, bool, error) {
 	var e OutboxEntry
 	found, err := s.getRecord(outboxEntryKey(key), &e)
 	return e, found, err
-}
-
-// NextOutboxDue is when the earliest entry that skip does not pass over is
-// due; false when there is none.
-func (s *Store) NextOutboxDue(skip func(key string) bool) (time.Time, bool, error) {
-	if err := s.enter(); err != nil {
-		return time.Time{}, false, err
-	}
-	defer s.leave()
-	var at time.Time
-	found := false
-	err := s.scan([]byte(outboxDuePrefix), nil, false, func(k, _ []byte) (bool, error) {
-		if skip != nil && skip(string(k[len(outboxDuePrefix)+8:])) {
-			return true, nil
-		}
-		n := binary.BigEndian.Uint64(k[len(outboxDuePrefix):])
-		at, found = time.Unix(0, int64(n^1<<63)), true
-		return false, nil
-	})
-	return at, found, err
 }
 
 // OutboxCount is the number of entries not yet done.
@@ -141,10 +104,9 @@ func (s *Store) OutboxCount() (int, error) {
 }
 
 // RetryOutbox stores e with its next attempt due at e.NextAt, durably. prev
-// is when the attempt that failed was due.
+// is when the attempt that failed was due. One entry must not be changed
+// from two goroutines at once (the worker delivers each by one).
 func (s *Store) RetryOutbox(e OutboxEntry, prev time.Time) error {
-	s.outboxMu.Lock()
-	defer s.outboxMu.Unlock()
 	return s.batch(func(b *pebble.Batch) error {
 		if err := b.Delete(outboxDueKey(prev, e.Key), nil); err != nil {
 			return err
@@ -154,10 +116,9 @@ func (s *Store) RetryOutbox(e OutboxEntry, prev time.Time) error {
 }
 
 // FinishOutbox removes an entry that is done, durably; one that failed for
-// good is kept under q/f/ with its last error.
+// good is kept under q/f/ with its last error. Entries finished at once
+// share their fsync.
 func (s *Store) FinishOutbox(e OutboxEntry, failed bool) error {
-	s.outboxMu.Lock()
-	defer s.outboxMu.Unlock()
 	return s.batch(func(b *pebble.Batch) error {
 		if err := b.Delete(outboxDueKey(e.NextAt, e.Key), nil); err != nil {
 			return err

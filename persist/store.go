@@ -109,7 +109,6 @@ type Store struct {
 	closedCount atomic.Int64
 	profiles    [shards]sync.Mutex // guards x/open/<profile>/… compare-and-clear
 	cfgMu       sync.Mutex         // guards read-modify-write of cfg/agent + cfg/token
-	outboxMu    sync.Mutex         // orders the outbox worker's changes to entries (commits only add new ones)
 	uploadMu    sync.Mutex         // guards the upload totals (upload.go)
 	seed        maphash.Seed       // of the idempotency-key hashes in streamState
 

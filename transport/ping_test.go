@@ -25,12 +25,15 @@ func TestPeerThatStopsAnsweringPingsIsDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mute.CloseNow()
-	for deadline := time.Now().Add(5 * time.Second); h.sockets() != 1; time.Sleep(10 * time.Millisecond) {
+	// (Right after the dial the mute socket may not be counted yet: wait
+	// for its drop, then for the count.)
+	dropped := func() float64 { return testutil.ToFloat64(h.srv.m.wsRefused.WithLabelValues(refusedPing)) }
+	for deadline := time.Now().Add(5 * time.Second); dropped() == 0 || h.sockets() != 1; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d sockets 5 s after a peer stopped answering pings; want the answering one only", h.sockets())
+			t.Fatalf("5 s after a peer stopped answering pings: %d sockets, %v dropped for ping_timeout; want the answering one only, 1 dropped", h.sockets(), dropped())
 		}
 	}
-	if n := testutil.ToFloat64(h.srv.m.wsRefused.WithLabelValues(refusedPing)); n != 1 {
+	if n := dropped(); n != 1 {
 		t.Fatalf("refusals for ping_timeout = %v, want 1", n)
 	}
 

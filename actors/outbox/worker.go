@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"log/slog"
 	"math/rand/v2"
@@ -18,10 +19,10 @@ import (
 
 // Store is what the worker needs of durable storage; *persist.Store has it.
 type Store interface {
-	DueOutbox(now time.Time, limit int) ([]persist.OutboxEntry, error)
+	// OutboxDue calls fn with the key of every entry not yet done and when
+	// its next attempt is due.
+	OutboxDue(fn func(at time.Time, key string) error) error
 	OutboxEntry(key string) (persist.OutboxEntry, bool, error)
-	NextOutboxDue(skip func(key string) bool) (time.Time, bool, error)
-	OutboxCount() (int, error)
 	RetryOutbox(e persist.OutboxEntry, prev time.Time) error
 	FinishOutbox(e persist.OutboxEntry, failed bool) error
 }
@@ -60,8 +61,9 @@ type Config struct {
 	// GiveUpAfter is the age past which a failing entry fails for good.
 	// Default 24 hours.
 	GiveUpAfter time.Duration
-	// Poll is the longest the worker sleeps without looking, in case a
-	// wake-up was missed. Default 1 minute.
+	// Poll is how often the worker reads storage's list of the entries not
+	// yet done, in case it was not told of one (a commit whose outcome was
+	// unknown), and the longest it sleeps. Default 1 minute.
 	Poll time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -105,20 +107,53 @@ const (
 )
 
 // Worker delivers due entries until stopped.
+//
+// It keeps, in memory, each target's entries by when they are due (read from
+// storage at start, then told of new ones by Added), so that finding what is
+// due costs no storage scan however many entries have come and gone; every
+// Poll it reads storage's list again, in case it was not told of one.
 type Worker struct {
 	store   Store
 	targets map[string]Target
 	cfg     Config
 	m       *metrics
 
-	kick     chan struct{} // new entries, or a delivery finished: look again
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	slots    map[string]chan struct{} // per target: its deliveries under way
-	mu       sync.Mutex
-	inflight map[string]bool // keys being delivered
-	pending  atomic.Int64
+	kick    chan struct{} // new entries, or a delivery finished: look again
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	pending atomic.Int64
+
+	mu     sync.Mutex
+	queues map[string]*queue // by target
+	known  map[string]bool   // the keys queued or under way
+	synced time.Time         // when storage's list was last read
+}
+
+// queue is one target's entries waiting, earliest first, and how many of
+// its deliveries are under way.
+type queue struct {
+	due     dueHeap
+	limit   int // 0: a target the worker does not know
+	running int
+}
+
+type dueEntry struct {
+	at  time.Time
+	key string
+}
+
+type dueHeap []dueEntry
+
+func (h dueHeap) Len() int           { return len(h) }
+func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)        { *h = append(*h, x.(dueEntry)) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
 }
 
 // Start starts a worker over store for targets (by persist.OutboxEntry's
@@ -129,25 +164,67 @@ func Start(store Store, targets map[string]Target, cfg Config, reg prometheus.Re
 	w := &Worker{
 		store: store, targets: targets, cfg: cfg, m: newMetrics(reg, targets),
 		kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel,
-		slots: map[string]chan struct{}{}, inflight: map[string]bool{},
+		queues: map[string]*queue{}, known: map[string]bool{},
 	}
 	for name, t := range targets {
-		w.slots[name] = make(chan struct{}, cmp.Or(t.Concurrency, cfg.Concurrency))
+		w.queues[name] = &queue{limit: cmp.Or(t.Concurrency, cfg.Concurrency)}
 	}
-	if n, err := store.OutboxCount(); err == nil {
-		w.pending.Store(int64(n))
-		w.m.pending.Set(float64(n))
-	}
+	w.sync()
 	w.wg.Add(1)
 	go w.loop()
 	return w
 }
 
-// Added tells the worker that a commit stored n new entries: it looks at
+// Added tells the worker of entries a commit has just stored: it looks at
 // once. It never blocks.
-func (w *Worker) Added(n int) {
-	w.m.pending.Set(float64(w.pending.Add(int64(n))))
+func (w *Worker) Added(entries []persist.OutboxEntry) {
+	w.mu.Lock()
+	for _, e := range entries {
+		w.enqueue(e.NextAt, e.Key)
+	}
+	w.mu.Unlock()
 	w.poke()
+}
+
+// enqueue files key under its target to be tried at at, unless it is known
+// already. The caller holds mu.
+func (w *Worker) enqueue(at time.Time, key string) {
+	if w.known[key] {
+		return
+	}
+	w.known[key] = true
+	w.m.pending.Set(float64(w.pending.Add(1)))
+	w.requeue(at, key)
+}
+
+// requeue files a known key again. The caller holds mu.
+func (w *Worker) requeue(at time.Time, key string) {
+	target := key[strings.LastIndexByte(key, '/')+1:]
+	q := w.queues[target]
+	if q == nil {
+		q = &queue{} // no such target: its entries fail for good
+		w.queues[target] = q
+	}
+	heap.Push(&q.due, dueEntry{at: at, key: key})
+}
+
+// sync reads storage's list of the entries not yet done and files those
+// the worker was not told of (all of them at start).
+func (w *Worker) sync() {
+	var found []dueEntry
+	err := w.store.OutboxDue(func(at time.Time, key string) error {
+		found = append(found, dueEntry{at: at, key: key})
+		return nil
+	})
+	if err != nil {
+		w.cfg.Logger.Error("outbox: reading the entries not yet done", slog.Any("err", err))
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, d := range found {
+		w.enqueue(d.at, d.key)
+	}
+	w.synced = w.cfg.Now()
 }
 
 func (w *Worker) poke() {
@@ -185,122 +262,81 @@ func (w *Worker) loop() {
 		case <-w.kick:
 		case <-timer.C:
 		}
-		w.dispatch()
-		timer.Reset(w.sleep())
+		if w.cfg.Now().Sub(w.synced) >= w.cfg.Poll {
+			w.sync()
+		}
+		timer.Reset(w.dispatch())
 	}
 }
 
-// dispatch starts a delivery for every due entry not already under way, as
-// far as its target has free slots.
-func (w *Worker) dispatch() {
+// dispatch starts a delivery of every due entry whose target has a free
+// slot, and returns how long to wait before looking again: until the
+// earliest entry of a target with a free slot is due, at most Poll (a
+// delivery that ends pokes the loop).
+func (w *Worker) dispatch() time.Duration {
 	now := w.cfg.Now()
-	due, err := w.store.DueOutbox(now, 4*w.cfg.Concurrency)
-	if err != nil {
-		w.cfg.Logger.Error("outbox: reading due entries", slog.Any("err", err))
-		return
-	}
-	for _, e := range due {
-		slots := w.slots[e.Target]
-		if slots == nil {
-			if w.claim(e.Key) {
-				w.settle(e, engine.Permanent(errUnknownTarget(e.Target)))
-				w.release(e.Key)
-			}
-			continue
-		}
-		select {
-		case slots <- struct{}{}:
-		default:
-			continue // the target is busy: its first delivery to end pokes the loop
-		}
-		if e, ok := w.claimDue(e.Key, now); ok {
+	wait := w.cfg.Poll
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for target, q := range w.queues {
+		for len(q.due) > 0 && !q.due[0].at.After(now) && (q.limit == 0 || q.running < q.limit) {
+			d := heap.Pop(&q.due).(dueEntry)
+			q.running++
 			w.wg.Add(1)
-			go w.deliver(e)
-		} else {
-			<-slots
+			go w.deliver(target, d.key, now)
+		}
+		if len(q.due) > 0 && (q.limit == 0 || q.running < q.limit) {
+			wait = min(wait, max(q.due[0].at.Sub(now), time.Millisecond))
 		}
 	}
+	return wait
 }
 
-// claimDue marks the entry of key under way and reads it again: the list
-// dispatch works from may be older than an attempt that ended meanwhile (and
-// moved the entry to a later time, or finished it). false leaves it alone.
-func (w *Worker) claimDue(key string, now time.Time) (persist.OutboxEntry, bool) {
-	if !w.claim(key) {
-		return persist.OutboxEntry{}, false
-	}
-	e, found, err := w.store.OutboxEntry(key)
-	if err != nil || !found || e.NextAt.After(now) {
-		w.release(key)
-		return persist.OutboxEntry{}, false
-	}
-	return e, true
-}
-
-// claim marks key under way, unless it is already.
-func (w *Worker) claim(key string) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.inflight[key] {
-		return false
-	}
-	w.inflight[key] = true
-	return true
-}
-
-func (w *Worker) release(key string) {
-	w.mu.Lock()
-	delete(w.inflight, key)
-	w.mu.Unlock()
-}
-
-// sleep is how long to wait before looking again: until the earliest entry
-// not under way is due, at most Poll. An entry due already is waiting for a
-// slot, and a delivery that ends frees one and pokes the loop.
-func (w *Worker) sleep() time.Duration {
-	at, ok, err := w.store.NextOutboxDue(w.waiting)
-	if err != nil || !ok {
-		return w.cfg.Poll
-	}
-	// An entry due already that dispatch did not start (storage failed to
-	// read it) is looked at again shortly, not in a busy loop.
-	return min(max(at.Sub(w.cfg.Now()), 50*time.Millisecond), w.cfg.Poll)
-}
-
-func (w *Worker) underWay(key string) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.inflight[key]
-}
-
-// waiting reports whether the entry of key cannot start now: it is under
-// way, or its target is busy (the target's first delivery to end pokes the
-// loop).
-func (w *Worker) waiting(key string) bool {
-	if w.underWay(key) {
-		return true
-	}
-	slots := w.slots[key[strings.LastIndexByte(key, '/')+1:]]
-	return slots != nil && len(slots) == cap(slots)
-}
-
-func (w *Worker) deliver(e persist.OutboxEntry) {
+// deliver makes one attempt at the entry of key, as it is stored now, and
+// stores what became of it.
+func (w *Worker) deliver(target, key string, now time.Time) {
 	defer w.wg.Done()
+	next, done := time.Time{}, true // when to try again, or done with it
 	defer func() {
-		w.release(e.Key) // after settle has stored the outcome: see claimDue
-		<-w.slots[e.Target]
+		w.mu.Lock()
+		w.queues[target].running--
+		if done {
+			delete(w.known, key)
+			w.m.pending.Set(float64(w.pending.Add(-1)))
+		} else {
+			w.requeue(next, key)
+		}
+		w.mu.Unlock()
 		w.poke()
 	}()
+	e, found, err := w.store.OutboxEntry(key)
+	switch {
+	case err != nil:
+		w.cfg.Logger.Error("outbox: reading an entry", slog.String("key", key), slog.Any("err", err))
+		next, done = now.Add(w.cfg.MinBackoff), false
+		return
+	case !found: // done meanwhile (told of twice)
+		return
+	case e.NextAt.After(now): // moved meanwhile
+		next, done = e.NextAt, false
+		return
+	}
+	t, ok := w.targets[e.Target]
+	if !ok {
+		next, done = w.settle(e, engine.Permanent(errUnknownTarget(e.Target)))
+		return
+	}
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(w.ctx, w.attemptTimeout(e))
-	err := w.targets[e.Target].Deliver(ctx, e.Key, e.Payload)
+	err = t.Deliver(ctx, e.Key, e.Payload)
 	cancel()
 	w.m.latency.WithLabelValues(e.Target).Observe(time.Since(start).Seconds())
-	w.settle(e, err)
+	next, done = w.settle(e, err)
 }
 
-// settle stores what became of an attempt.
-func (w *Worker) settle(e persist.OutboxEntry, err error) {
+// settle stores what became of an attempt, and says when to try again,
+// or that the entry is done with.
+func (w *Worker) settle(e persist.OutboxEntry, err error) (next time.Time, done bool) {
 	now := w.cfg.Now()
 	log := w.cfg.Logger.With(slog.String("target", e.Target), slog.String("key", e.Key))
 	var result string
@@ -333,14 +369,15 @@ func (w *Worker) settle(e persist.OutboxEntry, err error) {
 		result, serr = ResultRetried, w.store.RetryOutbox(e, prev)
 	}
 	if serr != nil {
-		// The entry stays as it was stored: due, so tried again.
+		// The entry stays as it was stored: due, so tried again shortly.
 		w.cfg.Logger.Error("outbox: storing a delivery's outcome", slog.String("key", e.Key), slog.Any("err", serr))
-		return
+		return now.Add(w.cfg.MinBackoff), false
 	}
 	w.m.deliveries.WithLabelValues(e.Target, result).Inc()
-	if result != ResultRetried {
-		w.m.pending.Set(float64(w.pending.Add(-1)))
+	if result == ResultRetried {
+		return e.NextAt, false
 	}
+	return time.Time{}, true
 }
 
 // lastAttempt is the least time an attempt is given, the last one too.

@@ -114,7 +114,7 @@ func TestDeliversAndRetries(t *testing.T) {
 	r := newRecorder(errors.New("451 try later"), errors.New("connection refused"))
 	reg := prometheus.NewRegistry()
 	w := Start(s, map[string]Target{"email": {Deliver: r.deliver}}, fast(), reg)
-	w.Added(1)
+	w.Added(nil) // found in storage at start
 	waitDone(t, r)
 	waitEmpty(t, s)
 	stop(t, w) // every outcome is counted once the worker has stopped
@@ -143,7 +143,7 @@ func TestPermanentFailureIsKept(t *testing.T) {
 	r := newRecorder(engine.Permanent(errors.New("550 no such user")))
 	w := Start(s, map[string]Target{"email": {Deliver: r.deliver}}, fast(), nil)
 	defer stop(t, w)
-	w.Added(1)
+	w.Added(nil) // found in storage at start
 	waitEmpty(t, s)
 	failed, err := s.FailedOutbox(10)
 	if err != nil || len(failed) != 1 || failed[0].LastError != "550 no such user" || failed[0].Attempts != 1 {
@@ -163,7 +163,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	r := newRecorder(engine.RetryAfter(errors.New("429"), 300*time.Millisecond))
 	w := Start(s, map[string]Target{"hook": {Deliver: r.deliver}}, fast(), nil)
 	defer stop(t, w)
-	w.Added(1)
+	w.Added(nil) // found in storage at start
 	waitDone(t, r)
 	if gap := r.at[1].Sub(r.at[0]); gap < 300*time.Millisecond {
 		t.Fatalf("retried after %v; the target asked for 300 ms", gap)
@@ -178,7 +178,7 @@ func TestEntriesSurviveARestart(t *testing.T) {
 	owe(t, s, "c2", "email", "second")
 	down := newRecorder(errors.New("down"), errors.New("down"), errors.New("down"), errors.New("down"))
 	w := Start(s, map[string]Target{"email": {Deliver: down.deliver}}, Config{MinBackoff: time.Hour, Poll: time.Hour}, nil)
-	w.Added(2)
+	w.Added(nil) // found in storage at start
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		down.mu.Lock()
 		n := len(down.keys)
@@ -246,7 +246,7 @@ func TestSlowTargetHoldsUpOnlyItself(t *testing.T) {
 	cfg := fast()
 	cfg.Concurrency = 1
 	w := Start(s, map[string]Target{"slow": {Deliver: slow}, "email": {Deliver: r.deliver}}, cfg, nil)
-	w.Added(4)
+	w.Added(nil) // found in storage at start
 	waitDone(t, r)
 	close(release)
 	waitEmpty(t, s)
@@ -280,7 +280,7 @@ func TestFallbackOfAFailedDelivery(t *testing.T) {
 	}
 	cfg := Config{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Hour, Poll: time.Second}
 	w := Start(s, map[string]Target{"zendesk": {Deliver: down, GiveUpAfter: 700 * time.Millisecond, Failed: failed}}, cfg, nil)
-	w.Added(1)
+	w.Added(nil) // found in storage at start
 	waitEmpty(t, s)
 	stop(t, w)
 	mu.Lock()
@@ -293,5 +293,32 @@ func TestFallbackOfAFailedDelivery(t *testing.T) {
 	}
 	if failed, _ := s.FailedOutbox(10); len(failed) != 1 {
 		t.Fatalf("failed entries %+v", failed)
+	}
+}
+
+// An entry stored while the worker runs is delivered as soon as the worker
+// is told of it, without waiting for its next look at storage; one it was
+// not told of is found at that look.
+func TestNewEntriesAreDeliveredAtOnce(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	r := newRecorder()
+	cfg := fast()
+	cfg.Poll = 2 * time.Second
+	w := Start(s, map[string]Target{"email": {Deliver: r.deliver}}, cfg, nil)
+	defer stop(t, w)
+	e := owe(t, s, "told", "email", "told")
+	told := time.Now()
+	w.Added([]persist.OutboxEntry{e})
+	waitDone(t, r)
+	if took := time.Since(told); took > time.Second {
+		t.Fatalf("an entry the worker was told of took %v", took)
+	}
+	owe(t, s, "untold", "email", "untold")
+	waitDone(t, r)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.got) != 2 || r.got[1] != "untold" {
+		t.Fatalf("delivered %q", r.got)
 	}
 }
