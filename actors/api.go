@@ -92,6 +92,12 @@ type Config struct {
 	// Handoffs create tickets in other helpdesks, by target ("zendesk",
 	// "gorgias"). A target without one cannot be chosen in the settings.
 	Handoffs map[string]engine.HandoffTarget
+	// SMS sends the agents' answers on SMS tickets (I2). Without one, the
+	// SMS channel cannot be turned on.
+	SMS engine.SMSSender
+	// Webhooks delivers the store's webhooks (I3). Without one, none can
+	// be registered.
+	Webhooks engine.WebhookSender
 	// AnswerWithin is how long the AI agent may take over a question,
 	// retries included, before the conversation is handed off. Default 20
 	// seconds.

@@ -41,6 +41,8 @@ func (s *System) notServedYet(next, cur engine.Settings) error {
 		return engine.Invalid("ai.llm", "this server has no model client")
 	case next.Notifications.Email.Enabled && !cur.Notifications.Email.Enabled && s.cfg.Notifier == nil:
 		return engine.Invalid("notifications.email.enabled", "this server has no mailer; leave it false")
+	case next.SMS.Enabled && s.cfg.SMS == nil:
+		return engine.Invalid("sms.enabled", "this server has no SMS client; leave it false")
 	}
 	return nil
 }

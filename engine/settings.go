@@ -36,6 +36,7 @@ type Settings struct {
 	AI                AISettings           `json:"ai"`
 	Notifications     NotificationSettings `json:"notifications"`
 	WaitingAlertAfter Duration             `json:"waiting_alert_after"`
+	SMS               SMSSettings          `json:"sms"`
 }
 
 // WebchatSettings is C1.
@@ -120,6 +121,7 @@ func DefaultSettings() Settings {
 			AwayMessage: "We're away right now and will answer as soon as we're back."},
 		AI:                AISettings{Handoff: HandoffHelpdesk, MinConfidence: 0.6},
 		WaitingAlertAfter: Duration(4 * time.Minute),
+		SMS:               SMSSettings{Provider: ProviderTwilio, BaseURL: "https://api.twilio.com"},
 	}
 }
 
@@ -148,6 +150,7 @@ func (s Settings) Masked() Settings {
 		s.AI.Gorgias = &c
 	}
 	s.Notifications.Email.SMTP.Password = m(s.Notifications.Email.SMTP.Password)
+	s.SMS.AuthToken = m(s.SMS.AuthToken)
 	if s.Notifications.Email.To == nil {
 		s.Notifications.Email.To = []string{} // a list, never null, for clients
 	}
@@ -187,7 +190,7 @@ func (s Settings) Validate() error {
 	if s.WaitingAlertAfter < 0 || s.WaitingAlertAfter > 0 && s.WaitingAlertAfter < Duration(time.Second) {
 		return Invalid("waiting_alert_after", "must be at least 1s, or 0s to turn alerts off")
 	}
-	return nil
+	return s.SMS.validate()
 }
 
 func (o OfficeHours) validate() error {

@@ -93,6 +93,9 @@ func keepSecrets(next *engine.Settings, cur engine.Settings) {
 	if p := &next.Notifications.Email.SMTP.Password; *p == mask {
 		*p = cur.Notifications.Email.SMTP.Password
 	}
+	if p := &next.SMS.AuthToken; *p == mask {
+		*p = cur.SMS.AuthToken
+	}
 }
 
 // jsonFields maps a struct's JSON names to field indexes.
