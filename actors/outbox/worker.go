@@ -6,6 +6,8 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +42,11 @@ type Target struct {
 	// Concurrency, when not 0, is how many of this target's deliveries run
 	// at once instead of Config.Concurrency.
 	Concurrency int
+	// Ordered, when set, delivers the entries of one stream to one
+	// destination one at a time, in the order of their keys' seqs: the
+	// next waits until the one before is done with (sent, or failed for
+	// good). A webhook receiver hears about a ticket in order.
+	Ordered bool
 	// Failed, when set, runs before an entry that failed for good is put
 	// away: the fallback of the call that did not happen (a handoff falls
 	// back to a Helpdesk ticket). Until it succeeds the entry stays due and
@@ -132,10 +139,36 @@ type Worker struct {
 
 // queue is one target's entries waiting, earliest first, and how many of
 // its deliveries are under way.
+//
+// The entries of an ordered target wait in groups, one per stream: only a
+// group's first entry is in due, and only while none of the group is under
+// way. due may hold stale entries of a group (a first entry that an
+// earlier one displaced); they are skipped when they come up.
 type queue struct {
 	due     dueHeap
 	limit   int // 0: a target the worker does not know
 	running int
+	ordered bool
+	groups  map[string]*group // by stream, for an ordered target
+}
+
+// group is the entries of one stream for an ordered target, in key order.
+type group struct {
+	keys    []orderedKey
+	ats     map[string]time.Time // when each is due
+	running bool
+}
+
+type orderedKey struct {
+	seq, sub uint64
+	key      string
+}
+
+func (a orderedKey) less(b orderedKey) bool {
+	if a.seq != b.seq {
+		return a.seq < b.seq
+	}
+	return a.sub < b.sub
 }
 
 type dueEntry struct {
@@ -167,7 +200,7 @@ func Start(store Store, targets map[string]Target, cfg Config, reg prometheus.Re
 		queues: map[string]*queue{}, known: map[string]bool{},
 	}
 	for name, t := range targets {
-		w.queues[name] = &queue{limit: cmp.Or(t.Concurrency, cfg.Concurrency)}
+		w.queues[name] = w.newQueue(t)
 	}
 	w.sync()
 	w.wg.Add(1)
@@ -199,13 +232,126 @@ func (w *Worker) enqueue(at time.Time, key string) {
 
 // requeue files a known key again. The caller holds mu.
 func (w *Worker) requeue(at time.Time, key string) {
-	target := key[strings.LastIndexByte(key, '/')+1:]
-	q := w.queues[target]
+	k := ParseKey(key)
+	q := w.queues[k.Target]
 	if q == nil {
-		q = &queue{} // no such target: its entries fail for good
-		w.queues[target] = q
+		t, ok := w.targets[k.Kind()]
+		if !ok {
+			q = &queue{} // no such target: its entries fail for good
+		} else {
+			q = w.newQueue(t) // one destination of a target with many
+		}
+		w.queues[k.Target] = q
 	}
-	heap.Push(&q.due, dueEntry{at: at, key: key})
+	if !q.ordered {
+		heap.Push(&q.due, dueEntry{at: at, key: key})
+		return
+	}
+	g := q.groups[k.Stream]
+	if g == nil {
+		g = &group{ats: map[string]time.Time{}}
+		q.groups[k.Stream] = g
+	}
+	if _, ok := g.ats[key]; !ok {
+		ok := orderedKey{seq: k.Seq, sub: k.Sub, key: key}
+		i := len(g.keys)
+		for i > 0 && ok.less(g.keys[i-1]) {
+			i--
+		}
+		g.keys = slices.Insert(g.keys, i, ok)
+	}
+	g.ats[key] = at
+	if !g.running && g.keys[0].key == key {
+		heap.Push(&q.due, dueEntry{at: at, key: key})
+	}
+}
+
+func (w *Worker) newQueue(t Target) *queue {
+	return &queue{limit: cmp.Or(t.Concurrency, w.cfg.Concurrency), ordered: t.Ordered, groups: map[string]*group{}}
+}
+
+// Key is an entry's key, "<stream>/<seq>[.<sub>]/<target>[:<destination>]",
+// in its parts.
+type Key struct {
+	Stream   string
+	Seq, Sub uint64
+	Target   string // with its destination: "webhook:wh_1"
+}
+
+// Kind is the target without its destination: "webhook".
+func (k Key) Kind() string {
+	kind, _, _ := strings.Cut(k.Target, ":")
+	return kind
+}
+
+// ParseKey splits an entry's key; the parts it cannot read are zero.
+func ParseKey(key string) Key {
+	var k Key
+	rest, target, ok := cutLast(key)
+	if !ok {
+		k.Target = key
+		return k
+	}
+	k.Target = target
+	stream, seq, _ := cutLast(rest)
+	k.Stream = stream
+	n, sub, _ := strings.Cut(seq, ".")
+	k.Seq, _ = strconv.ParseUint(n, 10, 64)
+	k.Sub, _ = strconv.ParseUint(sub, 10, 64)
+	return k
+}
+
+func cutLast(s string) (before, after string, ok bool) {
+	i := strings.LastIndexByte(s, '/')
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+// claim takes d off its queue for a delivery, and reports false for a
+// stale entry of an ordered target. The caller holds mu.
+func (q *queue) claim(d dueEntry) bool {
+	if !q.ordered {
+		return true
+	}
+	g := q.groups[ParseKey(d.key).Stream]
+	if g == nil || g.running || g.keys[0].key != d.key || !g.ats[d.key].Equal(d.at) {
+		return false
+	}
+	g.running = true
+	return true
+}
+
+// release ends the delivery of key: done with it, or due again at next.
+// The caller holds mu.
+func (w *Worker) release(target, key string, next time.Time, done bool) {
+	q := w.queues[target]
+	q.running--
+	if !q.ordered {
+		if !done {
+			w.requeue(next, key)
+		}
+		return
+	}
+	stream := ParseKey(key).Stream
+	g := q.groups[stream]
+	g.running = false
+	if !done {
+		w.requeue(next, key)
+		return
+	}
+	i := slices.IndexFunc(g.keys, func(o orderedKey) bool { return o.key == key })
+	if i >= 0 {
+		g.keys = slices.Delete(g.keys, i, i+1)
+	}
+	delete(g.ats, key)
+	if len(g.keys) == 0 {
+		delete(q.groups, stream)
+		return
+	}
+	first := g.keys[0].key
+	heap.Push(&q.due, dueEntry{at: g.ats[first], key: first})
 }
 
 // sync reads storage's list of the entries not yet done and files those
@@ -281,6 +427,9 @@ func (w *Worker) dispatch() time.Duration {
 	for target, q := range w.queues {
 		for len(q.due) > 0 && !q.due[0].at.After(now) && (q.limit == 0 || q.running < q.limit) {
 			d := heap.Pop(&q.due).(dueEntry)
+			if !q.claim(d) {
+				continue
+			}
 			q.running++
 			w.wg.Add(1)
 			go w.deliver(target, d.key, now)
@@ -299,13 +448,11 @@ func (w *Worker) deliver(target, key string, now time.Time) {
 	next, done := time.Time{}, true // when to try again, or done with it
 	defer func() {
 		w.mu.Lock()
-		w.queues[target].running--
 		if done {
 			delete(w.known, key)
 			w.m.pending.Set(float64(w.pending.Add(-1)))
-		} else {
-			w.requeue(next, key)
 		}
+		w.release(target, key, next, done)
 		w.mu.Unlock()
 		w.poke()
 	}()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -320,5 +322,59 @@ func TestNewEntriesAreDeliveredAtOnce(t *testing.T) {
 	defer r.mu.Unlock()
 	if len(r.got) != 2 || r.got[1] != "untold" {
 		t.Fatalf("delivered %q", r.got)
+	}
+}
+
+// An ordered target gets one stream's entries for one destination one at a
+// time, in seq order, across retries and a restart; another stream, or
+// another destination, is not held up by them.
+func TestOrderedTargetKeepsEachStreamInOrder(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	now := time.Now()
+	var entries []persist.OutboxEntry
+	add := func(key string) {
+		entries = append(entries, persist.OutboxEntry{Key: key, Target: "hook", Payload: []byte(key), Created: now, NextAt: now})
+	}
+	// Stored out of order on purpose: the due index sorts by time, not seq.
+	add("a/3/hook:x")
+	add("a/1.1/hook:x")
+	add("a/1.0/hook:x")
+	add("a/2/hook:x")
+	add("b/1/hook:x")
+	add("a/1.0/hook:y")
+	err := s.Append(context.Background(), persist.Commit{Conversation: "a",
+		Events: []engine.Event{{Seq: 1, At: now, Kind: engine.KindStarted, ProfileID: "p1"}}, Outbox: entries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first of stream a for x fails twice, then the process "restarts".
+	r := newRecorder(errors.New("500"), errors.New("500"))
+	ordered := map[string]Target{"hook": {Deliver: r.deliver, Ordered: true}}
+	w := Start(s, ordered, fast(), nil)
+	waitDone(t, r)
+	waitDone(t, r) // b and y, held up by nothing
+	stop(t, w)
+	s.Close()
+
+	s = openStore(t, dir)
+	defer s.Close()
+	w = Start(s, ordered, fast(), nil)
+	defer stop(t, w)
+	waitEmpty(t, s)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var x []string
+	for _, k := range r.got {
+		if strings.HasPrefix(k, "a/") && strings.HasSuffix(k, ":x") {
+			x = append(x, k)
+		}
+	}
+	want := []string{"a/1.0/hook:x", "a/1.1/hook:x", "a/2/hook:x", "a/3/hook:x"}
+	if !slices.Equal(x, want) {
+		t.Fatalf("stream a to x delivered as %q, want %q (all: %q)", x, want, r.got)
+	}
+	if i := slices.Index(r.got, "b/1/hook:x"); i < 0 || i > 1 {
+		t.Fatalf("stream b waited behind a: %q", r.got)
 	}
 }
