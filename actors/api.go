@@ -95,9 +95,12 @@ type Config struct {
 	// SMS sends the agents' answers on SMS tickets (I2). Without one, the
 	// SMS channel cannot be turned on.
 	SMS engine.SMSSender
+	// SMSCallback, when set, is the URL where the SMS provider reports
+	// what became of an agent's message (seq) on an SMS ticket.
+	SMSCallback func(conversation string, seq uint64) string
 	// Webhooks delivers the store's webhooks (I3). Without one, none can
 	// be registered.
-	Webhooks engine.WebhookSender
+	Webhooks engine.WebhookNotifier
 	// AnswerWithin is how long the AI agent may take over a question,
 	// retries included, before the conversation is handed off. Default 20
 	// seconds.

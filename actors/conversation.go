@@ -87,6 +87,8 @@ func (a *conversationActor) handle(ctx actor.Context, msg any) {
 		a.handOffRequest(ctx, m)
 	case *handedOverCmd:
 		a.handedOver(ctx, m)
+	case *deliveryCmd:
+		a.delivery(ctx, m)
 	}
 	a.sys.metrics.receive.Observe(time.Since(start).Seconds())
 }
@@ -153,7 +155,16 @@ func (a *conversationActor) post(ctx actor.Context, m *postCmd) {
 			events = append(events, notice)
 		}
 	}
-	row, err := a.commitWith(ctx, events, nil, a.questionEntry(m.Cmd, events))
+	if m.Note != "" {
+		events = append(events, engine.Event{Seq: events[len(events)-1].Seq + 1, At: m.Cmd.At,
+			Kind: engine.KindMessage, From: engine.PartySystem, Text: m.Note})
+	}
+	owed, err := a.smsEntries(events)
+	if err != nil {
+		a.respond(ctx, &result{Err: err})
+		return
+	}
+	row, err := a.commitWith(ctx, events, nil, append(owed, a.questionEntry(m.Cmd, events)...))
 	if err != nil {
 		var stored *persist.DuplicateError
 		if errors.As(err, &stored) { // older than the state remembers; storage knows it
@@ -278,9 +289,11 @@ func (a *conversationActor) commitWith(ctx actor.Context, events []engine.Event,
 	if a.conv.Open() && !next.Open() {
 		c.Open = &persist.OpenPointer{ProfileID: a.conv.ProfileID, Channel: a.conv.Channel}
 	}
-	if next.IsTicket() && !a.conv.IsTicket() {
+	created := next.IsTicket() && !a.conv.IsTicket()
+	if created {
 		c.Outbox = append(c.Outbox, a.sys.newTicketNotice(&next, a.firstQuestion(events))...)
 	}
+	c.Outbox = append(c.Outbox, a.webhookEntries(events, c.Row, created)...)
 	if a.conv.LastSeq-a.snapSeq >= uint64(a.sys.store.SnapshotEvery()) {
 		c.Snapshot = &persist.Snapshot{Conversation: *a.conv, Ticket: *a.ticket}
 	}

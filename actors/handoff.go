@@ -23,7 +23,9 @@ const externalHandoffWithin = 20 * time.Second
 // agents, and the external helpdesks the AI agent hands off to.
 func (s *System) outboxTargets() map[string]outbox.Target {
 	targets := map[string]outbox.Target{
-		targetEmail: {Deliver: s.deliverEmail},
+		targetEmail:   {Deliver: s.deliverEmail},
+		targetWebhook: s.webhookTarget(),
+		targetSMS:     {Deliver: s.deliverSMS, Failed: s.smsFailed},
 		targetAI: {Deliver: s.deliverAnswer, GiveUpAfter: s.cfg.AnswerWithin, Concurrency: answersAtOnce,
 			Failed: s.unanswered},
 	}
@@ -33,7 +35,7 @@ func (s *System) outboxTargets() map[string]outbox.Target {
 				return s.deliverHandoff(ctx, target, key, payload)
 			},
 			GiveUpAfter: externalHandoffWithin,
-			Failed: func(ctx context.Context, _ string, payload []byte) error {
+			Failed: func(ctx context.Context, _ string, payload []byte, _ error) error {
 				return s.handoffFellThrough(ctx, target, payload)
 			},
 		}
@@ -177,7 +179,7 @@ func (s *System) question(p questionPayload) (q engine.Question, asked time.Time
 
 // unanswered hands off a question the AI did not answer within
 // Config.AnswerWithin (its model failing or too slow).
-func (s *System) unanswered(ctx context.Context, _ string, payload []byte) error {
+func (s *System) unanswered(ctx context.Context, _ string, payload []byte, _ error) error {
 	var p questionPayload
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return nil // nothing to hand off

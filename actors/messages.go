@@ -13,6 +13,12 @@ type (
 		Owner   string
 		AsAgent bool
 		Cmd     engine.PostMessage
+		// Note, when set, is a system message stored after the message,
+		// in its commit: an SMS opt-out, for the agents.
+		Note string
+	}
+	deliveryCmd struct {
+		Cmd engine.ReportDelivery
 	}
 	seenCmd struct {
 		Owner   string
@@ -66,7 +72,12 @@ type (
 	profileInfo struct {
 		Info    *ConversationInfo
 		Created bool
+		Name    string // the customer's name, or their number (smsOpenCmd)
 		Err     error
+	}
+	smsOpenCmd struct {
+		Phone   string // E.164
+		Keyword string // "stop", "start" or ""
 	}
 	upsertProfileCmd struct {
 		Update engine.ProfileUpdate // normalized

@@ -22,6 +22,7 @@ type metrics struct {
 	alerts        prometheus.Counter
 
 	aiAnswers     prometheus.Counter
+	smsSent       prometheus.Counter
 	aiResolutions prometheus.Counter
 	aiLatency     prometheus.Histogram
 	handoffs      *prometheus.CounterVec // target, outcome
@@ -74,6 +75,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "parley_waiting_alerts_total",
 		Help: "Waiting alerts raised: a customer waited past waiting_alert_after, once per interval of the wait (H10).",
 	})
+	m.smsSent = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "parley_sms_sent_total", Help: "Agents' answers the SMS provider took to send (I2).",
+	})
 	m.aiAnswers = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "parley_ai_answers_total", Help: "Answers the AI agent gave shoppers (S10).",
 	})
@@ -100,7 +104,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.persist, m.receive, m.actors, m.tickets, m.badge, m.sessions, m.messages,
-			m.firstResponse, m.wait, m.alerts, m.aiAnswers, m.aiResolutions, m.aiLatency, m.handoffs)
+			m.firstResponse, m.wait, m.alerts, m.smsSent, m.aiAnswers, m.aiResolutions, m.aiLatency, m.handoffs)
 	}
 	return m
 }

@@ -50,6 +50,8 @@ func (a *profileActor) Receive(ctx actor.Context) {
 			msg.Answer(a.upsert(m))
 		case *addProfileEventCmd:
 			msg.Answer(a.addEvent(m))
+		case *smsOpenCmd:
+			msg.Answer(a.smsOpen(m))
 		}
 	}
 }

@@ -66,6 +66,11 @@ type Profiles interface {
 	ProfileEvents(profileID string, limit int) ([]engine.ProfileEvent, error)
 	// ProfileEventPage is up to limit events after a position, newest first.
 	ProfileEventPage(profileID string, after *persist.EventPosition, limit int) ([]engine.ProfileEvent, error)
+	// ProfileByPhone is the profile with a phone number (E.164).
+	ProfileByPhone(phone string) (string, bool, error)
+	// SMSOptedOut and SetSMSOptOut keep the numbers that texted STOP.
+	SMSOptedOut(phone string) (bool, error)
+	SetSMSOptOut(phone string, out bool) error
 }
 
 // Storage is everything the actor system keeps on disk.
@@ -76,6 +81,9 @@ type Storage interface {
 	Uploads
 	config.Storage
 	outbox.Store
+	// OutboxOf reports on the entries owed to one destination
+	// (persist.Store.OutboxOf).
+	OutboxOf(suffix string, limit int) (pending, failed int, latest []persist.OutboxEntry, err error)
 	// Checkpoint writes a consistent copy of the whole store into dir.
 	Checkpoint(dir string) error
 }

@@ -60,6 +60,15 @@ type HandOff struct {
 	At     time.Time
 }
 
+// ReportDelivery records a provider's delivery status of an agent's
+// message sent by SMS (I2).
+type ReportDelivery struct {
+	Of     uint64 // the message's seq
+	Status string // engine.SMSQueued … engine.SMSFailed
+	Error  string
+	At     time.Time
+}
+
 // SnoozeTicket hides the ticket until a time or the customer's next message (H3).
 type SnoozeTicket struct {
 	Until   time.Time
@@ -69,6 +78,7 @@ type SnoozeTicket struct {
 
 func (StartConversation) command() {}
 func (PostMessage) command()       {}
+func (ReportDelivery) command()    {}
 func (MarkSeen) command()          {}
 func (AssignTicket) command()      {}
 func (EndConversation) command()   {}

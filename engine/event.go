@@ -33,6 +33,9 @@ const (
 	KindAssigned EventKind = "assigned"
 	KindHandoff  EventKind = "handoff"
 	KindEnded    EventKind = "ended"
+	// KindDelivery reports what became of an agent's message sent out by
+	// SMS: the provider's delivery status (I2).
+	KindDelivery EventKind = "delivery"
 )
 
 // AgentRef names an agent in events and ticket rows.
@@ -84,6 +87,12 @@ type Event struct {
 
 	// started: the AI agent answers first (S10)
 	AI bool
+
+	// delivery: the message (its seq) a provider reports on, the status
+	// (engine.SMSQueued…SMSFailed) and, for a failure, why
+	Of     uint64
+	Status string
+	Error  string
 }
 
 // TicketEventKind names the kind of a ticket (Helpdesk-only) event.

@@ -44,3 +44,50 @@ type WebhookMessage struct {
 type WebhookSender interface {
 	Send(ctx context.Context, w Webhook, m WebhookMessage) error
 }
+
+// WebhookNotice is what an endpoint hears about one change of a ticket:
+// the event type, the ticket's row after the change (nil for a handoff of
+// a chat that is not a ticket) and the conversation event, if the type has
+// one. ID names the notice for the receiver; it is the same for every
+// endpoint and on every attempt.
+type WebhookNotice struct {
+	ID     string     `json:"id"`
+	Type   string     `json:"type"`
+	At     time.Time  `json:"at"`
+	Ticket *TicketRow `json:"ticket,omitempty"`
+	Event  *Event     `json:"event,omitempty"`
+}
+
+// WebhookNotifier delivers notices to endpoints: it renders a notice as
+// the wire shows tickets and events, signs it and sends it.
+type WebhookNotifier interface {
+	Notify(ctx context.Context, w Webhook, n WebhookNotice) error
+}
+
+// MaxWebhooks is how many endpoints a store may register.
+const MaxWebhooks = 50
+
+// ValidateWebhook checks an endpoint as an admin registers it, apart from
+// where its URL points (the transport checks that).
+func ValidateWebhook(w Webhook) error {
+	if err := requiredURL("url", w.URL); err != nil {
+		return err
+	}
+	if len(w.URL) > 2048 {
+		return Invalid("url", "is longer than 2048 bytes")
+	}
+	if len(w.Events) == 0 {
+		return Invalid("events", "must name at least one of %v", WebhookEvents)
+	}
+	seen := map[string]bool{}
+	for _, e := range w.Events {
+		if !contains(WebhookEvents, e) {
+			return Invalid("events", "unknown event %q (use %v)", e, WebhookEvents)
+		}
+		if seen[e] {
+			return Invalid("events", "%q is named twice", e)
+		}
+		seen[e] = true
+	}
+	return nil
+}

@@ -243,3 +243,31 @@ func (s *Store) scanRecords(prefix []byte, fn func(v []byte) error) error {
 		return true, nil
 	})
 }
+
+// Webhooks returns every webhook endpoint, secrets included, by id.
+func (s *Store) Webhooks() ([]engine.Webhook, error) {
+	var out []engine.Webhook
+	err := s.scanRecords([]byte(webhookPrefix), func(v []byte) error {
+		var w engine.Webhook
+		if err := decodeRecord(v, &w); err != nil {
+			return err
+		}
+		out = append(out, w)
+		return nil
+	})
+	return out, err
+}
+
+// PutWebhook creates or replaces a webhook endpoint by id, durably.
+func (s *Store) PutWebhook(w engine.Webhook) error {
+	if w.ID == "" {
+		return fmt.Errorf("persist: webhook without id")
+	}
+	return s.putRecord(key(webhookPrefix, w.ID), w)
+}
+
+// DeleteWebhook removes a webhook endpoint durably; ErrNotFound if there
+// is none.
+func (s *Store) DeleteWebhook(id string) error {
+	return s.deleteRecord(key(webhookPrefix, id))
+}

@@ -72,6 +72,9 @@ const (
 	fTarget
 	fAwayUntil
 	fAI
+	fOf
+	fStatus
+	fError
 )
 
 // Field numbers of TicketEvent (fSeq, fAt and fKind are shared).
@@ -108,7 +111,9 @@ func appendEvent(b []byte, e *engine.Event) []byte {
 	if e.AI {
 		b = appendVarint(b, fAI, 1)
 	}
-	return b
+	b = appendVarint(b, fOf, e.Of)
+	b = appendString(b, fStatus, e.Status)
+	return appendString(b, fError, e.Error)
 }
 
 // appendTicketEvent appends the wire form of e to b.
@@ -181,6 +186,12 @@ func (r *reader) eventField(num protowire.Number, e *engine.Event) {
 		e.AwayUntil = r.time()
 	case fAI:
 		e.AI = r.varint() != 0
+	case fOf:
+		e.Of = r.varint()
+	case fStatus:
+		e.Status = r.str()
+	case fError:
+		e.Error = r.str()
 	default:
 		r.skip(num)
 	}

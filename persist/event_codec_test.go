@@ -29,9 +29,11 @@ func codecCases() map[string]engine.Event {
 		"assign-empty-ref": {Seq: 5, At: ts, Kind: engine.KindAssigned, Agent: &engine.AgentRef{}},
 		"handoff":          {Seq: 6, At: ts, Kind: engine.KindHandoff, Target: engine.HandoffZendesk},
 		"ended":            {Seq: 7, At: ts, Kind: engine.KindEnded, By: engine.PartyShopper},
-		"zero":             {},
-		"epoch":            {Seq: 1, At: time.Unix(0, 0).UTC(), Kind: engine.KindStarted},
-		"pre-epoch":        {Seq: 1, At: time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC), Kind: engine.KindStarted},
+		"delivery": {Seq: 8, At: ts, Kind: engine.KindDelivery, Of: 3, Status: engine.SMSUndelivered,
+			Error: "30003: Unreachable destination handset"},
+		"zero":      {},
+		"epoch":     {Seq: 1, At: time.Unix(0, 0).UTC(), Kind: engine.KindStarted},
+		"pre-epoch": {Seq: 1, At: time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC), Kind: engine.KindStarted},
 	}
 }
 

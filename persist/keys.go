@@ -24,11 +24,14 @@ import (
 //	x/row/<id>                         inbox row, before schema 2 (migrate.go)
 //	x/cid/<id>/<party>/<client id>     idempotency key → seq:8 BE
 //	x/open/<profile>/<channel>         open conversation id of a profile
+//	x/phone/<E.164>                    → id of the profile with this phone number
+//	x/smsstop/<E.164>                  a number that texted STOP (SMS opt-out)
 //	p/<id>/profile                     profile (without events)
 //	p/<id>/ev/<at:8 BE><event id>      profile event; at is unix nanos, sign bit flipped
 //	p/<id>/eid/<event id>              → at:8 BE of the profile's event with this id
 //	cfg/settings, cfg/faq/<id>, cfg/agent/<id>, cfg/token/<hash> → agent id, cfg/meta/<key>
 //	cfg/macro/<id>                     macro
+//	cfg/webhook/<id>                   webhook endpoint, with its secret
 //	q/e/<key>, q/d/<at:8 BE><key>, q/f/<key>   the outbox (outbox.go)
 //	u/<name>/meta, u/<name>/d/<i:4 BE>  uploaded image and its bytes in chunks (upload.go)
 //
@@ -46,10 +49,13 @@ const (
 	oldRowPrefix   = "x/row/"
 	cidPrefix      = "x/cid/"
 	openPrefix     = "x/open/"
+	phonePrefix    = "x/phone/"
+	smsStopPrefix  = "x/smsstop/"
 	profilePrefix  = "p/"
 	settingsKey    = "cfg/settings"
 	faqPrefix      = "cfg/faq/"
 	macroPrefix    = "cfg/macro/"
+	webhookPrefix  = "cfg/webhook/"
 	agentPrefix    = "cfg/agent/"
 	tokenPrefix    = "cfg/token/"
 	metaPrefix     = "cfg/meta/"

@@ -3,6 +3,8 @@ package persist
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -162,4 +164,40 @@ func (s *Store) batch(fill func(*pebble.Batch) error) error {
 		return err
 	}
 	return s.apply(b)
+}
+
+// OutboxOf reports on the entries whose key ends with suffix (one
+// destination, "/webhook:<id>"): how many are not yet done, how many
+// failed for good, and the latest up to limit of those, newest first.
+// It reads every entry: for an admin's look, not for a hot path.
+func (s *Store) OutboxOf(suffix string, limit int) (pending, failed int, latest []OutboxEntry, err error) {
+	err = s.scanRecords([]byte(outboxEntryPrefix), func(v []byte) error {
+		var e OutboxEntry
+		if err := decodeRecord(v, &e); err != nil {
+			return err
+		}
+		if strings.HasSuffix(e.Key, suffix) {
+			pending++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	err = s.scanRecords([]byte(outboxFailedPrefix), func(v []byte) error {
+		var e OutboxEntry
+		if err := decodeRecord(v, &e); err != nil {
+			return err
+		}
+		if strings.HasSuffix(e.Key, suffix) {
+			failed++
+			latest = append(latest, e)
+		}
+		return nil
+	})
+	slices.SortFunc(latest, func(a, b OutboxEntry) int { return b.Created.Compare(a.Created) })
+	if len(latest) > limit {
+		latest = latest[:limit]
+	}
+	return pending, failed, latest, err
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/parley-chat/parley/engine"
 )
 
@@ -23,12 +25,69 @@ func (s *Store) Profile(id string) (engine.Profile, error) {
 
 // PutProfile creates or replaces a profile durably. Its Events are not
 // stored here: use AddProfileEvent.
+//
+// The profile's phone number, when it has one, finds it (ProfileByPhone):
+// the number's index entry is moved in the same batch. Callers write one
+// profile from one goroutine at a time (its profile actor).
 func (s *Store) PutProfile(p engine.Profile) error {
 	if p.ID == "" {
 		return fmt.Errorf("persist: profile without id")
 	}
 	p.Events = nil
-	return s.putRecord(profileKey(p.ID), p)
+	var old engine.Profile
+	if _, err := s.getRecord(profileKey(p.ID), &old); err != nil {
+		return err
+	}
+	return s.batch(func(b *pebble.Batch) error {
+		if err := setRecord(b, profileKey(p.ID), p); err != nil {
+			return err
+		}
+		if old.Phone != "" && old.Phone != p.Phone {
+			if owner, found, err := s.get(key(phonePrefix, old.Phone)); err != nil {
+				return err
+			} else if found && string(owner) == p.ID {
+				if err := b.Delete(key(phonePrefix, old.Phone), nil); err != nil {
+					return err
+				}
+			}
+		}
+		if p.Phone != "" {
+			return b.Set(key(phonePrefix, p.Phone), []byte(p.ID), nil)
+		}
+		return nil
+	})
+}
+
+// ProfileByPhone returns the id of the profile with this phone number
+// (E.164), the one that had it last when several did; false if none.
+func (s *Store) ProfileByPhone(phone string) (string, bool, error) {
+	if err := s.enter(); err != nil {
+		return "", false, err
+	}
+	defer s.leave()
+	id, found, err := s.get(key(phonePrefix, phone))
+	return string(id), found, err
+}
+
+// SMSOptedOut reports whether the number texted STOP and not START since.
+func (s *Store) SMSOptedOut(phone string) (bool, error) {
+	if err := s.enter(); err != nil {
+		return false, err
+	}
+	defer s.leave()
+	_, found, err := s.get(key(smsStopPrefix, phone))
+	return found, err
+}
+
+// SetSMSOptOut records, durably, that a number texted STOP (out) or
+// START (!out).
+func (s *Store) SetSMSOptOut(phone string, out bool) error {
+	return s.batch(func(b *pebble.Batch) error {
+		if out {
+			return b.Set(key(smsStopPrefix, phone), nil, nil)
+		}
+		return b.Delete(key(smsStopPrefix, phone), nil)
+	})
 }
 
 // AddProfileEvent stores one event of a profile durably, in one batch with

@@ -46,6 +46,8 @@ func (s *Server) apiRoutes() {
 	s.api("PUT /api/v1/faqs/{id}", asAdmin, s.putFAQ)
 	s.api("DELETE /api/v1/faqs/{id}", asAdmin, s.deleteFAQ)
 	s.macroRoutes()
+	s.webhookRoutes()
+	s.smsRoutes()
 	s.api("GET /api/v1/agents", asAdmin, s.listAgents)
 	s.api("POST /api/v1/agents", asAdmin, s.createAgent)
 	s.api("DELETE /api/v1/agents/{id}", asAdmin, s.disableAgent)

@@ -54,6 +54,12 @@ type Config struct {
 	// TLS — behind a TLS-terminating proxy, set it.
 	PublicURL string
 
+	// WebhookAllowPrivate lets webhook URLs point at loopback, link-local
+	// and private addresses (--webhook-allow-private). Off, an admin cannot
+	// aim a webhook at the server's own network (server-side request
+	// forgery).
+	WebhookAllowPrivate bool
+
 	// WriteTimeout bounds each WebSocket write; a client that does not take a
 	// frame in time is disconnected. Default 5 seconds.
 	WriteTimeout time.Duration

@@ -16,6 +16,7 @@ type metrics struct {
 	panics        *prometheus.CounterVec // where
 	replayBytes   prometheus.Gauge
 	uploads       *prometheus.CounterVec // result
+	smsRefused    prometheus.Counter
 }
 
 // Reasons a socket is refused or closed by the server.
@@ -71,6 +72,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "parley_uploads_total",
 		Help: "Uploads by result: accepted, or why refused (bad_form, too_large, unsupported_type, malformed, too_many_pixels).",
 	}, []string{"result"})
+	m.smsRefused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "parley_sms_webhooks_refused_total",
+		Help: "SMS provider webhooks refused because their signature did not verify (I2).",
+	})
 	for _, where := range []string{"read", "frame", "write", "subscribe", "ping", "close"} {
 		m.panics.WithLabelValues(where) // every known series exists from the first scrape
 	}
@@ -78,7 +83,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.uploads.WithLabelValues(result)
 	}
 	if reg != nil {
-		reg.MustRegister(m.wsConnections, m.wsRefused, m.messages, m.httpRequests, m.sseStreams, m.wsAck, m.panics, m.replayBytes, m.uploads)
+		reg.MustRegister(m.wsConnections, m.wsRefused, m.messages, m.httpRequests, m.sseStreams, m.wsAck, m.panics, m.replayBytes, m.uploads, m.smsRefused)
 	}
 	return m
 }

@@ -15,21 +15,25 @@ import (
 
 // Server serves Parley's sockets and HTTP API on top of a Backend.
 type Server struct {
-	chat     Chat
-	desk     Helpdesk
-	admin    Admin
-	auth     Auth
-	profiles Profiles
-	files    Uploads
-	cfg      Config
-	log      *slog.Logger
-	m        *metrics
-	mux      *http.ServeMux
-	handler  http.Handler
-	upgrades *keyedLimiter // socket upgrades per client address
-	calls    *keyedLimiter // API requests per bearer token
-	tokens   tokenCache    // identity tokens that verified
-	replay   *byteBudget   // bytes of replayed frames all sockets hold
+	chat  Chat
+	desk  Helpdesk
+	admin Admin
+	hooks Webhooks
+	sms   SMS
+	// mediaClient fetches the pictures of inbound texts.
+	mediaClient *http.Client
+	auth        Auth
+	profiles    Profiles
+	files       Uploads
+	cfg         Config
+	log         *slog.Logger
+	m           *metrics
+	mux         *http.ServeMux
+	handler     http.Handler
+	upgrades    *keyedLimiter // socket upgrades per client address
+	calls       *keyedLimiter // API requests per bearer token
+	tokens      tokenCache    // identity tokens that verified
+	replay      *byteBudget   // bytes of replayed frames all sockets hold
 
 	mu        sync.Mutex
 	closing   bool
@@ -47,7 +51,7 @@ type Server struct {
 func New(b Backend, cfg Config, reg prometheus.Registerer) *Server {
 	cfg.ensureDefaults()
 	s := &Server{
-		chat: b, desk: b, admin: b, auth: b, files: b, cfg: cfg, log: cfg.Logger, m: newMetrics(reg), mux: http.NewServeMux(),
+		chat: b, desk: b, admin: b, hooks: b, sms: b, mediaClient: &http.Client{Timeout: 15 * time.Second}, auth: b, files: b, cfg: cfg, log: cfg.Logger, m: newMetrics(reg), mux: http.NewServeMux(),
 		conns: map[*wsConn]struct{}{}, byProfile: map[string]map[*wsConn]struct{}{},
 		quit: make(chan struct{}), idle: make(chan struct{}),
 		upgrades: newKeyedLimiter(cfg.ConnRate, cfg.ConnBurst),

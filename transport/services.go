@@ -96,6 +96,8 @@ type Backend interface {
 	Profiles
 	Auth
 	Uploads
+	Webhooks
+	SMS
 }
 
 var _ Backend = (*actors.System)(nil)

@@ -45,13 +45,18 @@ func uncleanUploadPath(r *http.Request) bool {
 // uploadURL is the URL an upload is served at: on PublicURL when it is set,
 // else on the scheme and Host the request came with.
 func (s *Server) uploadURL(r *http.Request, name string) string {
-	base := s.cfg.PublicURL
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+	return s.baseURL(r) + uploadsPath + name
+}
+
+// baseURL is where people and providers reach Parley: PublicURL when it
+// is set, else the scheme and Host the request came with.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
 	}
-	return base + uploadsPath + name
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

@@ -26,6 +26,9 @@ type Storage interface {
 	DeleteMacro(id string) error
 	Agents() ([]engine.Agent, error)
 	PutAgent(engine.Agent) error
+	Webhooks() ([]engine.Webhook, error)
+	PutWebhook(engine.Webhook) error
+	DeleteWebhook(id string) error
 }
 
 // Cache is the configuration in memory, written through to Storage. It is
@@ -43,6 +46,8 @@ type Cache struct {
 	// settings is read by every shopper message and hello: a pointer
 	// swapped whole, read without a lock. Never changed in place.
 	settings atomic.Pointer[engine.Settings]
+	// webhooks is read by every commit of a ticket, the same way.
+	webhooks atomic.Pointer[[]engine.Webhook]
 
 	mu     sync.RWMutex   // guards the fields below
 	faqs   []engine.FAQ   // ordered by engine.SortFAQs; replaced, never changed in place
@@ -80,6 +85,11 @@ func Load(store Storage) (*Cache, error) {
 		c.agents[a.ID] = a
 		c.byHash[a.TokenHash] = a.ID
 	}
+	hooks, err := store.Webhooks()
+	if err != nil {
+		return nil, err
+	}
+	c.webhooks.Store(&hooks)
 	return c, nil
 }
 

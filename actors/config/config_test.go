@@ -89,6 +89,10 @@ func (m *memStorage) PutAgent(a engine.Agent) error {
 	return nil
 }
 
+func (m *memStorage) Webhooks() ([]engine.Webhook, error) { return nil, nil }
+func (m *memStorage) PutWebhook(engine.Webhook) error     { return m.wait() }
+func (m *memStorage) DeleteWebhook(string) error          { return m.wait() }
+
 // A settings write waiting for storage holds up no reader: every shopper
 // hello reads the settings and every API call authenticates (C1, C8).
 func TestWriteWaitingForStorageBlocksNoReader(t *testing.T) {

@@ -51,7 +51,7 @@ type Target struct {
 	// away: the fallback of the call that did not happen (a handoff falls
 	// back to a Helpdesk ticket). Until it succeeds the entry stays due and
 	// is tried again, so a fallback is never lost.
-	Failed func(ctx context.Context, key string, payload []byte) error
+	Failed func(ctx context.Context, key string, payload []byte, cause error) error
 }
 
 // Config tunes the worker. The zero value of every field means its default.
@@ -494,7 +494,7 @@ func (w *Worker) settle(e persist.OutboxEntry, err error) (next time.Time, done 
 	case engine.IsPermanent(err) || !now.Before(w.deadline(e)):
 		e.Attempts++
 		e.LastError = err.Error()
-		if ferr := w.fallBack(e); ferr != nil {
+		if ferr := w.fallBack(e, err); ferr != nil {
 			log.Error("outbox: the fallback of a failed delivery failed; trying again", slog.Any("err", ferr))
 			prev := e.NextAt
 			e.NextAt = now.Add(w.cfg.MinBackoff)
@@ -547,14 +547,14 @@ func (w *Worker) deadline(e persist.OutboxEntry) time.Time {
 }
 
 // fallBack runs the target's fallback of an entry that failed for good.
-func (w *Worker) fallBack(e persist.OutboxEntry) error {
+func (w *Worker) fallBack(e persist.OutboxEntry, cause error) error {
 	t, ok := w.targets[e.Target]
 	if !ok || t.Failed == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(w.ctx, w.cfg.AttemptTimeout)
 	defer cancel()
-	return t.Failed(ctx, e.Key, e.Payload)
+	return t.Failed(ctx, e.Key, e.Payload, cause)
 }
 
 // backoff is the wait before attempt n+1: MinBackoff doubled per attempt up

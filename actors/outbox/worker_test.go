@@ -271,7 +271,7 @@ func TestFallbackOfAFailedDelivery(t *testing.T) {
 		mu.Unlock()
 		return errors.New("503")
 	}
-	failed := func(_ context.Context, key string, payload []byte) error {
+	failed := func(_ context.Context, key string, payload []byte, _ error) error {
 		mu.Lock()
 		defer mu.Unlock()
 		fallbacks++

@@ -46,6 +46,7 @@ type serveConfig struct {
 	ReplayBudget   int
 	MaxUpload      int
 	PublicURL      string
+	WebhookPrivate bool
 }
 
 // parseServe reads flags, then PARLEY_<NAME> for every flag not given:
@@ -80,6 +81,7 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	fs.StringVar(&replay, "replay-budget", "64MiB", "bytes of replayed events all sockets may hold at once while resuming (KiB, MiB, GiB or bytes)")
 	fs.StringVar(&maxUpload, "max-upload-bytes", "10MiB", "largest image POST /api/v1/uploads takes, at most 64MiB (KiB, MiB or bytes)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "the http(s) address people reach Parley at, such as https://chat.example.com (default: each request's own)")
+	fs.BoolVar(&c.WebhookPrivate, "webhook-allow-private", false, "let webhook URLs point at loopback, link-local and private addresses")
 	if err := parseWithEnv(fs, args, env); err != nil {
 		return c, err
 	}

@@ -22,6 +22,8 @@ import (
 	"github.com/parley-chat/parley/transport/gorgias"
 	"github.com/parley-chat/parley/transport/llm"
 	"github.com/parley-chat/parley/transport/smtp"
+	"github.com/parley-chat/parley/transport/twilio"
+	"github.com/parley-chat/parley/transport/webhook"
 	"github.com/parley-chat/parley/transport/zendesk"
 )
 
@@ -69,8 +71,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/latencies:seconds$`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(store.Collector())
+	var smsCallback func(string, uint64) string
+	if c.PublicURL != "" {
+		smsCallback = transport.SMSStatusCallback(c.PublicURL)
+	}
 	sys, err := actors.Start(store, actors.Config{
 		PassivateAfter: c.PassivateAfter,
+		SMS:            &twilio.Client{},
+		SMSCallback:    smsCallback,
+		Webhooks:       transport.WebhookNotifier(&webhook.Sender{AllowPrivate: c.WebhookPrivate}),
 		Notifier:       &smtp.Mailer{PublicURL: c.PublicURL},
 		Model:          &llm.Client{},
 		Handoffs: map[string]engine.HandoffTarget{
@@ -91,7 +100,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		PreviousIdentitySecret: []byte(c.PrevSecret), PreviousSecretUntil: time.Now().Add(c.PrevGrace),
 		MaxConnections: c.MaxConns, ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, APIRate: c.APIRate, APIBurst: c.APIBurst, Gatherer: reg, NoMetricsRoute: c.MetricsAddr != "",
 		ReplayBudget: c.ReplayBudget, Logger: log.With(slog.String("component", "transport")),
-		MaxUploadBytes: int64(c.MaxUpload), PublicURL: c.PublicURL,
+		MaxUploadBytes: int64(c.MaxUpload), PublicURL: c.PublicURL, WebhookAllowPrivate: c.WebhookPrivate,
 	}, reg)
 	return serveOn(ctx, c, lns, tr, reg, log)
 }
