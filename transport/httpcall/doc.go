@@ -1,4 +1,4 @@
-// Package httpcall is what Parley's clients of other helpdesks' REST APIs
+// Package httpcall is what Parley's clients of other services' REST APIs
 // (transport/zendesk, transport/gorgias, transport/twilio) have in common:
 // one POST with HTTP basic authentication, bounded in time, whose outcome is
 // sorted the way the durable outbox that calls them needs it
