@@ -1,8 +1,16 @@
-// Package httpcall is what Parley's clients of other helpdesks' REST APIs
-// (transport/zendesk, transport/gorgias) have in common: one JSON POST with
-// HTTP basic authentication, bounded in time, whose outcome is sorted the way
-// the durable outbox that calls them needs it (engine.Permanent,
-// engine.RetryAfter, or a plain error that is worth retrying).
+// Package httpcall is what Parley's clients of other services' REST APIs
+// (transport/zendesk, transport/gorgias, transport/twilio) have in common:
+// one POST with HTTP basic authentication, bounded in time, whose outcome is
+// sorted the way the durable outbox that calls them needs it
+// (engine.Permanent, engine.RetryAfter, or a plain error that is worth
+// retrying).
+//
+// # The body
+//
+// A Request's body is JSON (Request.Body, sent as application/json) or an
+// HTML form (Request.Form, sent as application/x-www-form-urlencoded, as
+// Twilio's REST API takes its parameters); never both. Either way the
+// request asks for JSON back (Accept: application/json).
 //
 // # How an answer is sorted
 //

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -77,7 +78,8 @@ func (c *Client) EnsureDefaults() *Client {
 	return c
 }
 
-// Request is one JSON POST with HTTP basic authentication.
+// Request is one POST with HTTP basic authentication, whose body is JSON
+// (Body) or an HTML form (Form).
 type Request struct {
 	// Service names the other system in every error: "zendesk".
 	Service string
@@ -88,8 +90,14 @@ type Request struct {
 	Username, Password string
 	// Header holds extra headers, such as Idempotency-Key.
 	Header http.Header
-	// Body is encoded as the JSON body.
+	// Body is encoded as the JSON body, sent as application/json. It
+	// must be nil when Form is set.
 	Body any
+	// Form, when not nil, is the body instead of Body: Form.Encode(), sent
+	// as application/x-www-form-urlencoded, the way APIs such as Twilio's
+	// take their parameters. Setting both Form and Body is an error, marked
+	// engine.Permanent, and nothing is sent.
+	Form url.Values
 }
 
 // Post sends r and returns the body of a 2xx answer (at most MaxBody
@@ -110,9 +118,9 @@ func (c *Client) post(ctx context.Context, r Request) ([]byte, error) {
 		return nil, engine.Permanent(fmt.Errorf("%s: no URL to post to", r.Service))
 	}
 	where := "POST " + r.URL.Redacted()
-	payload, err := json.Marshal(r.Body)
+	payload, ctype, err := r.payload()
 	if err != nil {
-		return nil, engine.Permanent(fmt.Errorf("%s: %s: encoding the body: %w", r.Service, where, err))
+		return nil, engine.Permanent(fmt.Errorf("%s: %s: %w", r.Service, where, err))
 	}
 	for name, values := range r.Header {
 		for _, v := range values {
@@ -132,7 +140,7 @@ func (c *Client) post(ctx context.Context, r Request) ([]byte, error) {
 	for name, values := range r.Header {
 		req.Header[http.CanonicalHeaderKey(name)] = append([]string(nil), values...)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "Parley")
 	req.SetBasicAuth(r.Username, r.Password)
@@ -163,6 +171,22 @@ func (c *Client) post(ctx context.Context, r Request) ([]byte, error) {
 		se.As = r.Username
 	}
 	return nil, classify(se, resp.Header, c.Now())
+}
+
+// payload is r's body and its content type: the form when there is one,
+// else the JSON of Body.
+func (r Request) payload() ([]byte, string, error) {
+	if r.Form != nil {
+		if r.Body != nil {
+			return nil, "", errors.New("the request has both a form and a JSON body; it can send only one")
+		}
+		return []byte(r.Form.Encode()), "application/x-www-form-urlencoded", nil
+	}
+	b, err := json.Marshal(r.Body)
+	if err != nil {
+		return nil, "", fmt.Errorf("encoding the body: %w", err)
+	}
+	return b, "application/json", nil
 }
 
 // classify marks se for the outbox by its status.

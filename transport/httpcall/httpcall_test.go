@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -293,5 +294,125 @@ func TestPostRetriesARefusedConnection(t *testing.T) {
 	_, err := (&httpcall.Client{}).Post(context.Background(), httpcall.Request{Service: "acme", URL: u, Body: 1})
 	if kind(err) != "retry" || !strings.HasPrefix(err.Error(), "acme: POST "+srv.URL) {
 		t.Errorf("got %v; want a plain error naming the request", err)
+	}
+}
+
+func TestPostSendsAFormWithBasicAuth(t *testing.T) {
+	type seen struct {
+		method, path, ctype, accept, key, body string
+		user, pass                             string
+		ok                                     bool
+	}
+	got := make(chan seen, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		user, pass, ok := r.BasicAuth()
+		got <- seen{r.Method, r.URL.Path, r.Header.Get("Content-Type"), r.Header.Get("Accept"),
+			r.Header.Get("Idempotency-Key"), string(b), user, pass, ok}
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"sid":"SM1"}`)
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL + "/2010-04-01/Accounts/AC1/Messages.json")
+	c := &httpcall.Client{HTTPClient: srv.Client()}
+	body, err := c.Post(context.Background(), httpcall.Request{
+		Service: "acme", URL: u, Username: "AC1", Password: "s3cret",
+		Header: http.Header{"Idempotency-Key": {"k1"}},
+		Form: url.Values{
+			"To":       {"+46701234567"},
+			"Body":     {"Hej & välkommen = 100%"},
+			"MediaUrl": {"https://a.example/1.png", "https://a.example/2.png"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(body) != `{"sid":"SM1"}` {
+		t.Errorf("body %q", body)
+	}
+	s := <-got
+	want := seen{"POST", "/2010-04-01/Accounts/AC1/Messages.json", "application/x-www-form-urlencoded", "application/json", "k1",
+		"Body=Hej+%26+v%C3%A4lkommen+%3D+100%25&MediaUrl=https%3A%2F%2Fa.example%2F1.png&MediaUrl=https%3A%2F%2Fa.example%2F2.png&To=%2B46701234567",
+		"AC1", "s3cret", true}
+	if s != want {
+		t.Errorf("the server saw %+v; want %+v", s, want)
+	}
+	form, err := url.ParseQuery(s.body)
+	if err != nil || form.Get("Body") != "Hej & välkommen = 100%" || len(form["MediaUrl"]) != 2 {
+		t.Errorf("the form reads back as %v (%v)", form, err)
+	}
+}
+
+func TestPostSendsAnEmptyForm(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r.Header.Get("Content-Type") + " [" + string(b) + "]"
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	if _, err := (&httpcall.Client{HTTPClient: srv.Client()}).Post(context.Background(),
+		httpcall.Request{Service: "acme", URL: u, Form: url.Values{}}); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; s != "application/x-www-form-urlencoded []" {
+		t.Errorf("the server saw %q; want an empty form", s)
+	}
+}
+
+func TestPostRefusesAFormAndABody(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	_, err := (&httpcall.Client{HTTPClient: srv.Client()}).Post(context.Background(), httpcall.Request{
+		Service: "acme", URL: u, Password: "s3cret", Body: map[string]int{"a": 1}, Form: url.Values{"a": {"1"}},
+	})
+	if !engine.IsPermanent(err) || !strings.HasPrefix(err.Error(), "acme: POST ") || !strings.Contains(err.Error(), "both a form and a JSON body") {
+		t.Errorf("got %v; want a permanent error saying it has both", err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests were sent", n)
+	}
+}
+
+// A form is sorted and kept secret like a JSON body: the answer decides,
+// not the encoding.
+func TestPostSortsTheAnswersToAForm(t *testing.T) {
+	const secret = "f0rm-s3cret-token"
+	for _, tc := range []struct {
+		status     int
+		retryAfter string
+		want       string
+	}{
+		{201, "", "ok"},
+		{301, "", "permanent"},
+		{400, "", "permanent"},
+		{401, "", "permanent"},
+		{429, "3", "retry after 3s"},
+		{500, "", "retry"},
+		{503, "9", "retry after 9s"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, pass, _ := r.BasicAuth()
+			if tc.retryAfter != "" {
+				w.Header().Set("Retry-After", tc.retryAfter)
+			}
+			if tc.status == 301 {
+				w.Header().Set("Location", "https://elsewhere.example/")
+			}
+			w.WriteHeader(tc.status)
+			io.WriteString(w, `{"message":"token `+pass+` said no"}`)
+		}))
+		u, _ := url.Parse(srv.URL)
+		c := &httpcall.Client{HTTPClient: srv.Client()}
+		_, err := c.Post(context.Background(), httpcall.Request{Service: "acme", URL: u, Username: "u", Password: secret, Form: url.Values{"To": {"+1"}}})
+		srv.Close()
+		if got := kind(err); got != tc.want {
+			t.Errorf("%d: %s (%v); want %s", tc.status, got, err, tc.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "said no")) {
+			t.Errorf("%d: error %q shows the password or does not quote the answer", tc.status, err)
+		}
 	}
 }
