@@ -17,7 +17,8 @@ import (
 //	1  every inbox row under x/row/<id>
 //	2  open and snoozed rows under x/active/, closed ones in the closed views,
 //	   with their count (rows.go)
-const Schema = 2
+//	3  profiles found by phone number (x/phone/)
+const Schema = 3
 
 const schemaMeta = "schema"
 
@@ -47,8 +48,13 @@ func (s *Store) migrate() error {
 	case version > Schema:
 		return fmt.Errorf("persist: the data directory has schema %d, newer than this version's %d", version, Schema)
 	}
-	if err := s.migrateRows(); err != nil {
-		return fmt.Errorf("persist: migrate the inbox rows: %w", err)
+	if version < 2 {
+		if err := s.migrateRows(); err != nil {
+			return fmt.Errorf("persist: migrate the inbox rows: %w", err)
+		}
+	}
+	if err := s.indexPhones(); err != nil {
+		return fmt.Errorf("persist: index the profiles' phone numbers: %w", err)
 	}
 	b := s.db.NewBatch()
 	if err := b.Set(key(metaPrefix, schemaMeta), []byte(strconv.Itoa(Schema)), nil); err != nil {
@@ -127,4 +133,74 @@ func (s *Store) migrateRowBatch(from []byte) (n int, next []byte, err error) {
 		s.streams[shard].closed = c
 	}
 	return n, next, nil
+}
+
+// indexPhones points every profile's phone number at it (x/phone/), for
+// profiles written before the index existed. It reads only the profile
+// records, jumping over each profile's events, and writes a batch per
+// migrateRowsBatch numbers; a number already indexed is left as it is, so
+// a restart after a crash goes on where it was.
+func (s *Store) indexPhones() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte(profilePrefix), UpperBound: upperBound([]byte(profilePrefix))})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var pending [][2]string // number, profile id
+	indexed := 0
+	flush := func() error {
+		b := s.db.NewBatch()
+		for _, p := range pending {
+			if err := b.Set(key(phonePrefix, p[0]), []byte(p[1]), nil); err != nil {
+				b.Close()
+				return err
+			}
+		}
+		indexed += len(pending)
+		pending = pending[:0]
+		return s.apply(b)
+	}
+	for ok := it.First(); ok; {
+		rest := it.Key()[len(profilePrefix):]
+		n, w := binary.Uvarint(rest)
+		if w <= 0 || uint64(len(rest)-w) < n {
+			return fmt.Errorf("%w: profile key %q", errCorrupt, it.Key())
+		}
+		id := string(rest[w : w+int(n)])
+		if it.SeekGE(profileKey(id)) && bytes.Equal(it.Key(), profileKey(id)) {
+			v, err := it.ValueAndErr()
+			if err != nil {
+				return err
+			}
+			var p engine.Profile
+			if err := decodeRecord(v, &p); err != nil {
+				return err
+			}
+			if p.Phone != "" {
+				if _, found, err := s.get(key(phonePrefix, p.Phone)); err != nil {
+					return err
+				} else if !found {
+					pending = append(pending, [2]string{p.Phone, id})
+				}
+			}
+		}
+		if len(pending) >= migrateRowsBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		ok = it.SeekGE(upperBound(append(key(profilePrefix, id), '/')))
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	if indexed > 0 {
+		s.log.Info("persist: indexed the profiles' phone numbers", "profiles", indexed)
+	}
+	return nil
 }

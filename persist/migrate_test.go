@@ -1,10 +1,13 @@
 package persist
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -90,7 +93,7 @@ func checkSchema2(t *testing.T, s *Store, rows []engine.TicketRow) {
 	if n := s.ClosedCount(); n != len(closed) {
 		t.Fatalf("ClosedCount = %d, want %d", n, len(closed))
 	}
-	if v, _, err := s.Meta(schemaMeta); v != "2" || err != nil {
+	if v, _, err := s.Meta(schemaMeta); v != strconv.Itoa(Schema) || err != nil {
 		t.Fatalf("schema %q, %v", v, err)
 	}
 	left := 0
@@ -140,7 +143,7 @@ func TestMigrateResumesAfterCrash(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	fs := vfs.NewMem()
 	s := openOn(t, fs, "db")
-	if err := s.PutMeta(schemaMeta, "3"); err != nil {
+	if err := s.PutMeta(schemaMeta, strconv.Itoa(Schema+1)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -148,6 +151,51 @@ func TestNewerSchemaRefused(t *testing.T) {
 	}
 	if s, err := Open(Options{Dir: "db", FS: fs, Logger: quiet}); err == nil {
 		s.Close()
-		t.Fatal("a directory of schema 3 opened")
+		t.Fatal("a directory of a later schema opened")
+	}
+}
+
+// A data directory of schema 2 has profiles with phone numbers but no
+// index of them: opening it indexes each number once, and a number that
+// is already indexed keeps the profile it points at.
+func TestMigrateIndexesPhones(t *testing.T) {
+	fs := vfs.NewMem()
+	s := openOn(t, fs, "db")
+	for i, id := range []string{"a", "b", "c", "tel:+46700000003"} {
+		p := engine.Profile{ID: id, Name: id}
+		if i != 2 {
+			p.Phone = fmt.Sprintf("+4670000000%d", i)
+		}
+		if err := s.PutProfile(p); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.AddProfileEvent(id, engine.ProfileEvent{ID: "e1", Name: "Placed Order", At: time.Now()}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As schema 2 left it: no index, and one number pointing elsewhere.
+	for _, n := range []string{"+46700000000", "+46700000001", "+46700000003"} {
+		if err := s.db.Delete(key(phonePrefix, n), pebble.Sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.db.Set(key(phonePrefix, "+46700000001"), []byte("elsewhere"), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutMeta(schemaMeta, "2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openOn(t, fs, "db")
+	defer s.Close()
+	for n, want := range map[string]string{"+46700000000": "a", "+46700000001": "elsewhere", "+46700000003": "tel:+46700000003"} {
+		if id, found, err := s.ProfileByPhone(n); err != nil || !found || id != want {
+			t.Errorf("%s finds %q %v %v, want %q", n, id, found, err, want)
+		}
+	}
+	if _, found, _ := s.ProfileByPhone("+46700000002"); found {
+		t.Error("a profile without a number was indexed")
 	}
 }

@@ -91,9 +91,13 @@ func (s *Server) smsInbound(w http.ResponseWriter, r *http.Request) {
 	}
 	in := actors.InboundSMS{From: form.Get("From"), Text: form.Get("Body"), ProviderID: form.Get("MessageSid")}
 	in.Attachments, in.Text = s.smsMedia(r, settings, form, in.Text)
-	if _, err := s.sms.SMSInbound(r.Context(), in); err != nil {
+	posted, err := s.sms.SMSInbound(r.Context(), in)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if !posted.Duplicate {
+		s.m.messages.WithLabelValues(string(posted.Channel), "in").Inc()
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	_, _ = io.WriteString(w, emptyTwiML)

@@ -190,6 +190,9 @@ func TestSMSInAndOut(t *testing.T) {
 	if id == "" {
 		t.Fatal("no SMS ticket")
 	}
+	if n := h.metricWith(t, "parley_messages_total", map[string]string{"channel": "sms", "direction": "in"}); n != 2 {
+		t.Fatalf("SMS messages in counted %v, want 2 (a repeat is not a message)", n)
+	}
 	code, body, _ := h.do("GET", "/api/v1/tickets/"+id, adminToken, nil)
 	row := body["ticket"].(map[string]any)
 	if code != 200 || row["channel"] != "sms" || row["profile"].(map[string]any)["name"] != customer || row["preview"] != "It's order 1042." {
