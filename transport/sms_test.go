@@ -309,3 +309,49 @@ func TestSMSFailureShowsOnTheMessage(t *testing.T) {
 		t.Fatalf("a 1,601-character SMS: %d %v", code, body)
 	}
 }
+
+// S9, I2: outside office hours a text gets the away notice as a text, once
+// per away period, from the outbox; a number that texted STOP gets none.
+func TestSMSAwayNoticeIsTexted(t *testing.T) {
+	fake := newFakeTwilio(t)
+	h := startSMS(t, fake)
+	if code, body, _ := h.do("PUT", "/api/v1/settings", adminToken, map[string]any{"office_hours": awayAllWeek(time.Now())}); code != 200 {
+		t.Fatalf("PUT office_hours: %d %v", code, body)
+	}
+	for _, sid := range []string{"SM1", "SM2"} {
+		if code := h.provider(smsInboundPath, inboundText(sid, "Anyone there?"), smsToken); code != 200 {
+			t.Fatalf("inbound: %d", code)
+		}
+	}
+	id := h.smsTicket()
+	var notice uint64
+	for _, e := range h.events(id) {
+		if e["kind"] == "message" && e["from"] == "system" {
+			notice = num(e["seq"])
+		}
+	}
+	if notice == 0 {
+		t.Fatalf("no away notice: %v", h.events(id))
+	}
+	h.waitDelivery(id, notice, "queued")
+	sent := fake.sends()
+	if len(sent) != 1 || sent[0].Get("To") != customer || !strings.HasPrefix(sent[0].Get("Body"), "We're away. We're back ") {
+		t.Fatalf("texted %v, want the away notice once", sent)
+	}
+
+	// Another number that opted out first gets no notice, in a new period.
+	other := func(sid, text string) url.Values {
+		v := inboundText(sid, text)
+		v.Set("From", "+46709999999")
+		return v
+	}
+	for _, in := range []url.Values{other("SM3", "STOP"), other("SM4", "Hello?")} {
+		if code := h.provider(smsInboundPath, in, smsToken); code != 200 {
+			t.Fatalf("inbound: %d", code)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(fake.sends()); n != 1 {
+		t.Fatalf("Twilio got %d sends; an opted-out number must get no away notice", n)
+	}
+}
