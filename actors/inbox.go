@@ -16,14 +16,15 @@ import (
 // listed from storage). A row that arrives twice or out of order is harmless:
 // the higher version wins.
 type inboxActor struct {
-	sys    *System
-	active *activeIndex // as the rows stand at the last change or wake
-	sinks  map[InboxSink]struct{}
-	badge  int
-	counts map[engine.TicketStatus]int // open and snoozed; storage counts the closed
-	timer  *time.Timer
-	wakeAt time.Time
-	alarm  alarm // the next waiting alert (alerts.go)
+	sys     *System
+	active  *activeIndex // as the rows stand at the last change or wake
+	sinks   map[InboxSink]struct{}
+	badge   int
+	waiting int                         // open tickets whose customer awaits an answer
+	counts  map[engine.TicketStatus]int // open and snoozed; storage counts the closed
+	timer   *time.Timer
+	wakeAt  time.Time
+	alarm   alarm // the next waiting alert (alerts.go)
 }
 
 func newInboxActor(sys *System, rows []engine.TicketRow) actor.Actor {
@@ -85,6 +86,9 @@ func (a *inboxActor) count(r engine.TicketRow, sign int) {
 	a.counts[r.Status] += sign
 	if r.CountsForBadge() {
 		a.badge += sign
+	}
+	if r.Status == engine.StatusOpen && r.WaitingSince != nil {
+		a.waiting += sign
 	}
 }
 
@@ -176,6 +180,7 @@ func (a *inboxActor) report() {
 	}
 	a.sys.metrics.tickets.WithLabelValues(string(engine.StatusClosed)).Set(float64(a.sys.store.ClosedCount()))
 	a.sys.metrics.badge.Set(float64(a.badge))
+	a.sys.metrics.waiting.Set(float64(a.waiting))
 }
 
 // list answers a page of open or snoozed rows, newest activity first. A

@@ -14,6 +14,7 @@ type metrics struct {
 	actors   *prometheus.GaugeVec
 	tickets  *prometheus.GaugeVec
 	badge    prometheus.Gauge
+	waiting  prometheus.Gauge
 	sessions prometheus.Counter
 	messages *prometheus.CounterVec
 
@@ -53,6 +54,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"status"}),
 		badge: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "parley_tickets_unread", Help: "Open tickets with unread customer messages (the badge).",
+		}),
+		waiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "parley_tickets_waiting", Help: "Open tickets whose customer awaits an answer (H10).",
 		}),
 		sessions: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "parley_chat_sessions_started_total", Help: "Live chat sessions started.",
@@ -95,6 +99,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, s := range []string{"open", "snoozed", "closed"} {
 		m.tickets.WithLabelValues(s)
 	}
+	for _, ch := range []engine.Channel{engine.ChannelWebchat, engine.ChannelSMS} {
+		for _, from := range []engine.Party{engine.PartyShopper, engine.PartyAgent, engine.PartyAI, engine.PartySystem} {
+			m.messages.WithLabelValues(string(ch), string(from))
+		}
+	}
 	for _, t := range []string{engine.HandoffHelpdesk, engine.HandoffZendesk, engine.HandoffGorgias, engine.HandoffMessage} {
 		m.handoffs.WithLabelValues(t, handoffRequested)
 	}
@@ -103,7 +112,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.handoffs.WithLabelValues(t, handoffFailed)
 	}
 	if reg != nil {
-		reg.MustRegister(m.persist, m.receive, m.actors, m.tickets, m.badge, m.sessions, m.messages,
+		reg.MustRegister(m.persist, m.receive, m.actors, m.tickets, m.badge, m.waiting, m.sessions, m.messages,
 			m.firstResponse, m.wait, m.alerts, m.smsSent, m.aiAnswers, m.aiResolutions, m.aiLatency, m.handoffs)
 	}
 	return m

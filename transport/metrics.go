@@ -2,6 +2,8 @@ package transport
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/parley-chat/parley/engine"
 )
 
 // metrics are the transport's Prometheus metrics. Labels never carry a user,
@@ -34,6 +36,11 @@ const (
 	refusedUTF8        = "invalid_utf8"
 	refusedPing        = "ping_timeout" // the peer stopped answering pings
 )
+
+// refusalReasons are every reason a socket is refused for, so that each
+// series exists from the first scrape.
+var refusalReasons = []string{refusedOrigin, refusedUnavailable, refusedToken, refusedHello, refusedAbuse,
+	refusedSlow, refusedTooBig, refusedWrite, refusedConnRate, refusedCapacity, refusedUTF8, refusedPing}
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
@@ -81,6 +88,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	for _, result := range uploadResults {
 		m.uploads.WithLabelValues(result)
+	}
+	for _, reason := range refusalReasons {
+		m.wsRefused.WithLabelValues(reason)
+	}
+	for _, ch := range []engine.Channel{engine.ChannelWebchat, engine.ChannelSMS} {
+		m.messages.WithLabelValues(string(ch), "in")
+		m.messages.WithLabelValues(string(ch), "out")
 	}
 	if reg != nil {
 		reg.MustRegister(m.wsConnections, m.wsRefused, m.messages, m.httpRequests, m.sseStreams, m.wsAck, m.panics, m.replayBytes, m.uploads, m.smsRefused)

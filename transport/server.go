@@ -65,6 +65,16 @@ func New(b Backend, cfg Config, reg prometheus.Registerer) *Server {
 		}
 	}
 	s.profiles = b
+	if reg != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "parley_ready", Help: "1 while the server is ready (as /readyz answers 200), 0 before and while shutting down.",
+		}, func() float64 {
+			if s.shuttingDown() || !s.admin.Ready() {
+				return 0
+			}
+			return 1
+		}))
+	}
 	s.routes()
 	s.handler = http.HandlerFunc(s.serve)
 	return s
