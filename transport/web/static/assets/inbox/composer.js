@@ -3,7 +3,8 @@
 // order), images (uploaded first, then attached), emoji, and macros —
 // sent as they are, or put in the box to edit, their placeholders filled
 // in by the server for this customer. While the agent types, the customer
-// sees it (POST …/typing, at most every 2 s).
+// sees it (POST …/typing, at most every 2 s). In an SMS ticket (I2) a count
+// under the reply says how much of a text's 1,600 characters it takes.
 
 import { get, path, post } from './api.js';
 import { h, replace } from './dom.js';
@@ -14,6 +15,11 @@ const emoji = ['😀', '😊', '🙂', '😉', '😍', '🥳', '😅', '😂', '
   '❤️', '💙', '🔥', '⭐', '✅', '❌', '⚠️', '📦', '🚚', '🛒', '💳', '🧾', '📧', '📞', '⏰', '📅', '🎁', '☕', '🌟', '💡'];
 
 const images = 'image/png,image/jpeg,image/gif,image/webp';
+
+// smsLimit is the most characters one answer by SMS may have: the provider
+// joins up to that many into one message on the phone (the server refuses
+// more, naming the text).
+const smsLimit = 1600;
 
 let macroCache = { at: 0, list: null };
 
@@ -26,9 +32,10 @@ async function macros(force) {
 }
 
 export class Composer {
-  constructor(root, { ticket, thread, onSent }) {
+  constructor(root, { ticket, thread, onSent, channel = 'webchat' }) {
     this.root = root;
     this.ticket = ticket;
+    this.sms = channel === 'sms';
     this.thread = thread;
     this.onSent = onSent;
     this.attachments = []; // {url, content_type, preview} uploaded, or {uploading}
@@ -41,7 +48,7 @@ export class Composer {
   build() {
     this.input = h('textarea', {
       id: 'reply', class: 'composer-input', rows: '2', 'aria-label': 'Reply', placeholder: 'Write a reply…',
-      'aria-describedby': 'composer-hint composer-error',
+      'aria-describedby': this.sms ? 'composer-hint composer-count composer-error' : 'composer-hint composer-error',
       on: { keydown: (e) => this.keydown(e), input: () => this.typed(), paste: (e) => this.pasted(e) },
     });
     this.error = h('p', { id: 'composer-error', class: 'composer-error', role: 'alert' });
@@ -68,13 +75,33 @@ export class Composer {
     this.send = h('button', { type: 'button', class: 'btn btn-primary', on: { click: () => this.submit() } },
       icon('send'), h('span', {}, 'Send'));
     this.send.setAttribute('aria-label', 'Send');
+    this.count = this.sms ? h('p', { id: 'composer-count', class: 'composer-count' }) : null;
     const box = h('div', { class: 'composer-box', on: { dragover: (e) => e.preventDefault(), drop: (e) => this.dropped(e) } },
-      this.macroChip, this.input, this.tray,
+      this.macroChip, this.input, this.count, this.tray,
       h('div', { class: 'composer-bar' },
         attach, this.file, emojiPop.wrap, macroPop.wrap,
         h('span', { id: 'composer-hint', class: 'composer-hint' }, h('kbd', {}, 'Enter'), ' to send · ', h('kbd', {}, 'Shift'), '+', h('kbd', {}, 'Enter'), ' new line'),
         this.send));
     replace(this.root, this.error, box);
+    this.measure();
+  }
+
+  // measure counts the characters of the reply as it will be sent (what
+  // the server counts: each character once, an emoji too) against the
+  // SMS limit.
+  measure() {
+    if (!this.count) return;
+    const n = [...this.outgoing()].length;
+    const over = n > smsLimit;
+    this.count.classList.toggle('is-over', over);
+    replace(this.count, h('span', { class: 'visually-hidden' }, 'Characters of the text: '), `${n} / ${smsLimit}`,
+      over ? h('span', { class: 'count-over' }, ' · too long for a text') : null);
+  }
+
+  // outgoing is the reply's text as it is sent: without blank lines before
+  // it or spaces after it.
+  outgoing() {
+    return this.input.value.replace(/^\s*\n|\s+$/g, '');
   }
 
   focus() {
@@ -104,6 +131,7 @@ export class Composer {
 
   autosize() {
     this.input.classList.toggle('is-tall', this.input.value.split('\n').length > 2 || this.input.value.length > 160);
+    this.measure();
   }
 
   insert(text) {
@@ -168,7 +196,7 @@ export class Composer {
       this.error.textContent = 'Wait for the image to finish uploading.';
       return;
     }
-    const text = this.input.value.replace(/^\s*\n|\s+$/g, '');
+    const text = this.outgoing();
     const atts = this.attachments.map((a) => ({ url: a.url, content_type: a.content_type }));
     if (!text.trim() && !atts.length) return;
     const body = {};
@@ -196,7 +224,9 @@ export class Composer {
         const res = await post(path('/api/v1/tickets', this.ticket, 'messages'), body);
         this.onSent(res.seq);
       } catch (e) {
-        const why = e.about ? e.about() : e.message;
+        // "text: is longer than …" reads "The reply is longer than …".
+        const about = e.about ? e.about(e.field === 'text' ? 'The reply' : '') : e.message;
+        const why = about.charAt(0).toUpperCase() + about.slice(1);
         this.thread.failPending(body.client_id, why);
         this.error.textContent = why;
         if (!this.input.value && draft) {

@@ -86,10 +86,12 @@ export function ownUpload(url) {
   }
 }
 
-// initials are up to two letters of a name, for an avatar.
+// initials are up to two letters of a name, for an avatar; none for a
+// name without letters (a customer known by their phone number).
 export function initials(name) {
   const words = String(name || '').trim().split(/\s+/).filter(Boolean);
   if (!words.length) return '?';
+  if (!/\p{L}/u.test(name)) return '';
   const first = [...words[0]][0] || '';
   const last = words.length > 1 ? [...words[words.length - 1]][0] || '' : '';
   return (first + last).toUpperCase();
@@ -100,7 +102,8 @@ export function avatar(name, seed, size = '') {
   let n = 0x811c9dc5; // FNV-1a: the colours spread evenly even for ids that differ by a letter
   for (const ch of String(seed || name || '')) n = Math.imul(n ^ ch.codePointAt(0), 0x01000193) >>> 0;
   n = (n ^ (n >>> 16)) >>> 0;
-  return h('span', { class: ['avatar', `avatar-c${n % 8}`, size && `avatar-${size}`], 'aria-hidden': 'true' }, initials(name));
+  const letters = initials(name);
+  return h('span', { class: ['avatar', `avatar-c${n % 8}`, size && `avatar-${size}`, !letters && 'avatar-blank'], 'aria-hidden': 'true' }, letters);
 }
 
 const minute = 60e3, hour = 60 * minute, day = 24 * hour;

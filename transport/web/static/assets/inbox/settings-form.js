@@ -3,6 +3,7 @@
 // error's `field`, such as "webchat.welcome_message" or "question").
 
 import { h, replace } from './dom.js';
+import { icon } from './icons.js';
 
 let seq = 0;
 
@@ -93,14 +94,33 @@ export function card({ id, title, intro, body, save, saveLabel = 'Save', extra }
     form, extra);
 }
 
-// confirmButton is a button that asks once more before it acts.
-export function confirmButton(label, question, act, { className = 'btn btn-ghost btn-sm' } = {}) {
+// copyButton copies text() to the clipboard and says so; where the page
+// may not write to the clipboard, it selects the text in input and copies
+// it the older way. name is the button's accessible name when "Copy"
+// alone would not say what it copies.
+export function copyButton(text, input, { name } = {}) {
+  const done = h('span', { class: 'small copy-status', role: 'status' });
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text());
+    } catch {
+      input.select();
+      document.execCommand('copy');
+    }
+    done.textContent = 'Copied';
+  };
+  return [h('button', { type: 'button', class: 'btn btn-primary btn-sm', 'aria-label': name, on: { click: copy } }, icon('copy'), 'Copy'), done];
+}
+
+// confirmButton is a button that asks once more before it acts. name is
+// its accessible name when the label alone would not say what it acts on.
+export function confirmButton(label, question, act, { className = 'btn btn-ghost btn-sm', name } = {}) {
   const wrap = h('span', { class: 'confirm' });
   const ask = () => replace(wrap,
     h('span', { class: 'small muted' }, question),
     h('button', { type: 'button', class: 'btn btn-danger btn-xs', on: { click: () => act() } }, 'Yes'),
     h('button', { type: 'button', class: 'btn btn-ghost btn-xs', on: { click: () => { idle(); wrap.querySelector('button')?.focus(); } } }, 'No'));
-  const idle = () => replace(wrap, h('button', { type: 'button', class: className, on: { click: () => { ask(); wrap.querySelector('.btn-danger').focus(); } } }, label));
+  const idle = () => replace(wrap, h('button', { type: 'button', class: className, 'aria-label': name, on: { click: () => { ask(); wrap.querySelector('.btn-danger').focus(); } } }, label));
   idle();
   return wrap;
 }

@@ -6,7 +6,7 @@
 import { del, get, path, post, put } from './api.js';
 import { avatar, h, replace, toast } from './dom.js';
 import { icon } from './icons.js';
-import { card, check, checkbox, clearErrors, confirmButton, field, input, select, showError } from './settings-form.js';
+import { card, check, checkbox, clearErrors, confirmButton, copyButton, field, input, select, showError } from './settings-form.js';
 
 const roles = { agent: 'Agent', admin: 'Admin', store: 'Store integration' };
 
@@ -76,20 +76,9 @@ export function agentsCard(me) {
   // showToken shows the new token until dismissed; it is never shown again.
   const showToken = (agent, token) => {
     const value = h('input', { class: 'input token-value', readOnly: true, value: token, 'aria-label': `${agent.name}’s token`, spellcheck: 'false' });
-    const copied = h('span', { class: 'small', role: 'status' });
-    const copy = async () => {
-      try {
-        await navigator.clipboard.writeText(token);
-      } catch {
-        value.select();
-        document.execCommand('copy');
-      }
-      copied.textContent = 'Copied';
-    };
     replace(reveal, h('div', { class: 'token-box', role: 'region', 'aria-label': 'New token' },
       h('p', {}, h('strong', {}, `${agent.name}’s token.`), ' Copy it now and give it to them: it is not shown again. They sign in to the inbox with it.'),
-      h('div', { class: 'inline' }, value,
-        h('button', { type: 'button', class: 'btn btn-primary btn-sm', on: { click: copy } }, icon('copy'), 'Copy'), copied),
+      h('div', { class: 'inline' }, value, copyButton(() => token, value)),
       h('button', { type: 'button', class: 'btn btn-ghost btn-sm', on: { click: () => reveal.replaceChildren() } }, 'Done')));
     value.focus();
     value.select();

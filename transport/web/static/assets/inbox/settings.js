@@ -1,7 +1,8 @@
 // The admins' settings at /settings: web chat, links, office hours, waiting
 // alerts, notification e-mail (C1–C3, C7, H10), FAQs (C4), the AI agent and
-// its handoff (C6, S10), macros (C5) and agents (C8). Each section saves
-// alone; the server's refusal shows at the input it names.
+// its handoff (C6, S10), macros (C5), agents (C8), the SMS channel (I2) and
+// webhooks (I3). Each section saves alone; the server's refusal shows at
+// the input it names.
 
 import { get } from './api.js';
 import { h, replace } from './dom.js';
@@ -13,12 +14,15 @@ import { aiCard } from './settings-ai.js';
 import { faqsCard } from './settings-faqs.js';
 import { macrosCard } from './settings-macros.js';
 import { agentsCard, notificationsCard } from './settings-team.js';
+import { smsCard } from './settings-sms.js';
+import { webhooksCard } from './settings-webhooks.js';
 
 const $ = (id) => document.getElementById(id);
 
 const sections = [
   ['webchat', 'Web chat'], ['links', 'Terms and privacy'], ['hours', 'Office hours'], ['alerts', 'Waiting alerts'],
   ['faqs', 'FAQs'], ['ai', 'AI agent'], ['macros', 'Macros'], ['agents', 'Agents'], ['notifications', 'Notification e-mail'],
+  ['sms', 'SMS'], ['webhooks', 'Webhooks'],
 ];
 
 async function enter(me) {
@@ -53,7 +57,8 @@ async function enter(me) {
   replace(content,
     h('h1', { class: 'page-title' }, 'Settings'),
     webchatCard(settings, saved), linksCard(settings, saved), hoursCard(settings, saved), alertsCard(settings, saved),
-    faqsCard(), aiCard(settings, saved), macrosCard(), agentsCard(me), notificationsCard(settings, saved));
+    faqsCard(), aiCard(settings, saved), macrosCard(), agentsCard(me), notificationsCard(settings, saved),
+    smsCard(settings, saved), webhooksCard());
 }
 
 function leave() {

@@ -2,15 +2,20 @@
 // Messages are told apart by who wrote them (the customer on the left, the
 // team on the right, the AI and the system set apart); the customer's
 // `seen` receipts mark the agents' messages they cover as seen (H7);
-// images are shown inline only when they are this server's uploads.
+// images are shown inline only when they are this server's uploads. In an
+// SMS ticket (I2) the provider's `delivery` reports are no rows of their
+// own: each sets the line under the message it reports on.
 
 import { clock, dayLabel, fullTime, h, httpURL, ownUpload } from './dom.js';
 import { icon } from './icons.js';
 
 export class Thread {
-  constructor(root, { customer }) {
+  constructor(root, { customer, channel = 'webchat' }) {
     this.root = root;
     this.customer = customer;
+    this.sms = channel === 'sms';
+    this.messages = new Map(); // seq → element of each message
+    this.deliveries = new Map(); // seq → the best delivery report of that message
     this.seqs = new Set();
     this.lastDay = '';
     this.seenUpTo = 0; // the customer's receipt
@@ -96,6 +101,9 @@ export class Thread {
         this.prevKey = '';
         this.list.append(note(entry, ev.by === 'shopper' ? 'The customer ended the chat' : ev.by === 'agent' ? 'Closed by an agent' : 'The chat ended'));
         break;
+      case 'delivery':
+        this.report(entry, ev);
+        break;
       default:
         break;
     }
@@ -104,7 +112,8 @@ export class Thread {
   message(entry, ev) {
     const from = ['shopper', 'agent', 'ai', 'system'].includes(ev.from) ? ev.from : 'system';
     const author = from === 'shopper' ? (ev.author || this.customer) : from === 'ai' ? (ev.author || 'AI assistant') : from === 'system' ? 'Automatic reply' : (ev.author || 'Agent');
-    const receipt = from === 'agent' ? h('span', { class: 'receipt' }) : null;
+    // A text has no "seen": its delivery reports say what became of it.
+    const receipt = from === 'agent' && !this.sms ? h('span', { class: 'receipt' }) : null;
     // Messages in a row from the same person within minutes form a group
     // under one name.
     const key = `${from}\u0000${author}`, at = Date.parse(entry.at);
@@ -120,7 +129,42 @@ export class Thread {
         h('time', { datetime: entry.at, title: fullTime(entry.at) }, clock(entry.at)),
         receipt));
     if (receipt) this.receipts.push([entry.seq, receipt]);
+    this.messages.set(entry.seq, li);
+    // An answer is on its way as a text from the moment it is stored.
+    if (this.sms && from === 'agent' && !this.deliveries.has(entry.seq)) this.deliveries.set(entry.seq, { rank: 0, status: 'queued' });
+    this.drawDelivery(entry.seq);
     return li;
+  }
+
+  // report takes a delivery report of a message. Reports may come late or
+  // out of order, and never take a message back: delivered beats sent
+  // beats queued, and a failure is final.
+  report(entry, ev) {
+    const rank = deliveryRank[ev.status];
+    if (!rank || !ev.message) return;
+    const best = this.deliveries.get(ev.message);
+    if (best && rank < best.rank) return;
+    this.deliveries.set(ev.message, { rank, status: ev.status, error: ev.error || '', at: entry.at });
+    this.drawDelivery(ev.message);
+  }
+
+  // drawDelivery shows the delivery line of message seq, once both the
+  // message and a report of it are there.
+  drawDelivery(seq) {
+    const li = this.messages.get(seq), d = this.deliveries.get(seq);
+    if (!li || !d) return;
+    const meta = li.querySelector('.msg-meta');
+    let el = meta.querySelector('.delivery');
+    if (!el) {
+      el = h('span', { class: 'delivery' });
+      meta.append(el);
+    }
+    const failed = d.rank === failedRank;
+    el.className = `delivery is-${failed ? 'failed' : d.status}`;
+    if (d.at) el.title = `Reported ${fullTime(d.at)}`;
+    li.classList.toggle('is-undelivered', failed);
+    const words = failed ? `Not delivered${d.error ? `: ${d.error}` : ''}` : deliveryWords[d.status];
+    el.replaceChildren(icon(deliveryIcons[failed ? 'failed' : d.status]), h('span', {}, words));
   }
 
   // updateReceipts marks each agent message as sent or seen by the
@@ -174,6 +218,12 @@ export class Thread {
     this.typing.hidden = true;
   }
 }
+
+// What a text's delivery reports say (I2), from "on its way" to final.
+const failedRank = 4;
+const deliveryRank = { queued: 1, sent: 2, delivered: 3, undelivered: failedRank, failed: failedRank };
+const deliveryWords = { queued: 'Sending…', sent: 'Sent', delivered: 'Delivered' };
+const deliveryIcons = { queued: 'clock', sent: 'check', delivered: 'checks', failed: 'alert' };
 
 // handoffs say where the AI agent handed the conversation (S10); helpdesks
 // names the other helpdesks it may hand off to.

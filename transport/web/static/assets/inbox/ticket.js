@@ -65,7 +65,7 @@ export class TicketView {
     this.name = row.profile?.name || view.profile?.name || row.profile?.id || 'Customer';
     this.head = h('header', { class: 'ticket-head' });
     const scroller = h('div', { class: 'thread-scroll', tabindex: '0', 'aria-label': 'Conversation with ' + this.name });
-    this.thread = new Thread(scroller, { customer: this.name });
+    this.thread = new Thread(scroller, { customer: this.name, channel: row.channel });
     this.composerBox = h('div', { class: 'composer' });
     const aside = h('aside', { class: 'profile', 'aria-label': 'Customer profile' });
     this.profile = new ProfilePanel(aside);
@@ -109,7 +109,7 @@ export class TicketView {
       return;
     }
     if (this.composer) return;
-    this.composer = new Composer(this.composerBox, { ticket: this.id, thread: this.thread, onSent: () => this.refresh() });
+    this.composer = new Composer(this.composerBox, { ticket: this.id, thread: this.thread, channel: this.row.channel, onSent: () => this.refresh() });
   }
 
   // onRow takes the ticket's row, from an action's answer or the stream.
