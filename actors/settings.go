@@ -16,6 +16,9 @@ func (s *System) Settings() engine.Settings { return s.conf.Settings() }
 // refused too, naming the field: a store must never believe that a switch
 // it saved is doing something.
 func (s *System) PutSettings(ctx context.Context, v engine.Settings) error {
+	if p, ok := engine.NormalizePhone(v.SMS.From); ok {
+		v.SMS.From = p // "+46 10-123 45 67" is texted from as +46101234567
+	}
 	if err := s.notServedYet(v, s.conf.Settings()); err != nil {
 		return err
 	}

@@ -177,7 +177,7 @@ func (a *conversationActor) smsEntries(events []engine.Event) ([]persist.OutboxE
 	case agent && p.Phone == "":
 		return nil, engine.Errorf(engine.CodeConflict, "the customer has no phone number to text")
 	case agent && out:
-		return nil, engine.Errorf(engine.CodeConflict, "the customer texted STOP: no texts go to %s until they text START", p.Phone)
+		return nil, engine.Errorf(engine.CodeConflict, "The customer texted STOP: no texts go to %s until they text START.", p.Phone)
 	case p.Phone == "" || out:
 		return nil, nil
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -77,12 +78,12 @@ func ValidateWebhook(w Webhook) error {
 		return Invalid("url", "is longer than 2048 bytes")
 	}
 	if len(w.Events) == 0 {
-		return Invalid("events", "must name at least one of %v", WebhookEvents)
+		return Invalid("events", "must name at least one of %s", strings.Join(WebhookEvents, ", "))
 	}
 	seen := map[string]bool{}
 	for _, e := range w.Events {
 		if !contains(WebhookEvents, e) {
-			return Invalid("events", "unknown event %q (use %v)", e, WebhookEvents)
+			return Invalid("events", "unknown event %q (use %s)", e, strings.Join(WebhookEvents, ", "))
 		}
 		if seen[e] {
 			return Invalid("events", "%q is named twice", e)

@@ -76,10 +76,13 @@ func startSMS(t *testing.T, fake *fakeTwilio) *harness {
 	base = h.ts.URL
 	code, body, _ := h.do("PUT", "/api/v1/settings", adminToken, map[string]any{"sms": map[string]any{
 		"enabled": true, "provider": "twilio", "account_sid": smsAccount, "auth_token": smsToken,
-		"from": smsFrom, "base_url": fake.srv.URL,
+		"from": "+46 10-123 45 67", "base_url": fake.srv.URL,
 	}})
 	if code != 200 {
 		t.Fatalf("PUT sms settings: %d %v", code, body)
+	}
+	if from := body["sms"].(map[string]any)["from"]; from != smsFrom {
+		t.Fatalf("the store's number is kept as %v, want %s", from, smsFrom)
 	}
 	if tok := body["sms"].(map[string]any)["auth_token"]; tok != mask {
 		t.Fatalf("GET shows the auth token as %v", tok)
