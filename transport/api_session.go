@@ -93,11 +93,12 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
 
 // sessionCookie is the session cookie holding token, for maxAge seconds
 // (negative: delete it). It is Secure when the server is reached over
-// HTTPS.
+// HTTPS: PublicURL says so, or the client used https, directly or through
+// a trusted proxy.
 func (s *Server) sessionCookie(r *http.Request, token string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: r.TLS != nil || strings.HasPrefix(s.cfg.PublicURL, "https://"),
+		Secure: s.proxies.client(r).scheme == "https" || strings.HasPrefix(s.cfg.PublicURL, "https://"),
 	}
 }

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -13,8 +14,10 @@ type Config struct {
 	// AllowedOrigins lists the browser origins allowed to open /ws, as
 	// websocket.AcceptOptions.OriginPatterns: host patterns matched with
 	// path.Match ("shop.example.com", "*.example.com"), or "scheme://host"
-	// patterns. The request's own host is always allowed, and a request with
-	// no Origin header (not a browser) is allowed: the token says who it is.
+	// patterns. The request's own host is always allowed (the host the
+	// client asked for, which a trusted proxy may tell: TrustedProxies), and
+	// a request with no Origin header (not a browser) is allowed: the token
+	// says who it is.
 	// Any other origin gets 403. Beware that "*" opens the socket to every
 	// site on the web.
 	AllowedOrigins []string
@@ -51,8 +54,25 @@ type Config struct {
 	// prefix, without a trailing slash; cmd/parley validates it). Upload URLs
 	// are built on it, and a shopper's attachment must be one of them. Empty:
 	// built from the request's Host, over https when the request came over
-	// TLS — behind a TLS-terminating proxy, set it.
+	// TLS — behind a TLS-terminating proxy, set it, or trust the proxy
+	// (TrustedProxies) to tell the scheme and host the client used.
 	PublicURL string
+
+	// TrustedProxies are the reverse proxies whose forwarding headers
+	// Parley believes (--trusted-proxies). From a peer in one of these
+	// ranges, the client's address is the rightmost hop of Forwarded's for=
+	// (or, without a Forwarded header, of X-Forwarded-For) that is not
+	// itself a trusted proxy, and the scheme and host the client used come
+	// from the same header (proto= and host=, or X-Forwarded-Proto and
+	// X-Forwarded-Host): the per-address upgrade limit, the origin check,
+	// the session cookie's Secure flag and URLs built from the request use
+	// them. From any other peer those headers are ignored. Empty (the
+	// default): no peer is trusted, and behind a proxy every client shares
+	// the proxy's address and its upgrade budget (ConnRate). Beware that a
+	// trusted proxy must overwrite or strip whichever of these headers it
+	// does not set itself, or a client sets them through it; Forwarded
+	// wins when both are present.
+	TrustedProxies []netip.Prefix
 
 	// WebhookAllowPrivate lets webhook URLs point at loopback, link-local
 	// and private addresses (--webhook-allow-private). Off, an admin cannot

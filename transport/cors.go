@@ -12,7 +12,7 @@ import "net/http"
 func (s *Server) allowCORS(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Add("Vary", "Origin")
 	origin := r.Header.Get("Origin")
-	if origin == "" || !s.originAllowed(r) {
+	if origin == "" || !s.originAllowed(r, s.proxies.client(r).host) {
 		return false
 	}
 	w.Header().Set("Access-Control-Allow-Origin", origin)

@@ -74,8 +74,7 @@ func fromThisMachine(r *http.Request) bool {
 			return false
 		}
 	}
-	peer, err := netip.ParseAddr(clientAddr(r))
-	if err != nil || !peer.IsLoopback() {
+	if peer := peerAddr(r); !peer.IsLoopback() { // invalid: not loopback
 		return false
 	}
 	host := r.Host

@@ -13,6 +13,9 @@
 // Transport must never block an actor: a connection's Deliver only queues, and
 // a client too slow to drain its bounded queue is disconnected. It must never
 // log a token, never put user input into a log message (only into attributes),
-// never let an internal error's details reach a client, and never trust an
-// upload's name or declared type (media tells its type from its bytes).
+// never let an internal error's details reach a client, never trust an
+// upload's name or declared type (media tells its type from its bytes), and
+// never believe a forwarding header (X-Forwarded-For, Forwarded) from a peer
+// it was not told to trust, nor anything a client wrote to the left of its
+// own hop (clientaddr.go).
 package transport

@@ -2,7 +2,6 @@ package transport
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -62,16 +61,6 @@ func (l *keyedLimiter) forgetFull(now time.Time) {
 // retryAfter sets Retry-After in whole seconds, at least one.
 func retryAfter(w http.ResponseWriter, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Max(1, math.Ceil(wait.Seconds())))))
-}
-
-// clientAddr is the address a request came from, without its port. Parley
-// does not trust X-Forwarded-For: behind a proxy, limit at the proxy.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // bucket is a token bucket: rate tokens a second, at most burst.

@@ -31,10 +31,11 @@ type Server struct {
 	m           *metrics
 	mux         *http.ServeMux
 	handler     http.Handler
-	upgrades    *keyedLimiter // socket upgrades per client address
-	calls       *keyedLimiter // API requests per bearer token
-	tokens      tokenCache    // identity tokens that verified
-	replay      *byteBudget   // bytes of replayed frames all sockets hold
+	proxies     trustedProxies // peers whose forwarding headers are believed
+	upgrades    *keyedLimiter  // socket upgrades per client address
+	calls       *keyedLimiter  // API requests per bearer token
+	tokens      tokenCache     // identity tokens that verified
+	replay      *byteBudget    // bytes of replayed frames all sockets hold
 
 	mu        sync.Mutex
 	closing   bool
@@ -55,6 +56,7 @@ func New(b Backend, cfg Config, reg prometheus.Registerer) *Server {
 		chat: b, desk: b, admin: b, hooks: b, sms: b, mediaClient: &http.Client{Timeout: 15 * time.Second}, auth: b, files: b, cfg: cfg, log: cfg.Logger, m: newMetrics(reg), mux: http.NewServeMux(),
 		conns: map[*wsConn]struct{}{}, byProfile: map[string]map[*wsConn]struct{}{},
 		quit: make(chan struct{}), idle: make(chan struct{}),
+		proxies:  newTrustedProxies(cfg.TrustedProxies),
 		upgrades: newKeyedLimiter(cfg.ConnRate, cfg.ConnBurst),
 		calls:    newKeyedLimiter(cfg.APIRate, cfg.APIBurst),
 	}

@@ -68,8 +68,14 @@ func (f *fakeTwilio) sends() []url.Values {
 // startSMS is a server with the SMS channel on, texting through fake.
 func startSMS(t *testing.T, fake *fakeTwilio) *harness {
 	t.Helper()
+	return startSMSWith(t, fake, Config{})
+}
+
+// startSMSWith is startSMS with the transport configured by cfg.
+func startSMSWith(t *testing.T, fake *fakeTwilio, cfg Config) *harness {
+	t.Helper()
 	var base string
-	h := startWith(t, Config{}, actors.Config{
+	h := startWith(t, cfg, actors.Config{
 		SMS:         &twilio.Client{},
 		SMSCallback: func(c string, seq uint64) string { return SMSStatusCallback(base)(c, seq) },
 	})

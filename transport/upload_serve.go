@@ -49,14 +49,13 @@ func (s *Server) uploadURL(r *http.Request, name string) string {
 }
 
 // baseURL is where people and providers reach Parley: PublicURL when it
-// is set, else the scheme and Host the request came with.
+// is set, else the scheme and host the client used (through a trusted
+// proxy, those it says: an SMS provider signs the https URL it called even
+// when the proxy passed it on over http).
 func (s *Server) baseURL(r *http.Request) string {
 	if s.cfg.PublicURL != "" {
 		return s.cfg.PublicURL
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
+	who := s.proxies.client(r)
+	return who.scheme + "://" + who.host
 }

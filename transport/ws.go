@@ -71,13 +71,14 @@ type wsConn struct {
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	if !s.originAllowed(r) {
+	who := s.proxies.client(r)
+	if !s.originAllowed(r, who.host) {
 		s.m.wsRefused.WithLabelValues(refusedOrigin).Inc()
-		s.log.Info("websocket origin refused", slog.String("origin", r.Header.Get("Origin")))
+		s.log.Info("websocket origin refused", slog.String("origin", r.Header.Get("Origin")), slog.Any("client", who))
 		s.writeError(w, r, errOrigin)
 		return
 	}
-	if ok, wait := s.upgrades.allow(clientAddr(r), s.cfg.Now()); !ok {
+	if ok, wait := s.upgrades.allow(who.key(r), s.cfg.Now()); !ok {
 		s.m.wsRefused.WithLabelValues(refusedConnRate).Inc()
 		retryAfter(w, wait)
 		s.writeError(w, r, errConnRate)
@@ -94,8 +95,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	hj := &hijacker{ResponseWriter: w}
 	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
-		OriginPatterns:  s.cfg.AllowedOrigins,
-		CompressionMode: websocket.CompressionDisabled, // a deflate context costs tens of KB per socket
+		// originAllowed above applied Accept's own rule, with the host the
+		// client asked for where Accept would see only r.Host, which a
+		// proxy may have rewritten: checking again would refuse what it let
+		// through.
+		InsecureSkipVerify: true,
+		CompressionMode:    websocket.CompressionDisabled, // a deflate context costs tens of KB per socket
 	})
 	if err != nil {
 		s.releaseConn()
@@ -151,8 +156,12 @@ func (c *wsConn) run() {
 }
 
 // originAllowed applies coder/websocket's origin rule before the upgrade,
-// so that a refusal is counted and answered as a JSON 403.
-func (s *Server) originAllowed(r *http.Request) bool {
+// so that a refusal is counted and answered as a JSON 403: no Origin (not
+// a browser), the request's own host, or one of the allowed origins. host
+// is the Host the client asked for (clientInfo), which is r.Host unless a
+// trusted proxy says otherwise; like coder/websocket, it is compared with
+// the origin's host alone, whatever the scheme.
+func (s *Server) originAllowed(r *http.Request, host string) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
@@ -161,7 +170,7 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	if err != nil || u.Host == "" {
 		return false
 	}
-	if strings.EqualFold(r.Host, u.Host) {
+	if strings.EqualFold(host, u.Host) {
 		return true
 	}
 	for _, p := range s.cfg.AllowedOrigins {

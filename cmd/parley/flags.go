@@ -41,6 +41,7 @@ type serveConfig struct {
 	HeaderTimeout  time.Duration
 	ConnRate       float64
 	ConnBurst      int
+	TrustedProxies []netip.Prefix
 	APIRate        float64
 	APIBurst       int
 	ReplayBudget   int
@@ -53,7 +54,7 @@ type serveConfig struct {
 // an explicit flag wins over the environment, which wins over the default.
 func parseServe(args []string, env func(string) string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
-	var origins, level, replay, maxUpload string
+	var origins, level, replay, maxUpload, proxies string
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
@@ -76,6 +77,7 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	fs.IntVar(&c.MaxConns, "max-connections", 0, "most shopper sockets open at once; more get 503 (default: the open-file limit less 512)")
 	fs.Float64Var(&c.ConnRate, "ws-conn-rate", 20, "socket upgrades per second one client address may make (0: no limit)")
 	fs.IntVar(&c.ConnBurst, "ws-conn-burst", 100, "socket upgrades one client address may make in a burst")
+	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of reverse proxies whose Forwarded/X-Forwarded-* headers are believed")
 	fs.Float64Var(&c.APIRate, "api-rate", 50, "API requests per second per bearer token (0: no limit)")
 	fs.IntVar(&c.APIBurst, "api-burst", 100, "API requests per bearer token in a burst")
 	fs.StringVar(&replay, "replay-budget", "64MiB", "bytes of replayed events all sockets may hold at once while resuming (KiB, MiB, GiB or bytes)")
@@ -98,6 +100,9 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 		return c, fmt.Errorf("--max-upload-bytes %q: want a size from 1KiB to 64MiB, such as 10MiB", maxUpload)
 	}
 	if c.PublicURL, err = parsePublicURL(c.PublicURL); err != nil {
+		return c, err
+	}
+	if c.TrustedProxies, err = parseTrustedProxies(proxies); err != nil {
 		return c, err
 	}
 	for _, o := range strings.Split(origins, ",") {

@@ -100,6 +100,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		PreviousIdentitySecret: []byte(c.PrevSecret), PreviousSecretUntil: time.Now().Add(c.PrevGrace),
 		MaxConnections: c.MaxConns, ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, APIRate: c.APIRate, APIBurst: c.APIBurst, Gatherer: reg, NoMetricsRoute: c.MetricsAddr != "",
 		ReplayBudget: c.ReplayBudget, Logger: log.With(slog.String("component", "transport")),
+		TrustedProxies: c.TrustedProxies,
 		MaxUploadBytes: int64(c.MaxUpload), PublicURL: c.PublicURL, WebhookAllowPrivate: c.WebhookPrivate,
 	}, reg)
 	return serveOn(ctx, c, lns, tr, reg, log)
