@@ -78,14 +78,18 @@ func (c clientInfo) LogValue() slog.Value {
 
 // client reads r. From a trusted peer:
 //
-//   - The address is the rightmost untrusted hop of Forwarded's for=
-//     (RFC 7239) when the request has a Forwarded header, else of
-//     X-Forwarded-For (every header, comma lists): hops that are trusted
+//   - The address is the rightmost untrusted hop of X-Forwarded-For
+//     (every header, comma lists) when the request has one, else of
+//     Forwarded's for= (RFC 7239): hops that are trusted
 //     proxies are skipped. When every hop is trusted, the leftmost is the
 //     client. A hop the walk cannot see past — "unknown", an obfuscated
 //     identifier ("_hidden"), a Forwarded element without for=, a value
 //     that does not parse — ends it there, and the client is the last hop
 //     read by address (a trusted proxy), or the peer.
+//     X-Forwarded-For comes first because nearly every proxy appends to it
+//     (nginx, Caddy, HAProxy, the clouds' load balancers) while few touch
+//     Forwarded: a client's own Forwarded, passed through untouched, must
+//     not choose its address.
 //   - The scheme and host are, with Forwarded, the proto= and host= of the
 //     hop the walk ended on (the client's own hop: the proxy that received
 //     the client's request wrote them), or of the nearest readable hop to
@@ -106,7 +110,7 @@ func (t trustedProxies) client(r *http.Request) clientInfo {
 		return c
 	}
 	var proto, host string
-	if fwd := nonBlank(r.Header.Values("Forwarded")); fwd != nil {
+	if fwd := nonBlank(r.Header.Values("Forwarded")); fwd != nil && nonBlank(r.Header.Values("X-Forwarded-For")) == nil {
 		var hops []hop
 		for _, line := range fwd {
 			hops = appendForwarded(hops, line)

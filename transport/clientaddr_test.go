@@ -110,9 +110,11 @@ func TestClientBehindTrustedProxies(t *testing.T) {
 			addr:   "203.0.113.7", scheme: "https", host: "chat.example.com"},
 		{name: "Forwarded quoted pair", peer: proxy,
 			header: hdr{{"Forwarded", `for="203.0.113.7";host="chat\.example.com"`}}, addr: "203.0.113.7", host: "chat.example.com"},
-		{name: "Forwarded wins over X-Forwarded-For", peer: proxy,
+		// A client's own Forwarded, passed through by a proxy that appends
+		// to X-Forwarded-For only, does not choose its address.
+		{name: "X-Forwarded-For wins over a passed-through Forwarded", peer: proxy,
 			header: hdr{{"Forwarded", "for=203.0.113.7"}, {"X-Forwarded-For", "198.51.100.1"}, {"X-Forwarded-Proto", "https"}},
-			addr:   "203.0.113.7"},
+			addr:   "198.51.100.1", scheme: "https"},
 		{name: "blank Forwarded: X-Forwarded-For", peer: proxy,
 			header: hdr{{"Forwarded", " "}, {"X-Forwarded-For", "198.51.100.1"}}, addr: "198.51.100.1"},
 		{name: "Forwarded obfuscated client", peer: proxy,
