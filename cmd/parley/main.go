@@ -3,6 +3,8 @@
 //	parley serve [flags]     start the server (the default command)
 //	parley token [flags]     print a shopper identity token
 //	parley bench [flags]     load a local server and report latencies and costs
+//	parley backup [flags]    ask a running server for a checkpoint
+//	parley version           print the version, revision and Go version (also --version)
 package main
 
 import (
@@ -35,12 +37,16 @@ const usage = `usage:
                [--server-bin PATH] [--dial-concurrency 200] [--json] [--quiet] [--seed N]
                [--sample-every 1m] [--passivate-after D] [--kills N] [--cpu-profile FILE]
   parley backup --addr 127.0.0.1:8080 --admin-token T --to DIR   (DIR must not exist yet)
+  parley version                         (or parley --version)
 Every serve flag also reads PARLEY_<NAME> from the environment (a flag wins).
 `
 
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
+	if len(args) == 1 && args[0] == "--version" {
+		args = []string{"version"}
+	}
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
@@ -54,6 +60,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = benchCmd(ctx, args, stdout, stderr)
 	case "backup":
 		err = backupCmd(ctx, args, stdout, stderr)
+	case "version":
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "parley version: takes no arguments\n")
+			return 2
+		}
+		versionCmd(stdout)
+		return 0
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -168,7 +168,8 @@ func serveOn(ctx context.Context, c serveConfig, lns *listeners, tr *transport.S
 	for i, sv := range all {
 		log.Info(sv.name, slog.String("addr", sv.ln.Addr().String()))
 		if i == 0 {
-			log.Info("parley is up", slog.String("url", "http://"+sv.ln.Addr().String()+"/"), slog.Bool("demo", c.Demo))
+			log.Info("parley is up", slog.String("url", "http://"+sv.ln.Addr().String()+"/"), slog.Bool("demo", c.Demo),
+				slog.String("version", binaryVersion()))
 		}
 		servers = append(servers, sv.srv)
 		go func() { errs <- sv.srv.Serve(sv.ln) }()
