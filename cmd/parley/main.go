@@ -31,6 +31,7 @@ const usage = `usage:
                [--ws-conn-rate 20] [--ws-conn-burst 100] [--api-rate 50] [--api-burst 100]
                [--identity-secret-previous S] [--identity-secret-grace 24h] [--read-header-timeout 5s]
                [--shutdown-timeout 15s] [--replay-budget 64MiB]
+               [--tls-cert F --tls-key F | --acme-domain d1,d2 [--acme-email E]]
   parley token (--secret S | --data DIR) --sub ID [--name N] [--email E] [--ttl 1h]
   parley bench [--shoppers 1000] [--agents 4] [--duration 10s] [--rate 0] [--agent-rate 0]
                [--addr 127.0.0.1:PORT --secret S --admin-token T [--server-pid PID]]
