@@ -80,6 +80,14 @@ type Config struct {
 	// forgery).
 	WebhookAllowPrivate bool
 
+	// StrictTransportSecurity, when set, is sent as the
+	// Strict-Transport-Security header of every response, such as
+	// "max-age=31536000" (HSTS). Set it only on a server whose every address
+	// is https: for max-age, a browser that has seen it refuses plain http
+	// to this host, and there is no taking it back early. Default: empty,
+	// no header.
+	StrictTransportSecurity string
+
 	// WriteTimeout bounds each WebSocket write; a client that does not take a
 	// frame in time is disconnected. Default 5 seconds.
 	WriteTimeout time.Duration

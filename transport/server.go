@@ -102,9 +102,13 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/", s.notFound)
 }
 
-// serve wraps the mux: it refuses requests while shutting down, tracks every
-// request so that Shutdown can wait for it, and counts it by route pattern.
+// serve wraps the mux: it sets the headers every response carries, refuses
+// requests while shutting down, tracks every request so that Shutdown can
+// wait for it, and counts it by route pattern.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if v := s.cfg.StrictTransportSecurity; v != "" {
+		w.Header().Set("Strict-Transport-Security", v)
+	}
 	rec := &statusRecorder{ResponseWriter: w}
 	if !s.enter() {
 		if r.URL.Path == "/healthz" {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +24,13 @@ type serveChild struct {
 // startChild starts `bin serve --addr 127.0.0.1:0 args...` and waits until
 // it listens and answers /readyz with 200. The test's cleanup kills it.
 func startChild(t *testing.T, bin string, args ...string) *serveChild {
+	t.Helper()
+	return startChildOver(t, bin, nil, args...)
+}
+
+// startChildOver is startChild for a child that serves TLS when roots is
+// not nil: /readyz is asked over https, trusting roots.
+func startChildOver(t *testing.T, bin string, roots *x509.CertPool, args ...string) *serveChild {
 	t.Helper()
 	c := &serveChild{logs: &syncBuffer{}, done: make(chan struct{})}
 	c.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
@@ -50,11 +59,14 @@ func startChild(t *testing.T, bin string, args ...string) *serveChild {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	tr := &http.Transport{}
+	tr, scheme := &http.Transport{}, "http"
+	if roots != nil {
+		tr.TLSClientConfig, scheme = &tls.Config{RootCAs: roots}, "https"
+	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: time.Second}
 	for {
-		resp, err := client.Get("http://" + c.addr + "/readyz")
+		resp, err := client.Get(scheme + "://" + c.addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

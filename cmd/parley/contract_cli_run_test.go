@@ -20,19 +20,45 @@ import (
 )
 
 var (
-	cliSecretRe = regexp.MustCompile(`identity_secret=(\S+)`)
-	cliAdminRe  = regexp.MustCompile(`admin_token=(\S+)`)
+	cliSecretRe = regexp.MustCompile(`(?m)^export PARLEY_IDENTITY_SECRET=(\S+)$`)
+	cliAdminRe  = regexp.MustCompile(`(?m)^export PARLEY_ADMIN_TOKEN=(\S+)$`)
 )
 
-// cliCredentials returns the generated secret and admin token from a log,
-// each of which must be printed exactly once.
+// cliCredentials returns the generated secret and admin token from the
+// export lines of a first start's output, each of which must be printed
+// exactly once, and nowhere else in the output.
 func cliCredentials(t *testing.T, logs string) (secret, admin string) {
 	t.Helper()
 	s, a := cliSecretRe.FindAllStringSubmatch(logs, -1), cliAdminRe.FindAllStringSubmatch(logs, -1)
 	if len(s) != 1 || len(a) != 1 {
 		t.Fatalf("want the generated identity secret and admin token printed once each; log:\n%s", logs)
 	}
-	return strings.Trim(s[0][1], `"`), strings.Trim(a[0][1], `"`)
+	secret, admin = s[0][1], a[0][1]
+	if strings.Count(logs, secret) != 1 || strings.Count(logs, admin) != 1 {
+		t.Fatalf("a generated credential appears outside its export line; log:\n%s", logs)
+	}
+	return secret, admin
+}
+
+// cliKeptCredentials checks that a later start, run in wd with --data data,
+// printed neither credential but named the files that keep them, and
+// returns what the files hold.
+func cliKeptCredentials(t *testing.T, logs, wd, data string) (secret, admin string) {
+	t.Helper()
+	secret, _ = readSecretFile(filepath.Join(wd, data), secretFile)
+	admin, _ = readSecretFile(filepath.Join(wd, data), adminFile)
+	if secret == "" || admin == "" {
+		t.Fatalf("no kept credentials in %s", data)
+	}
+	if strings.Contains(logs, secret) || strings.Contains(logs, admin) || strings.Contains(logs, "export PARLEY_") {
+		t.Fatalf("a later start printed a kept credential; log:\n%s", logs)
+	}
+	for _, f := range []string{secretFile, adminFile} {
+		if !strings.Contains(logs, f+"_file="+filepath.Join(data, f)) {
+			t.Fatalf("a later start does not say that %s is kept in %s; log:\n%s", f, filepath.Join(data, f), logs)
+		}
+	}
+	return secret, admin
 }
 
 // cliWelcomeFAQs says hello anonymously and returns the welcome's FAQs.
@@ -67,7 +93,7 @@ func cliDemoToken(t *testing.T, c *http.Client, addr string) (token, profile str
 // TestContractCLIZeroFlagDemo: `parley serve` with no flags at all (and no
 // PARLEY_* variables) starts a working demo on 127.0.0.1:8080: a data
 // directory in the working folder, a generated secret and admin token
-// printed to the log and kept for the next start, a demo page at /, a demo
+// printed once and kept for the next start, a demo page at /, a demo
 // shopper whose token the server mints, sample FAQs in the welcome; SIGTERM
 // closes sockets with 1001 and exits 0.
 func TestContractCLIZeroFlagDemo(t *testing.T) {
@@ -129,11 +155,12 @@ func TestContractCLIZeroFlagDemo(t *testing.T) {
 	ws.Close()
 
 	// The next zero-flag start from the same folder keeps both credentials
-	// (tokens minted before still work) and does not seed the FAQs again.
+	// (tokens minted before still work) without printing them, and does
+	// not seed the FAQs again.
 	p2 := cliServe(t, wd, cliEnv(), true, "serve")
-	secret2, admin2 := cliCredentials(t, p2.logs.String())
+	secret2, admin2 := cliKeptCredentials(t, p2.logs.String(), wd, "data")
 	if secret2 != secret || admin2 != admin {
-		t.Errorf("second start printed other credentials: secret %q→%q, admin token %q→%q", secret, secret2, admin, admin2)
+		t.Errorf("second start keeps other credentials: secret %q→%q, admin token %q→%q", secret, secret2, admin, admin2)
 	}
 	if code, _, _ := cliDo(t, c, "GET", "http://"+p2.addr+"/api/v1/settings", admin, ""); code != http.StatusOK {
 		t.Errorf("first start's admin token after a restart: %d", code)

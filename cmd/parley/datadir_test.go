@@ -100,3 +100,65 @@ func TestDataDirectoryInUseAndTokenFromIt(t *testing.T) {
 		t.Fatalf("token without a secret: exit %d: %s; want only the secret named as missing", code, errb.String())
 	}
 }
+
+// Generated credentials are printed once, by the start that generated them;
+// later starts name the files and print no value. The data directory is
+// made 0700 and the files 0600; a credential file that others may read is
+// tightened with a warning, and a data directory others may read is
+// warned about and left as it is.
+func TestGeneratedCredentialsPrintedOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	_, logs, stop := startServe(t, "--data", dir)
+	if code := stop(); code != 0 {
+		t.Fatalf("first start: exit %d: %s", code, logs.String())
+	}
+	secret, _ := readSecretFile(dir, secretFile)
+	admin, _ := readSecretFile(dir, adminFile)
+	for _, line := range []string{"export PARLEY_IDENTITY_SECRET=" + secret + "\n", "export PARLEY_ADMIN_TOKEN=" + admin + "\n"} {
+		if strings.Count(logs.String(), line) != 1 {
+			t.Fatalf("first start: want %q once in the output:\n%s", line, logs.String())
+		}
+	}
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("new data directory: %v %v, want mode 0700", st, err)
+	}
+
+	// Others may read the secret file and the directory; the admin token's
+	// file is gone (a directory restored from a backup has only the store).
+	if err := os.Chmod(filepath.Join(dir, secretFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, adminFile)); err != nil {
+		t.Fatal(err)
+	}
+	_, logs, stop = startServe(t, "--data", dir)
+	if code := stop(); code != 0 {
+		t.Fatalf("second start: exit %d: %s", code, logs.String())
+	}
+	out := logs.String()
+	if strings.Contains(out, secret) || strings.Contains(out, admin) || strings.Contains(out, "export ") {
+		t.Fatalf("second start printed a credential:\n%s", out)
+	}
+	for _, want := range []string{
+		"identity_secret_file=" + filepath.Join(dir, secretFile),
+		"admin_token_file=" + filepath.Join(dir, adminFile),
+		`msg="a credential file was readable by others`,
+		`msg="the data directory may be read by others`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("second start: no %q in the output:\n%s", want, out)
+		}
+	}
+	for f, v := range map[string]string{secretFile: secret, adminFile: admin} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if got, _ := readSecretFile(dir, f); err != nil || st.Mode().Perm() != 0o600 || got != v {
+			t.Errorf("%s after the second start: %v %v, holding the same value %v; want mode 0600", f, st, err, got == v)
+		}
+	}
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("an existing data directory's mode was changed: %v %v", st, err)
+	}
+}

@@ -23,6 +23,7 @@ var errUsage = errors.New("usage")
 type serveConfig struct {
 	Addr           string
 	Data           string
+	TLS            tlsOptions // tls.go
 	IdentitySecret string
 	AdminToken     string
 	AllowedOrigins []string
@@ -57,6 +58,7 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	var origins, level, replay, maxUpload, proxies string
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	checkTLS := addTLSFlags(fs, &c.TLS)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&c.Data, "data", "./data", "data directory; created if missing")
 	fs.StringVar(&c.IdentitySecret, "identity-secret", "", "store secret for identity tokens (generated and kept in the data directory when empty)")
@@ -85,6 +87,9 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	fs.StringVar(&c.PublicURL, "public-url", "", "the http(s) address people reach Parley at, such as https://chat.example.com (default: each request's own)")
 	fs.BoolVar(&c.WebhookPrivate, "webhook-allow-private", false, "let webhook URLs point at loopback, link-local and private addresses")
 	if err := parseWithEnv(fs, args, env); err != nil {
+		return c, err
+	}
+	if err := checkTLS(); err != nil {
 		return c, err
 	}
 	if !isSet(fs, env, "demo") {

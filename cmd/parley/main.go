@@ -3,6 +3,8 @@
 //	parley serve [flags]     start the server (the default command)
 //	parley token [flags]     print a shopper identity token
 //	parley bench [flags]     load a local server and report latencies and costs
+//	parley backup [flags]    ask a running server for a checkpoint
+//	parley version           print the version, revision and Go version (also --version)
 package main
 
 import (
@@ -29,18 +31,23 @@ const usage = `usage:
                [--ws-conn-rate 20] [--ws-conn-burst 100] [--api-rate 50] [--api-burst 100]
                [--identity-secret-previous S] [--identity-secret-grace 24h] [--read-header-timeout 5s]
                [--shutdown-timeout 15s] [--replay-budget 64MiB]
+               [--tls-cert F --tls-key F | --acme-domain d1,d2 [--acme-email E]]
   parley token (--secret S | --data DIR) --sub ID [--name N] [--email E] [--ttl 1h]
   parley bench [--shoppers 1000] [--agents 4] [--duration 10s] [--rate 0] [--agent-rate 0]
                [--addr 127.0.0.1:PORT --secret S --admin-token T [--server-pid PID]]
                [--server-bin PATH] [--dial-concurrency 200] [--json] [--quiet] [--seed N]
                [--sample-every 1m] [--passivate-after D] [--kills N] [--cpu-profile FILE]
   parley backup --addr 127.0.0.1:8080 --admin-token T --to DIR   (DIR must not exist yet)
+  parley version                         (or parley --version)
 Every serve flag also reads PARLEY_<NAME> from the environment (a flag wins).
 `
 
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
+	if len(args) == 1 && args[0] == "--version" {
+		args = []string{"version"}
+	}
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
@@ -54,6 +61,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = benchCmd(ctx, args, stdout, stderr)
 	case "backup":
 		err = backupCmd(ctx, args, stdout, stderr)
+	case "version":
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "parley version: takes no arguments\n")
+			return 2
+		}
+		versionCmd(stdout)
+		return 0
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -156,9 +156,9 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	if err != nil || !w.Visitor.LoggedIn || !slices.ContainsFunc(w.FAQs, func(f wsclient.FAQ) bool { return f.Question == "Where is my order?" }) {
 		t.Fatalf("welcome %+v %v", w, err)
 	}
-	secret := regexp.MustCompile(`identity_secret=(\w+)`).FindStringSubmatch(logs.String())
+	secret := regexp.MustCompile(`(?m)^export PARLEY_IDENTITY_SECRET=(\w+)$`).FindStringSubmatch(logs.String())
 	if secret == nil {
-		t.Fatalf("no generated secret logged: %s", logs.String())
+		t.Fatalf("no generated secret printed: %s", logs.String())
 	}
 
 	// Shutdown closes the socket with 1001 and exits 0.
@@ -172,10 +172,14 @@ func TestServeDemoEndToEnd(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, logs.String())
 	}
 
-	// A restart keeps the generated secret, so shopper tokens stay valid.
+	// A restart keeps the generated secret, so shopper tokens stay valid,
+	// and does not print it again.
 	_, logs2, stop2 := startServe(t, "--data", dir)
-	if !strings.Contains(logs2.String(), "identity_secret="+secret[1]) {
-		t.Fatalf("secret changed across restart: %s", logs2.String())
+	if kept, _ := readSecretFile(dir, secretFile); kept != secret[1] {
+		t.Fatalf("secret changed across restart: %q, was %q", kept, secret[1])
+	}
+	if strings.Contains(logs2.String(), secret[1]) {
+		t.Fatalf("the restart printed the secret again: %s", logs2.String())
 	}
 	if strings.Contains(logs2.String(), "sample FAQs") {
 		t.Fatal("seeded twice")

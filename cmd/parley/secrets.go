@@ -35,10 +35,11 @@ type credential struct {
 
 // bootstrapSecrets fills in a missing identity secret and admin token from
 // the data directory, generating and keeping them on first start, so that a
-// restart keeps shopper tokens and the admin token valid. It prints the
-// ones it did not get from a flag as export lines ready to paste.
+// restart keeps shopper tokens and the admin token valid. The start that
+// generates one prints it, as an export line ready to paste; later starts
+// say where it is kept and never print it again.
 func bootstrapSecrets(store *persist.Store, c *serveConfig, log *slog.Logger, out io.Writer) error {
-	var kept []credential
+	var generated, kept []credential
 	for _, cr := range []credential{
 		{&c.IdentitySecret, secretFile, "PARLEY_IDENTITY_SECRET"},
 		{&c.AdminToken, adminFile, "PARLEY_ADMIN_TOKEN"},
@@ -46,56 +47,67 @@ func bootstrapSecrets(store *persist.Store, c *serveConfig, log *slog.Logger, ou
 		if *cr.v != "" {
 			continue
 		}
-		v, err := keptSecret(store, c.Data, cr.name)
+		v, isNew, err := keptSecret(store, c.Data, cr.name, log)
 		if err != nil {
 			return err
 		}
 		*cr.v = v
-		kept = append(kept, cr)
+		if isNew {
+			generated = append(generated, cr)
+		} else {
+			kept = append(kept, cr)
+		}
 	}
-	if len(kept) == 0 {
+	if len(kept) > 0 {
+		attrs := make([]any, 0, len(kept))
+		for _, cr := range kept {
+			attrs = append(attrs, slog.String(cr.name+"_file", filepath.Join(c.Data, cr.name)))
+		}
+		log.Info("using credentials kept in the data directory (printed only at the start that generated them)", attrs...)
+	}
+	if len(generated) == 0 {
 		return nil
 	}
-	// The one place a secret is logged: the operator has no other way to
-	// learn what was generated. Pass --identity-secret/--admin-token to
-	// keep them out of the log.
+	// The one time a secret is printed: the operator has no other way to
+	// learn what was generated but to read the files. Pass
+	// --identity-secret/--admin-token to keep them out of the output.
 	attrs := []any{slog.String("dir", c.Data)}
-	for _, cr := range kept {
-		attrs = append(attrs, slog.String(cr.name, *cr.v))
+	for _, cr := range generated {
+		attrs = append(attrs, slog.String(cr.name+"_file", filepath.Join(c.Data, cr.name)))
 	}
-	log.Warn("using generated credentials kept in the data directory", attrs...)
-	fmt.Fprintf(out, "# Parley's credentials, kept in %s (files %s and %s); to use them in a shell:\n",
+	log.Warn("generated credentials, printed below this once and kept in the data directory", attrs...)
+	fmt.Fprintf(out, "# Parley generated these credentials; they are shown only now and kept in %s (files %s and %s). To use them in a shell:\n",
 		c.Data, secretFile, adminFile)
-	for _, cr := range kept {
+	for _, cr := range generated {
 		fmt.Fprintf(out, "export %s=%s\n", cr.env, *cr.v)
 	}
 	return nil
 }
 
 // keptSecret returns the secret kept under name in dir, or in the store
-// (a data directory restored from a backup has only that), or a new one;
-// whichever it is, it is then kept in both.
-func keptSecret(store *persist.Store, dir, name string) (string, error) {
-	v, err := readSecretFile(dir, name)
+// (a data directory restored from a backup has only that), or a new one
+// (isNew); whichever it is, it is then kept in both.
+func keptSecret(store *persist.Store, dir, name string, log *slog.Logger) (v string, isNew bool, err error) {
+	v, err = readSecretFile(dir, name)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", err
+		return "", false, err
 	}
 	if v == "" {
 		var ok bool
 		if v, ok, err = store.Meta(name); err != nil {
-			return "", fmt.Errorf("read %s: %w", name, err)
+			return "", false, fmt.Errorf("read %s: %w", name, err)
 		} else if !ok || v == "" {
-			v = randomHex(32)
+			v, isNew = randomHex(32), true
 		}
 	}
 	if stored, ok, err := store.Meta(name); err != nil {
-		return "", fmt.Errorf("read %s: %w", name, err)
+		return "", false, fmt.Errorf("read %s: %w", name, err)
 	} else if !ok || stored != v {
 		if err := store.PutMeta(name, v); err != nil {
-			return "", fmt.Errorf("save %s: %w", name, err)
+			return "", false, fmt.Errorf("save %s: %w", name, err)
 		}
 	}
-	return v, writeSecretFile(dir, name, v)
+	return v, isNew, writeSecretFile(dir, name, v, log)
 }
 
 // readSecretFile reads a kept secret; fs.ErrNotExist when there is none.
@@ -108,11 +120,21 @@ func readSecretFile(dir, name string) (string, error) {
 }
 
 // writeSecretFile keeps a secret in a file only its owner can read, written
-// whole or not at all.
-func writeSecretFile(dir, name, v string) error {
+// whole or not at all. A file that holds it already but that others may read
+// is tightened to 0600, with a warning: its secret may have been read.
+func writeSecretFile(dir, name, v string, log *slog.Logger) error {
 	path := filepath.Join(dir, name)
 	if cur, err := readSecretFile(dir, name); err == nil && cur == v {
-		return os.Chmod(path, 0o600)
+		st, err := os.Stat(path)
+		if err != nil || st.Mode().Perm()&0o077 == 0 {
+			return err
+		}
+		if err := os.Chmod(path, 0o600); err != nil {
+			return fmt.Errorf("keep %s: %w", name, err)
+		}
+		log.Warn("a credential file was readable by others: made it readable by its owner alone (0600); consider replacing the credential",
+			slog.String("file", path), slog.String("was", fmt.Sprintf("%04o", st.Mode().Perm())))
+		return nil
 	}
 	tmp, err := os.CreateTemp(dir, "."+name+"-*")
 	if err != nil {
@@ -142,4 +164,32 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// makeDataDir creates the data directory, readable by its owner alone: it
+// holds every conversation and the kept credentials. A directory that exists
+// already keeps its mode (it may be a mount point or shared on purpose), with
+// a warning when others may read it.
+func makeDataDir(dir string, log *slog.Logger) error {
+	st, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755); err != nil {
+			return fmt.Errorf("create the data directory: %w", err)
+		}
+		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("create the data directory: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("the data directory: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("the data directory %s is not a directory", dir)
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		log.Warn("the data directory may be read by others; it holds every conversation and the kept credentials: chmod 700 it",
+			slog.String("dir", dir), slog.String("mode", fmt.Sprintf("%04o", perm)))
+	}
+	return nil
 }

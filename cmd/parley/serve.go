@@ -34,6 +34,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+	srvTLS, err := newServerTLS(c.TLS, c.Data, log)
+	if err != nil {
+		return err
+	}
 	// The addresses first: a server that cannot listen creates no data
 	// directory and touches no store.
 	lns, err := listen(c)
@@ -41,6 +45,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer lns.close()
+	if err := makeDataDir(c.Data, log); err != nil {
+		return err
+	}
 	store, err := persist.Open(persist.Options{Dir: c.Data, Logger: log.With(slog.String("component", "persist"))})
 	if errors.Is(err, persist.ErrInUse) {
 		return fmt.Errorf("%w: stop the server using it, or start this one with another --data", err)
@@ -54,6 +61,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}()
 	if err := bootstrapSecrets(store, &c, log, stderr); err != nil {
+		return err
+	}
+	if err := srvTLS.prepare(c.Data); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
@@ -102,8 +112,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		ReplayBudget: c.ReplayBudget, Logger: log.With(slog.String("component", "transport")),
 		TrustedProxies: c.TrustedProxies,
 		MaxUploadBytes: int64(c.MaxUpload), PublicURL: c.PublicURL, WebhookAllowPrivate: c.WebhookPrivate,
+		StrictTransportSecurity: srvTLS.hsts(),
 	}, reg)
-	return serveOn(ctx, c, lns, tr, reg, log)
+	return serveOn(ctx, c, lns, tr, srvTLS, reg, log)
 }
 
 // listeners are serve's bound addresses: the main one, and the metrics and
@@ -145,14 +156,19 @@ func (l *listeners) close() {
 }
 
 // serveOn serves on the bound listeners until ctx ends or one fails, then
-// shuts down gracefully.
-func serveOn(ctx context.Context, c serveConfig, lns *listeners, tr *transport.Server, reg *prometheus.Registry, log *slog.Logger) error {
+// shuts down gracefully. With srvTLS the main listener serves TLS.
+func serveOn(ctx context.Context, c serveConfig, lns *listeners, tr *transport.Server, srvTLS *serverTLS, reg *prometheus.Registry, log *slog.Logger) error {
 	type served struct {
 		srv  *http.Server
 		ln   net.Listener
 		name string
 	}
-	all := []served{{newHTTPServer(tr.Handler(), c.HeaderTimeout), lns.main, "listening"}}
+	mainSrv, scheme := newHTTPServer(tr.Handler(), c.HeaderTimeout), "http"
+	if srvTLS != nil {
+		mainSrv.TLSConfig, scheme = srvTLS.config, "https"
+	}
+	defer watchSignals(ctx, srvTLS, log)()
+	all := []served{{mainSrv, lns.main, "listening"}}
 	if lns.metrics != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -166,10 +182,17 @@ func serveOn(ctx context.Context, c serveConfig, lns *listeners, tr *transport.S
 	for i, sv := range all {
 		log.Info(sv.name, slog.String("addr", sv.ln.Addr().String()))
 		if i == 0 {
-			log.Info("parley is up", slog.String("url", "http://"+sv.ln.Addr().String()+"/"), slog.Bool("demo", c.Demo))
+			log.Info("parley is up", slog.String("url", scheme+"://"+sv.ln.Addr().String()+"/"), slog.Bool("demo", c.Demo),
+				slog.String("version", binaryVersion()))
 		}
 		servers = append(servers, sv.srv)
-		go func() { errs <- sv.srv.Serve(sv.ln) }()
+		go func() {
+			if sv.srv.TLSConfig != nil {
+				errs <- sv.srv.ServeTLS(sv.ln, "", "") // the certificate comes from TLSConfig
+				return
+			}
+			errs <- sv.srv.Serve(sv.ln)
+		}()
 	}
 	var err error
 	select {
