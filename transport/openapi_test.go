@@ -55,7 +55,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	var routes []string
 	for _, p := range h.srv.mux.Patterns() {
 		method, path, ok := strings.Cut(p, " ")
-		if ok && strings.HasPrefix(path, "/api/") {
+		if ok && strings.HasPrefix(path, "/api/v1/") {
 			routes = append(routes, method+" "+path)
 		}
 	}
@@ -68,7 +68,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	sort.Strings(routes)
 	sort.Strings(documented)
 	if len(routes) < 40 {
-		t.Fatalf("only %d routes under /api/: %v", len(routes), routes)
+		t.Fatalf("only %d routes under /api/v1/: %v", len(routes), routes)
 	}
 	for _, r := range routes {
 		if !slices.Contains(documented, r) {
