@@ -62,6 +62,12 @@ func TestAPIDocsPageShowsEveryOperation(t *testing.T) {
 		t.Fatal(err)
 	}
 	savePicture(t, "api-docs", png)
+	// On a phone it reads without scrolling sideways.
+	p.run(chromedp.EmulateViewport(390, 844), chromedp.Reload())
+	p.waitFor("the reply operation", `!!document.getElementById('op-replyToTicket')`)
+	if w := eval[int](p, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("on a phone the page is %d px wide", w)
+	}
 
 	code, _, hdr := h.do("GET", "/api/docs", "", nil)
 	if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") || hdr.Get("Content-Security-Policy") != pageCSP {

@@ -3,6 +3,8 @@ package transport
 import (
 	"bytes"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -78,6 +80,20 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	for _, d := range documented {
 		if !slices.Contains(routes, d) {
 			t.Errorf("the OpenAPI document has %s, which the server does not serve", d)
+		}
+	}
+	// Routes are known only if they are registered through routeMux.
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(f, "_test.go") && f != "routes.go" && bytes.Contains(b, []byte("ServeMux.Handle")) {
+			t.Errorf("%s registers a route past routeMux, which keeps the list this test reads", f)
 		}
 	}
 }

@@ -100,14 +100,14 @@ function securityView(op) {
 
 function paramsView(params) {
   if (!params.length) return null;
-  return h('div', { class: 'op-part' }, h('h4', { text: 'Parameters' }),
+  return h('div', { class: 'op-part' }, h('h4', { text: 'Parameters' }), h('div', { class: 'table-wrap' },
     h('table', { class: 'params' },
       h('thead', {}, h('tr', {}, h('th', { text: 'Name' }), h('th', { text: 'In' }), h('th', { text: 'Type' }), h('th', { text: 'About' }))),
       h('tbody', {}, params.map((p) => h('tr', {},
         h('td', {}, h('code', { text: p.name }), p.required && h('span', { class: 'req', title: 'required', text: '*' })),
         h('td', { text: p.in }),
         h('td', {}, typeOf(p.schema)),
-        h('td', { class: 'muted', text: p.description || '' }))))));
+        h('td', { class: 'muted', text: p.description || '' })))))));
 }
 
 // contentView shows a body by media type; a schema it refers to is
