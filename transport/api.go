@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/parley-chat/parley/engine"
+	"github.com/parley-chat/parley/transport/openapi"
 )
 
 // admin is the principal of the bootstrap admin token.
@@ -55,6 +56,7 @@ func (s *Server) apiRoutes() {
 	s.api("PUT /api/v1/profiles/{id}", asStore, s.putProfile)
 	s.api("POST /api/v1/profiles/{id}/events", asStore, s.postProfileEvent)
 	s.api("POST /api/v1/backup", asAdmin, s.backup)
+	s.mux.HandleFunc("GET /api/v1/openapi.json", s.asset(openapi.FS(), openapi.Name))
 	s.mux.HandleFunc("POST /api/v1/session", s.createSession) // the token is in the body
 	s.mux.HandleFunc("DELETE /api/v1/session", s.deleteSession)
 	s.api("GET /api/v1/session", asStaff, s.getSession)

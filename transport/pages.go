@@ -31,6 +31,7 @@ func (s *Server) pageRoutes() {
 	})
 	s.mux.HandleFunc("GET /inbox", s.page(pages, "inbox.html"))
 	s.mux.HandleFunc("GET /settings", s.page(pages, "settings.html"))
+	s.mux.HandleFunc("GET /api/docs", s.page(pages, "apidocs.html")) // the OpenAPI document, drawn
 	if s.cfg.Demo {
 		s.mux.HandleFunc("GET /{$}", s.page(pages, "demo.html"))
 	}

@@ -29,7 +29,7 @@ type Server struct {
 	cfg         Config
 	log         *slog.Logger
 	m           *metrics
-	mux         *http.ServeMux
+	mux         *routeMux
 	handler     http.Handler
 	proxies     trustedProxies // peers whose forwarding headers are believed
 	upgrades    *keyedLimiter  // socket upgrades per client address
@@ -53,7 +53,7 @@ type Server struct {
 func New(b Backend, cfg Config, reg prometheus.Registerer) *Server {
 	cfg.ensureDefaults()
 	s := &Server{
-		chat: b, desk: b, admin: b, hooks: b, sms: b, mediaClient: &http.Client{Timeout: 15 * time.Second}, auth: b, files: b, cfg: cfg, log: cfg.Logger, m: newMetrics(reg), mux: http.NewServeMux(),
+		chat: b, desk: b, admin: b, hooks: b, sms: b, mediaClient: &http.Client{Timeout: 15 * time.Second}, auth: b, files: b, cfg: cfg, log: cfg.Logger, m: newMetrics(reg), mux: newRouteMux(),
 		conns: map[*wsConn]struct{}{}, byProfile: map[string]map[*wsConn]struct{}{},
 		quit: make(chan struct{}), idle: make(chan struct{}),
 		proxies:  newTrustedProxies(cfg.TrustedProxies),

@@ -2,6 +2,8 @@ package transport
 
 import (
 	"bufio"
+	"bytes"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
@@ -105,4 +107,49 @@ func TestUploadCORS(t *testing.T) {
 	if r := preflight("https://evil.example.org"); r.StatusCode != 403 || r.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("preflight from elsewhere: %d %v", r.StatusCode, r.Header)
 	}
+}
+
+// An upload stores something, so with the session cookie it needs the
+// CSRF header too (PROTOCOL §3); with the header, or a bearer token, the
+// cookie's agent uploads as usual.
+func TestSessionUploadNeedsTheCSRFHeader(t *testing.T) {
+	h := start(t, Config{})
+	_, body, hdr := h.do("POST", "/api/v1/session", "", map[string]any{"token": adminToken})
+	if body == nil || hdr.Get("Set-Cookie") == "" {
+		t.Fatalf("sign in: %v %v", body, hdr)
+	}
+	cookie := (&http.Response{Header: hdr}).Cookies()[0]
+	upload := func(csrf bool) (int, map[string]any) {
+		t.Helper()
+		b, ct := form(t, filePart("parcel.png", "image/png", tinyPNG(t)))
+		req, _ := http.NewRequest("POST", h.ts.URL+"/api/v1/uploads", bytes.NewReader(b))
+		req.Header.Set("Content-Type", ct)
+		req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
+		if csrf {
+			req.Header.Set("X-Parley-CSRF", "1")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode, decodeJSON(t, mustRead(t, resp))
+	}
+	if code, body := upload(false); code != http.StatusForbidden {
+		t.Fatalf("an upload with the cookie alone: %d %v, want 403", code, body)
+	} else if c, field := errCode(body); c != "forbidden" || field != "X-Parley-CSRF" {
+		t.Fatalf("an upload with the cookie alone: %v", body)
+	}
+	if code, body := upload(true); code != http.StatusCreated {
+		t.Fatalf("an upload with the cookie and the header: %d %v", code, body)
+	}
+}
+
+func mustRead(t *testing.T, resp *http.Response) []byte {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -97,6 +97,10 @@ func (s *Server) postUpload(w http.ResponseWriter, r *http.Request) {
 func (s *Server) uploader(w http.ResponseWriter, r *http.Request) (engine.Party, string, bool) {
 	by, byID, key := engine.PartyAgent, "", ""
 	if p, ok := s.authenticate(r); ok {
+		if err := s.checkCSRF(r); err != nil { // an upload stores something: the cookie needs the header
+			s.writeError(w, r, err)
+			return "", "", false
+		}
 		if !hasRole(p.Role, asAgent) {
 			s.writeError(w, r, errForbidden)
 			return "", "", false
