@@ -154,6 +154,9 @@ func (s Settings) Masked() Settings {
 	if s.Notifications.Email.To == nil {
 		s.Notifications.Email.To = []string{} // a list, never null, for clients
 	}
+	if s.OfficeHours.Weekly == nil {
+		s.OfficeHours.Weekly = map[string][][2]string{} // an object, never null
+	}
 	return s
 }
 

@@ -180,8 +180,12 @@ func (s *Server) smsStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conv := r.URL.Query().Get("conversation")
+	if !engine.ValidID(conv) {
+		s.writeError(w, r, engine.Invalid("conversation", "the callback URL names no conversation"))
+		return
+	}
 	seq, err := strconv.ParseUint(r.URL.Query().Get("seq"), 10, 64)
-	if err != nil || !engine.ValidID(conv) {
+	if err != nil || seq == 0 {
 		s.writeError(w, r, engine.Invalid("seq", "the callback URL names no message"))
 		return
 	}

@@ -158,6 +158,7 @@ type rowJSON struct {
 	UpdatedAt    string              `json:"updated_at"`
 	WaitingSince *string             `json:"waiting_since"`
 	SnoozedUntil *string             `json:"snoozed_until,omitempty"`
+	AlertedAt    *string             `json:"alerted_at,omitempty"`
 }
 
 // row puts r on the wire as it stands at now (a snooze that ran out is open).
@@ -167,7 +168,7 @@ func row(r engine.TicketRow, now time.Time) rowJSON {
 		ID: r.ID, Channel: r.Channel, Status: r.Status, Profile: r.Profile,
 		Preview: r.Preview, Unread: r.Unread, Assignee: r.Assignee,
 		UpdatedAt: wireTime(r.UpdatedAt), WaitingSince: wireTimePtr(r.WaitingSince),
-		SnoozedUntil: wireTimePtr(r.SnoozedUntil),
+		SnoozedUntil: wireTimePtr(r.SnoozedUntil), AlertedAt: wireTimePtr(r.AlertedAt),
 	}
 }
 
