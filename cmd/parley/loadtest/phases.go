@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,7 +51,8 @@ func (r *benchRun) connectPhase(ctx context.Context) error {
 		t0 := time.Now()
 		if err := sh.connect(ctx, false); err != nil {
 			if ctx.Err() == nil {
-				r.errs.add("connect_failed", fmt.Sprintf("shopper %d: %v", sh.idx, err))
+				kind := cmp.Or(limitRefusal(err), "connect_failed")
+				r.errs.add(kind, fmt.Sprintf("shopper %d: %v", sh.idx, err))
 			}
 			sh.closeNow()
 			return
@@ -356,7 +358,7 @@ func (r *benchRun) resumePhase(ctx context.Context) error {
 		t0 := time.Now()
 		if err := sh.connect(ctx, true); err != nil {
 			if ctx.Err() == nil {
-				kind := "resume_failed"
+				kind := cmp.Or(limitRefusal(err), "resume_failed")
 				if errors.Is(err, errBenchViolation) {
 					kind = "resume_violation"
 				}

@@ -2,10 +2,12 @@ package loadtest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"math/bits"
+	"net/http"
 	"runtime"
 	"slices"
 	"strings"
@@ -13,6 +15,8 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/parley-chat/parley/transport/wsclient"
 )
 
 // benchHist is a log-linear latency histogram in nanoseconds: 16 linear
@@ -141,7 +145,53 @@ func (e *benchErrors) add(kind, detail string) {
 
 // benchNotViolation are the error kinds that do not fail a run: the server
 // refusing load it was configured to refuse.
-func benchNotViolation(kind string) bool { return kind == "rate_limited" }
+func benchNotViolation(kind string) bool {
+	switch kind {
+	case "rate_limited", "connect_rate_limited", "connect_capacity":
+		return true
+	}
+	return false
+}
+
+// limitRefusal sorts a failed dial: the server's abuse limits refusing the
+// upgrade (429: --ws-conn-rate and --ws-conn-burst, per client address;
+// 503: --max-connections, or a server shutting down), or "" for anything
+// else.
+func limitRefusal(err error) string {
+	var he *wsclient.HandshakeError
+	if !errors.As(err, &he) {
+		return ""
+	}
+	switch he.StatusCode {
+	case http.StatusTooManyRequests:
+		return "connect_rate_limited"
+	case http.StatusServiceUnavailable:
+		return "connect_capacity"
+	}
+	return ""
+}
+
+// writeLimits says, when the server's limits refused some of the load,
+// that they did and which flags set them: a run against --addr measures a
+// server started for people, whose limits stop one address sending fast.
+func (rep *Report) writeLimits(w io.Writer) {
+	e := rep.Errors
+	conn, capacity, msgs := e["connect_rate_limited"], e["connect_capacity"], e["rate_limited"]
+	if conn+capacity+msgs == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nthe server's limits, not its speed, refused part of this load:\n")
+	if conn > 0 {
+		fmt.Fprintf(w, "  %d socket upgrades refused with 429: --ws-conn-rate/--ws-conn-burst limit upgrades per client address, and every socket of this tool comes from one\n", conn)
+	}
+	if capacity > 0 {
+		fmt.Fprintf(w, "  %d socket upgrades refused with 503: --max-connections (default: the open-file limit less 512) was reached, or the server was shutting down\n", capacity)
+	}
+	if msgs > 0 {
+		fmt.Fprintf(w, "  %d messages or replies refused as rate_limited: --ws-rate/--ws-burst per socket, --api-rate/--api-burst per agent token\n", msgs)
+	}
+	fmt.Fprintln(w, "  a server for a load test: parley serve --ws-conn-rate 0 --ws-rate 1000 --ws-burst 2000 --api-rate 0 (what the tool gives the server it spawns)")
+}
 
 // Report is what a run measured: what `parley bench --json` prints. Its
 // JSON names are stable; scripts and docs/performance.md read them.
@@ -298,7 +348,7 @@ func (rep *Report) WriteTable(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t\n", name, n, rate, l.P50, l.P99, l.P999, l.Max, errs)
 	}
 	e := rep.Errors
-	row("connect", uint64(rep.Connect.Connected), rep.Connect.PerSecond, rep.Connect.Latency, e["connect_failed"])
+	row("connect", uint64(rep.Connect.Connected), rep.Connect.PerSecond, rep.Connect.Latency, e["connect_failed"]+e["connect_rate_limited"]+e["connect_capacity"])
 	row("send→ack", uint64(rep.Load.Acked), rep.Load.AckedPerSecond, rep.Load.SendAck, e["lost_ack"]+e["send_failed"]+e["rate_limited"])
 	if a := rep.AI; a != nil {
 		row("send→answer", uint64(a.Answers), a.AnswersPerSecond, a.SendAnswer, e["ai_unanswered"]+e["ai_unexpected_answer"])
@@ -306,6 +356,7 @@ func (rep *Report) WriteTable(w io.Writer) {
 	row("agent→shopper", uint64(rep.Load.AgentRepliesReceived), rep.Load.AgentRepliesPerSec, rep.Load.AgentReplyToShopper, e["agent_reply_lost"]+e["agent_post_failed"])
 	row("resume", uint64(rep.Resume.Resumed), rep.Resume.PerSecond, rep.Resume.Latency, e["resume_failed"])
 	tw.Flush()
+	rep.writeLimits(w)
 	rep.writeServerAck(w)
 	rep.writeAI(w)
 	rep.writeStalls(w)

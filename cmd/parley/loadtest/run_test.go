@@ -241,3 +241,31 @@ func TestBenchServerAckQuantiles(t *testing.T) {
 		t.Errorf("empty histogram: %v", q)
 	}
 }
+
+// Against a server started for people, the tool says that the server's
+// abuse limits, not its speed, refused part of the load, and which flags
+// set them; refusals by a limit are not violations.
+func TestBenchSaysWhenTheServersLimitsRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and spawns the real binary")
+	}
+	addr := startServer(t, "--identity-secret", "limits-secret", "--admin-token", "limits-admin",
+		"--ws-conn-rate", "2", "--ws-conn-burst", "5", "--ws-rate", "5", "--ws-burst", "2", "--api-rate", "0")
+	rep, _ := benchRunJSON(t, time.Minute, Config{Addr: addr, Secret: "limits-secret",
+		AdminToken: "limits-admin", Shoppers: 12, Agents: 0, Duration: 2 * time.Second})
+	if rep.Errors["connect_rate_limited"] == 0 || rep.Errors["rate_limited"] == 0 {
+		t.Fatalf("errors %v: want upgrades refused for their rate and messages rate_limited", rep.Errors)
+	}
+	if rep.Violations != 0 {
+		t.Errorf("%d violations %v %v: a limit's refusal is none", rep.Violations, rep.Errors, rep.Examples)
+	}
+	var out bytes.Buffer
+	rep.WriteTable(&out)
+	for _, want := range []string{"the server's limits, not its speed, refused part of this load",
+		"socket upgrades refused with 429: --ws-conn-rate/--ws-conn-burst", "refused as rate_limited: --ws-rate/--ws-burst",
+		"parley serve --ws-conn-rate 0 --ws-rate 1000"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the report does not say %q:\n%s", want, out.String())
+		}
+	}
+}

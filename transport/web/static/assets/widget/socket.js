@@ -2,11 +2,16 @@
 // open, and opened again after any close the widget did not ask for — a
 // server going away (1001), a bug on its side (1011), a restart (1012), a
 // busy server (1013), a dropped network (1006) — after a back-off that grows
-// from half a second to 15 s, with jitter so that a restarted server is not
-// hit by every shopper at the same moment. Coming back online or to the
+// from half a second to 15 s, each wait drawn at random between half and
+// all of it. A close the server sends to every shopper at once (going
+// away, restarting, busy) is answered after a wait drawn from the whole of
+// SPREAD: thousands of widgets then come back over seconds, not as one
+// wave at the moment the server is up again. Coming back online or to the
 // tab tries again at once.
 
 const MAX_DELAY = 15000;
+const SPREAD = 4000;
+const EVERYONE = new Set([1001, 1012, 1013]); // closes the server sends to all its sockets
 const HELLO_TIMEOUT = 10000; // no welcome by then: try again
 
 export class Connection {
@@ -131,16 +136,17 @@ export class Connection {
       this.onRefused(); // decides what to say hello with next, and restarts
       return;
     }
-    this.lost();
+    this.lost(e.code);
   }
 
   // lost waits, then tries again.
-  lost() {
+  lost(code) {
     if (this.stopped) return;
     this.onState("offline");
     // Offline, trying is pointless: the online event calls now().
     const base = navigator.onLine === false ? MAX_DELAY : Math.min(MAX_DELAY, 500 * 2 ** this.attempts);
-    const delay = base * (0.8 + Math.random() * 0.4);
+    let delay = base * (0.5 + Math.random() * 0.5);
+    if (EVERYONE.has(code) && this.attempts === 0) delay = Math.random() * SPREAD;
     this.attempts = Math.min(this.attempts + 1, 10);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.connect(), delay);
