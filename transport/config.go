@@ -74,6 +74,12 @@ type Config struct {
 	// wins when both are present.
 	TrustedProxies []netip.Prefix
 
+	// SMSCallbacks, when set, learns from each verified inbound SMS webhook
+	// the address the provider reaches the server at, for the delivery
+	// reports of a server without PublicURL. The actor system asks it for
+	// the reports' URLs.
+	SMSCallbacks *SMSCallbacks
+
 	// WebhookAllowPrivate lets webhook URLs point at loopback, link-local
 	// and private addresses (--webhook-allow-private). Off, an admin cannot
 	// aim a webhook at the server's own network (server-side request

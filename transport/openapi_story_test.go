@@ -52,17 +52,16 @@ func TestOpenAPIStoryMatchesTheDocument(t *testing.T) {
 	s := &story{t: t, spec: newSpecChecker(t)}
 	s.sink, s.failing = newHookSink(t, s.spec, http.StatusNoContent), newHookSink(t, s.spec, http.StatusInternalServerError)
 	fake := newFakeTwilio(t)
-	var base string
-	s.h = startWith(t, Config{WebhookAllowPrivate: true, MaxUploadBytes: 64 << 10, AllowedOrigins: []string{"shop.example.com"}},
+	cb := NewSMSCallbacks("")
+	s.h = startWith(t, Config{WebhookAllowPrivate: true, MaxUploadBytes: 64 << 10, AllowedOrigins: []string{"shop.example.com"}, SMSCallbacks: cb},
 		actors.Config{
 			SMS:          &twilio.Client{},
-			SMSCallback:  func(c string, seq uint64) string { return SMSStatusCallback(base)(c, seq) },
+			SMSCallback:  cb.URL,
 			Webhooks:     WebhookNotifier(&webhook.Sender{AllowPrivate: true}),
 			Outbox:       outbox.Config{MinBackoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, GiveUpAfter: time.Second, AttemptTimeout: time.Second},
 			AnswerWithin: 3 * time.Second, Model: &llm.Client{},
 			Handoffs: map[string]engine.HandoffTarget{engine.HandoffZendesk: &zendesk.Client{}, engine.HandoffGorgias: &gorgias.Client{}},
 		})
-	base = s.h.ts.URL
 
 	s.setUp(fake.srv.URL)
 	s.browserSession()

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley/actors"
@@ -37,14 +38,43 @@ func (s *Server) smsRoutes() {
 	s.mux.HandleFunc("POST "+smsStatusPath, s.smsStatus)
 }
 
-// SMSStatusCallback is the URL where the provider reports what became of
-// message seq of an SMS ticket: on base, the address providers reach
-// Parley at (--public-url).
-func SMSStatusCallback(base string) func(conversation string, seq uint64) string {
-	base = strings.TrimRight(base, "/")
-	return func(conversation string, seq uint64) string {
-		q := url.Values{"conversation": {conversation}, "seq": {strconv.FormatUint(seq, 10)}}
-		return base + smsStatusPath + "?" + q.Encode()
+// SMSCallbacks makes the URLs where the SMS provider reports what became
+// of an agent's message: on the public URL when the server has one, else on
+// the address the provider itself reached the server at, as learnt from
+// the latest inbound webhook that verified (Twilio signs the URL it called,
+// so that address is one it can reach). Safe for concurrent use.
+type SMSCallbacks struct {
+	public string
+	learnt atomic.Pointer[string]
+}
+
+// NewSMSCallbacks returns the callbacks of a server reached at publicURL
+// ("" when it has none).
+func NewSMSCallbacks(publicURL string) *SMSCallbacks {
+	return &SMSCallbacks{public: strings.TrimRight(publicURL, "/")}
+}
+
+// URL is where the provider reports on message seq of an SMS ticket, or ""
+// while no address is known (no public URL, and no text came in since the
+// start).
+func (c *SMSCallbacks) URL(conversation string, seq uint64) string {
+	base := c.public
+	if base == "" {
+		if p := c.learnt.Load(); p != nil {
+			base = *p
+		}
+	}
+	if base == "" {
+		return ""
+	}
+	q := url.Values{"conversation": {conversation}, "seq": {strconv.FormatUint(seq, 10)}}
+	return base + smsStatusPath + "?" + q.Encode()
+}
+
+// learn keeps the address a verified provider webhook came to.
+func (c *SMSCallbacks) learn(base string) {
+	if c != nil && c.public == "" {
+		c.learnt.Store(&base)
 	}
 }
 
@@ -75,12 +105,13 @@ func (s *Server) smsForm(w http.ResponseWriter, r *http.Request) (url.Values, en
 		}
 		return nil, settings, false
 	}
-	full := s.baseURL(r) + r.URL.RequestURI()
-	if !twilio.Valid(settings.AuthToken, full, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
+	base := s.baseURL(r)
+	if !twilio.Valid(settings.AuthToken, base+r.URL.RequestURI(), r.PostForm, r.Header.Get("X-Twilio-Signature")) {
 		s.m.smsRefused.Inc()
 		s.writeError(w, r, engine.Errorf(engine.CodeForbidden, "the request's X-Twilio-Signature does not verify"))
 		return nil, settings, false
 	}
+	s.cfg.SMSCallbacks.learn(base)
 	return r.PostForm, settings, true
 }
 

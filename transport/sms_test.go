@@ -74,12 +74,10 @@ func startSMS(t *testing.T, fake *fakeTwilio) *harness {
 // startSMSWith is startSMS with the transport configured by cfg.
 func startSMSWith(t *testing.T, fake *fakeTwilio, cfg Config) *harness {
 	t.Helper()
-	var base string
-	h := startWith(t, cfg, actors.Config{
-		SMS:         &twilio.Client{},
-		SMSCallback: func(c string, seq uint64) string { return SMSStatusCallback(base)(c, seq) },
-	})
-	base = h.ts.URL
+	// No public URL: the reports' address is learnt from the inbound texts.
+	cb := NewSMSCallbacks(cfg.PublicURL)
+	cfg.SMSCallbacks = cb
+	h := startWith(t, cfg, actors.Config{SMS: &twilio.Client{}, SMSCallback: cb.URL})
 	code, body, _ := h.do("PUT", "/api/v1/settings", adminToken, map[string]any{"sms": map[string]any{
 		"enabled": true, "provider": "twilio", "account_sid": smsAccount, "auth_token": smsToken,
 		"from": "+46 10-123 45 67", "base_url": fake.srv.URL,
@@ -362,5 +360,24 @@ func TestSMSAwayNoticeIsTexted(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if n := len(fake.sends()); n != 1 {
 		t.Fatalf("Twilio got %d sends; an opted-out number must get no away notice", n)
+	}
+}
+
+// The delivery reports' URL is on the public URL when the server has one;
+// without, on the address the provider reached the server at, learnt from
+// the latest inbound text that verified; before any, there is none.
+func TestSMSCallbacks(t *testing.T) {
+	public := NewSMSCallbacks("https://chat.example.com/")
+	public.learn("http://10.0.0.5:8080")
+	if got := public.URL("c1", 7); got != "https://chat.example.com"+smsStatusPath+"?conversation=c1&seq=7" {
+		t.Errorf("with a public URL: %q", got)
+	}
+	learnt := NewSMSCallbacks("")
+	if got := learnt.URL("c1", 7); got != "" {
+		t.Errorf("before any inbound text: %q", got)
+	}
+	learnt.learn("https://sms.example.com")
+	if got := learnt.URL("c1", 7); got != "https://sms.example.com"+smsStatusPath+"?conversation=c1&seq=7" {
+		t.Errorf("learnt: %q", got)
 	}
 }

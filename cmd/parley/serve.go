@@ -81,14 +81,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/latencies:seconds$`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(store.Collector())
-	var smsCallback func(string, uint64) string
-	if c.PublicURL != "" {
-		smsCallback = transport.SMSStatusCallback(c.PublicURL)
-	}
+	smsCallbacks := transport.NewSMSCallbacks(c.PublicURL)
 	sys, err := actors.Start(store, actors.Config{
 		PassivateAfter: c.PassivateAfter,
 		SMS:            &twilio.Client{},
-		SMSCallback:    smsCallback,
+		SMSCallback:    smsCallbacks.URL,
 		Webhooks:       transport.WebhookNotifier(&webhook.Sender{AllowPrivate: c.WebhookPrivate}),
 		Notifier:       &smtp.Mailer{PublicURL: c.PublicURL},
 		Model:          &llm.Client{},
@@ -111,7 +108,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxConnections: c.MaxConns, ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, APIRate: c.APIRate, APIBurst: c.APIBurst, Gatherer: reg, NoMetricsRoute: c.MetricsAddr != "",
 		ReplayBudget: c.ReplayBudget, Logger: log.With(slog.String("component", "transport")),
 		TrustedProxies: c.TrustedProxies,
-		MaxUploadBytes: int64(c.MaxUpload), PublicURL: c.PublicURL, WebhookAllowPrivate: c.WebhookPrivate,
+		MaxUploadBytes: int64(c.MaxUpload), PublicURL: c.PublicURL, WebhookAllowPrivate: c.WebhookPrivate, SMSCallbacks: smsCallbacks,
 		StrictTransportSecurity: srvTLS.hsts(),
 	}, reg)
 	return serveOn(ctx, c, lns, tr, srvTLS, reg, log)

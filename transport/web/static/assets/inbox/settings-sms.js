@@ -4,7 +4,8 @@
 // mask sent back keeps it. Twilio learns where to bring the texts from the
 // inbound webhook's URL, pasted into the number's settings there; delivery
 // reports need nothing pasted, for each text the server sends names its own
-// report address (when the server knows its public address, --public-url).
+// report address: on its public address (--public-url), or on the one
+// Twilio reached it at with the latest text that came in.
 
 import { put } from './api.js';
 import { h } from './dom.js';
@@ -78,5 +79,5 @@ function connect() {
       h('label', { for: value.id }, 'Webhook for “A message comes in” (HTTP POST)'),
       h('div', { class: 'inline copy-row' }, value, copyButton(() => url, value, { name: 'Copy the webhook URL' }))),
     h('p', { class: 'hint' }, 'Twilio signs each request with the auth token above, and Parley refuses any that does not verify. If Twilio reaches Parley at another address than this page’s (the server’s ', flag, '), use that address with the same path.'),
-    h('p', { class: 'hint' }, 'Delivery reports need no URL of yours: when the server runs with ', flag.cloneNode(true), ', each text asks Twilio to report back there, and the inbox shows Sent, Delivered or Not delivered under each answer. Without it, the inbox cannot tell whether a text arrived: an answer stays at Sending… once Twilio has it.'));
+    h('p', { class: 'hint' }, 'Delivery reports need no URL of yours: each text asks Twilio to report back to the server (at its ', flag.cloneNode(true), ', or else at the address Twilio reached it at with the latest text that came in), and the inbox shows Sent, Delivered or Not delivered under each answer. Until a first text has come in to a server without ', flag.cloneNode(true), ', answers stay at Sending… once Twilio has them.'));
 }
