@@ -36,6 +36,7 @@ func parseBench(args []string, env func(string) string, stderr io.Writer) (bench
 	fs.Float64Var(&c.Rate, "rate", 0, "shopper messages per second in all (0: each shopper keeps one message in flight)")
 	fs.Float64Var(&c.AgentRate, "agent-rate", 0, "agent replies per second in all (0: each agent keeps one reply in flight)")
 	fs.IntVar(&c.DialConcurrency, "dial-concurrency", loadtest.DefaultDialConcurrency, "sockets being opened at once")
+	fs.BoolVar(&c.PlainDial, "plain-dial", false, "open sockets as a plain client does (net/http's default client), not with the tool's direct upgrade")
 	fs.BoolVar(&b.json, "json", false, "print the report as one JSON object on stdout")
 	fs.BoolVar(&b.quiet, "quiet", false, "no progress lines on stderr")
 	fs.Uint64Var(&c.Seed, "seed", 0, "random seed (0: random)")

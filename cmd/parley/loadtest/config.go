@@ -67,6 +67,13 @@ type Config struct {
 	// DialConcurrency is the number of sockets being opened at once.
 	// Default DefaultDialConcurrency.
 	DialConcurrency int
+	// PlainDial opens sockets as a plain client does: coder/websocket's
+	// upgrade through net/http's default client (a dial goroutine and a
+	// persistConn per socket), instead of the tool's direct upgrade on the
+	// caller's goroutine. With DialConcurrency as large as Shoppers, the
+	// resume storm is every shopper reconnecting at once, as browsers of a
+	// restarted server would without back-off.
+	PlainDial bool
 	// Seed seeds every random choice (send phases, reply targets, kill
 	// times). Zero: a random seed, which the report names.
 	Seed uint64

@@ -269,3 +269,15 @@ func TestBenchSaysWhenTheServersLimitsRefused(t *testing.T) {
 		}
 	}
 }
+
+// With PlainDial the shoppers connect and resume as a plain client does,
+// through net/http's default client: every socket opens and resumes.
+func TestBenchPlainDial(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and spawns the real binary")
+	}
+	rep, _ := benchRunJSON(t, time.Minute, Config{Shoppers: 40, Agents: 1, Duration: time.Second, PlainDial: true, DialConcurrency: 40})
+	if rep.Connect.Connected != 40 || rep.Resume.Resumed != 40 || !rep.OK {
+		t.Fatalf("connected %d, resumed %d, errors %v %v", rep.Connect.Connected, rep.Resume.Resumed, rep.Errors, rep.Examples)
+	}
+}

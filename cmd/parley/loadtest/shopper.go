@@ -83,7 +83,7 @@ func newBenchShopper(r *benchRun, idx int) (*benchShopper, error) {
 	sh := &benchShopper{r: r, idx: idx, profile: profile, token: tok, notify: make(chan struct{}, 1), broken: make(chan struct{}, 1), pending: map[string]int64{}}
 	// The direct upgrade and no queue: each frame is read and handled on
 	// the socket's one reader goroutine (onFrame), with no hand-off.
-	sh.opts = &wsclient.Options{Direct: true, OnFrame: sh.onFrame, OnClose: sh.onClose}
+	sh.opts = &wsclient.Options{Direct: !r.cfg.PlainDial, OnFrame: sh.onFrame, OnClose: sh.onClose}
 	if r.chaos != nil {
 		sh.acks, sh.probes = map[string]uint64{}, map[string]uint64{}
 	}
