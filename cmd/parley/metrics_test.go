@@ -61,9 +61,11 @@ func (s scrape) has(name string) bool {
 
 // O1: on the first scrape of a new server, before any traffic, every
 // series SPEC O1 names exists, each labelled one for every known label
-// value, at zero; the page passes promtool's lint (promlint); the Grafana
-// dashboard and the alert rules shipped in deploy/ use only metrics the
-// server serves, and the rules pass promtool (installed by .ci/run).
+// value, at zero; the page passes promtool's lint (promlint here, and
+// `promtool check metrics` where promtool is); the Grafana dashboard and
+// the alert rules shipped in deploy/ use only metrics the server serves,
+// and the rules pass `promtool check rules` and their unit tests
+// (`promtool test rules`; .ci/run installs promtool).
 func TestMetricsAsSREsExpect(t *testing.T) {
 	wd := t.TempDir()
 	p := cliServe(t, wd, cliEnv(), false, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(wd, "data"),
@@ -194,8 +196,12 @@ func TestMetricsAsSREsExpect(t *testing.T) {
 		t.Log("SKIPPED: promtool is not installed: the alert rules were checked for the metrics they use, not by promtool (.ci/run installs it)")
 		return
 	}
-	for _, args := range [][]string{{"check", "rules", alertsFile}, {"test", "rules", alertsTest}} {
-		out, err := exec.Command(promtool, args...).CombinedOutput()
+	for _, args := range [][]string{{"check", "rules", alertsFile}, {"test", "rules", alertsTest}, {"check", "metrics"}} {
+		cmd := exec.Command(promtool, args...)
+		if args[1] == "metrics" {
+			cmd.Stdin = strings.NewReader(s.text) // the first scrape, as promtool reads a page
+		}
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
