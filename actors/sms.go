@@ -221,7 +221,10 @@ func (s *System) deliverSMS(ctx context.Context, key string, payload []byte) err
 		return err
 	}
 	s.metrics.smsSent.Inc()
-	return s.report(ctx, p.Conversation, p.Seq, engine.SMSQueued, "")
+	// The text is out: a report that cannot be stored now is not worth
+	// sending it again for (the provider's own reports follow).
+	_ = s.report(ctx, p.Conversation, p.Seq, engine.SMSQueued, "")
+	return nil
 }
 
 // smsFailed records on the message that it could not be sent, and why.
