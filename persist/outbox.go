@@ -201,3 +201,41 @@ func (s *Store) OutboxOf(suffix string, limit int) (pending, failed int, latest 
 	}
 	return pending, failed, latest, err
 }
+
+// PurgeFailedOutbox removes, durably, the entries that failed for good and
+// were created before before, and returns how many. It reads every failed
+// entry: the worker calls it now and then, not on a hot path.
+func (s *Store) PurgeFailedOutbox(before time.Time) (int, error) {
+	if err := s.enter(); err != nil {
+		return 0, err
+	}
+	var old [][]byte
+	err := s.scan([]byte(outboxFailedPrefix), nil, false, func(k, v []byte) (bool, error) {
+		var e OutboxEntry
+		if err := decodeRecord(v, &e); err != nil {
+			return false, err
+		}
+		if e.Created.Before(before) {
+			old = append(old, slices.Clone(k))
+		}
+		return true, nil
+	})
+	s.leave()
+	if err != nil || len(old) == 0 {
+		return 0, err
+	}
+	for chunk := range slices.Chunk(old, 4096) {
+		err := s.batch(func(b *pebble.Batch) error {
+			for _, k := range chunk {
+				if err := b.Delete(k, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(old), nil
+}

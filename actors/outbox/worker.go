@@ -27,6 +27,9 @@ type Store interface {
 	OutboxEntry(key string) (persist.OutboxEntry, bool, error)
 	RetryOutbox(e persist.OutboxEntry, prev time.Time) error
 	FinishOutbox(e persist.OutboxEntry, failed bool) error
+	// PurgeFailedOutbox removes the entries that failed for good before a
+	// time.
+	PurgeFailedOutbox(before time.Time) (int, error)
 }
 
 // Target is where entries of one kind go.
@@ -72,6 +75,10 @@ type Config struct {
 	// yet done, in case it was not told of one (a commit whose outcome was
 	// unknown), and the longest it sleeps. Default 1 minute.
 	Poll time.Duration
+	// FailedRetention is how long an entry that failed for good is kept,
+	// with its last error, for people to look at; older ones are removed
+	// about once an hour. Default 7 days.
+	FailedRetention time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Logger receives failures. Default: discard.
@@ -97,6 +104,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.Poll <= 0 {
 		c.Poll = time.Minute
+	}
+	if c.FailedRetention <= 0 {
+		c.FailedRetention = 7 * 24 * time.Hour
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -135,6 +145,7 @@ type Worker struct {
 	queues map[string]*queue // by target
 	known  map[string]bool   // the keys queued or under way
 	synced time.Time         // when storage's list was last read
+	purged time.Time         // when failed entries were last purged (the loop's own)
 }
 
 // queue is one target's entries waiting, earliest first, and how many of
@@ -411,7 +422,28 @@ func (w *Worker) loop() {
 		if w.cfg.Now().Sub(w.synced) >= w.cfg.Poll {
 			w.sync()
 		}
+		if now := w.cfg.Now(); now.Sub(w.purged) >= purgeEvery {
+			w.purged = now
+			w.purge(now)
+		}
 		timer.Reset(w.dispatch())
+	}
+}
+
+// purgeEvery is how often the failed entries past FailedRetention are
+// removed.
+const purgeEvery = time.Hour
+
+// purge removes the entries that failed for good longer than
+// FailedRetention ago.
+func (w *Worker) purge(now time.Time) {
+	n, err := w.store.PurgeFailedOutbox(now.Add(-w.cfg.FailedRetention))
+	switch {
+	case err != nil:
+		w.cfg.Logger.Error("outbox: removing old failed entries", slog.Any("err", err))
+	case n > 0:
+		w.cfg.Logger.Info("outbox: removed failed entries past their retention", slog.Int("entries", n),
+			slog.Duration("retention", w.cfg.FailedRetention))
 	}
 }
 

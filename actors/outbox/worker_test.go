@@ -390,3 +390,38 @@ func TestOrderedTargetKeepsEachStreamInOrder(t *testing.T) {
 		t.Fatalf("stream b waited behind a's failing first: %q", r.got)
 	}
 }
+
+// An entry that failed for good is kept, with its last error, for
+// FailedRetention after it was made, then removed.
+func TestFailedEntriesAreKeptForTheirRetention(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	now := time.Now()
+	for _, e := range []persist.OutboxEntry{
+		{Key: "old/1/hook", Target: "hook", Created: now.Add(-8 * 24 * time.Hour), NextAt: now, LastError: "500"},
+		{Key: "new/1/hook", Target: "hook", Created: now.Add(-6 * 24 * time.Hour), NextAt: now, LastError: "500"},
+	} {
+		err := s.Append(context.Background(), persist.Commit{Conversation: strings.Split(e.Key, "/")[0],
+			Events: []engine.Event{{Seq: 1, At: now, Kind: engine.KindStarted, ProfileID: "p1"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishOutbox(e, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := Start(s, map[string]Target{"hook": {Deliver: newRecorder().deliver}}, fast(), nil)
+	defer stop(t, w)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		failed, err := s.FailedOutbox(10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(failed) == 1 && failed[0].Key == "new/1/hook" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("failed entries %+v: want the 6-day-old one kept and the 8-day-old one gone (retention 7 days)", failed)
+		}
+	}
+}
