@@ -62,6 +62,9 @@ type TicketQuery struct {
 type TicketView struct {
 	Row    engine.TicketRow
 	Events []engine.Event
+	// Deliveries is what became of each agent's message sent by SMS, by
+	// the message's seq (I2).
+	Deliveries map[uint64]engine.Delivery
 }
 
 // Config tunes the actor system. The zero value is usable.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"math"
 	"time"
 
@@ -371,6 +372,7 @@ func (a *conversationActor) read(ctx actor.Context, m *readQuery) {
 	r := &result{Posted: Posted{Conversation: a.id, Channel: a.conv.Channel, Seq: a.conv.LastSeq}}
 	if m.AsAgent {
 		r.View.Row = a.row()
+		r.View.Deliveries = maps.Clone(a.ticket.Deliveries)
 	}
 	a.respond(ctx, r)
 }

@@ -263,7 +263,12 @@ func (s *System) report(ctx context.Context, conversation string, seq uint64, st
 	return err
 }
 
-// delivery stores a delivery report of one of the conversation's messages.
+// delivery stores a delivery report of one of the conversation's messages
+// in its ticket: agents alone see it.
 func (a *conversationActor) delivery(ctx actor.Context, m *deliveryCmd) {
-	a.decideAndCommit(ctx, nil, m.Cmd)
+	tevents, err := a.ticket.DecideDelivery(a.conv, m.Cmd)
+	if err == nil && len(tevents) > 0 {
+		_, err = a.commit(ctx, nil, tevents)
+	}
+	a.respond(ctx, &result{Row: a.row(), Err: err})
 }

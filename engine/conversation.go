@@ -97,8 +97,6 @@ func (c *Conversation) Decide(cmd Command) ([]Event, error) {
 		return c.decideEnd(cmd)
 	case HandOff:
 		return c.decideHandOff(cmd)
-	case ReportDelivery:
-		return c.decideDelivery(cmd)
 	}
 	return nil, Errorf(CodeInvalid, "unknown command %T", cmd)
 }
@@ -423,21 +421,3 @@ func (c *Conversation) decideHandOff(cmd HandOff) ([]Event, error) {
 
 // Summary is text on one line, clipped to n characters: a subject line.
 func Summary(text string, n int) string { return clip(collapseSpace(text), n) }
-
-// decideDelivery records what a provider reports of an agent's message sent
-// by SMS. A report comes after the ticket closed too: the text was sent
-// before.
-func (c *Conversation) decideDelivery(cmd ReportDelivery) ([]Event, error) {
-	switch {
-	case c.LastSeq == 0 || c.Channel != ChannelSMS:
-		return nil, ErrNotFound
-	case cmd.Of == 0 || cmd.Of > c.LastSeq:
-		return nil, Invalid("message", "no message %d in this conversation", cmd.Of)
-	}
-	switch cmd.Status {
-	case SMSQueued, SMSSent, SMSDelivered, SMSUndelivered, SMSFailed:
-	default:
-		return nil, Invalid("status", "unknown delivery status %q", cmd.Status)
-	}
-	return []Event{c.next(Event{At: cmd.At, Kind: KindDelivery, Of: cmd.Of, Status: cmd.Status, Error: clip(cmd.Error, 500)})}, nil
-}

@@ -33,9 +33,6 @@ const (
 	KindAssigned EventKind = "assigned"
 	KindHandoff  EventKind = "handoff"
 	KindEnded    EventKind = "ended"
-	// KindDelivery reports what became of an agent's message sent out by
-	// SMS: the provider's delivery status (I2).
-	KindDelivery EventKind = "delivery"
 )
 
 // AgentRef names an agent in events and ticket rows.
@@ -87,12 +84,6 @@ type Event struct {
 
 	// started: the AI agent answers first (S10)
 	AI bool
-
-	// delivery: the message (its seq) a provider reports on, the status
-	// (engine.SMSQueued…SMSFailed) and, for a failure, why
-	Of     uint64
-	Status string
-	Error  string
 }
 
 // TicketEventKind names the kind of a ticket (Helpdesk-only) event.
@@ -103,6 +94,10 @@ type TicketEventKind string
 const (
 	TicketSnoozed TicketEventKind = "snoozed"
 	TicketAlerted TicketEventKind = "alerted" // a waiting alert was raised at At (H10)
+	// TicketDelivery reports what became of an agent's message sent out by
+	// SMS (I2): the provider's status of the message at AtSeq. Agents alone
+	// see it, so it lives in the ticket, not in the conversation log.
+	TicketDelivery TicketEventKind = "delivery"
 )
 
 // TicketEvent is one entry of a ticket's own log.
@@ -113,6 +108,11 @@ type TicketEvent struct {
 
 	// snoozed
 	Until   time.Time
-	AtSeq   uint64 // the conversation's last seq when snoozed: later shopper messages wake it
+	AtSeq   uint64 // the conversation's last seq when snoozed: later shopper messages wake it; delivery: the message
 	AgentID string
+
+	// delivery: the provider's status (SMSQueued … SMSFailed) and, for a
+	// failure, why
+	Status string
+	Error  string
 }

@@ -89,7 +89,7 @@ func runProperties(t *testing.T, r *rand.Rand, steps int) {
 			var tev []engine.TicketEvent
 			tev, err = tk.DecideSnooze(c, sn)
 			nextTicket := tk.After(tev)
-			if *tk != beforeTicket {
+			if !reflect.DeepEqual(*tk, beforeTicket) {
 				t.Fatalf("step %d: After changed the ticket", step)
 			}
 			for _, e := range tev {
@@ -97,7 +97,7 @@ func runProperties(t *testing.T, r *rand.Rand, steps int) {
 				tlog = append(tlog, e)
 				seen[string(e.Kind)]++
 			}
-			if nextTicket != *tk {
+			if !reflect.DeepEqual(nextTicket, *tk) {
 				t.Fatalf("step %d: After gave the ticket %+v, Apply %+v", step, nextTicket, *tk)
 			}
 			if err == nil && len(tev) != 1 {
@@ -137,7 +137,7 @@ func runProperties(t *testing.T, r *rand.Rand, steps int) {
 		case err != nil && engine.ErrorCode(err) == engine.CodeInternal:
 			t.Fatalf("step %d: %T answered with an uncoded error %v", step, cmd, err)
 		}
-		if err != nil && (len(events) > 0 || !reflect.DeepEqual(c, before) || *tk != beforeTicket) {
+		if err != nil && (len(events) > 0 || !reflect.DeepEqual(c, before) || !reflect.DeepEqual(*tk, beforeTicket)) {
 			t.Fatalf("step %d: a refused %T changed something: %v", step, cmd, err)
 		}
 
@@ -185,7 +185,7 @@ func runProperties(t *testing.T, r *rand.Rand, steps int) {
 		for _, e := range tlog {
 			rt.Apply(e)
 		}
-		if *rt != *tk {
+		if !reflect.DeepEqual(*rt, *tk) {
 			t.Fatalf("step %d: rebuilt ticket %+v, want %+v", step, rt, tk)
 		}
 	}

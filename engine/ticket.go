@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"maps"
+	"time"
+)
 
 // TicketStatus is a ticket's place in the Helpdesk (H3).
 type TicketStatus string
@@ -27,6 +30,52 @@ type Ticket struct {
 	SnoozedUntil time.Time `json:"snoozed_until"`
 	SnoozedAtSeq uint64    `json:"snoozed_at_seq"` // shopper messages after this conversation seq wake it
 	AlertedAt    time.Time `json:"alerted_at"`     // the last waiting alert (H10)
+	// Deliveries is what became of each agent's message sent by SMS, by the
+	// message's seq: the furthest status reported (I2).
+	Deliveries map[uint64]Delivery `json:"deliveries,omitempty"`
+}
+
+// Delivery is what a provider reported of one message sent by SMS.
+type Delivery struct {
+	Status string    `json:"status"`
+	Error  string    `json:"error,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// deliveryRank orders delivery states: a report never takes a message back
+// to an earlier state (reports may come out of order); a failure is final.
+func deliveryRank(status string) int {
+	switch status {
+	case SMSQueued:
+		return 1
+	case SMSSent:
+		return 2
+	case SMSDelivered:
+		return 3
+	case SMSUndelivered, SMSFailed:
+		return 4
+	}
+	return 0
+}
+
+// DecideDelivery records a provider's report of the message at cmd.Of of
+// conversation c, sent by SMS. A report that would take the message back to
+// an earlier state records nothing. It comes after the ticket closed too:
+// the text was sent before.
+func (t *Ticket) DecideDelivery(c *Conversation, cmd ReportDelivery) ([]TicketEvent, error) {
+	switch {
+	case c.LastSeq == 0 || c.Channel != ChannelSMS:
+		return nil, ErrNotFound
+	case cmd.Of == 0 || cmd.Of > c.LastSeq:
+		return nil, Invalid("message", "no message %d in this conversation", cmd.Of)
+	case deliveryRank(cmd.Status) == 0:
+		return nil, Invalid("status", "unknown delivery status %q", cmd.Status)
+	}
+	if d, ok := t.Deliveries[cmd.Of]; ok && deliveryRank(d.Status) >= deliveryRank(cmd.Status) {
+		return nil, nil
+	}
+	return []TicketEvent{{Seq: t.LastSeq + 1, At: cmd.At, Kind: TicketDelivery, AtSeq: cmd.Of,
+		Status: cmd.Status, Error: clip(cmd.Error, 500)}}, nil
 }
 
 // DecideSnooze refuses or accepts a snooze of the ticket of conversation c.
@@ -57,6 +106,11 @@ func (t *Ticket) Apply(e TicketEvent) {
 		t.SnoozedUntil, t.SnoozedAtSeq = e.Until, e.AtSeq
 	case TicketAlerted:
 		t.AlertedAt = e.At
+	case TicketDelivery:
+		if t.Deliveries == nil {
+			t.Deliveries = map[uint64]Delivery{}
+		}
+		t.Deliveries[e.AtSeq] = Delivery{Status: e.Status, Error: e.Error, At: e.At}
 	}
 }
 
@@ -100,6 +154,9 @@ func NextAlert(r TicketRow, after time.Duration, o OfficeHours) time.Time {
 func (t *Ticket) After(events []TicketEvent) Ticket {
 	next := *t
 	for _, e := range events {
+		if e.Kind == TicketDelivery && next.Deliveries != nil {
+			next.Deliveries = maps.Clone(next.Deliveries) // t's must not change before the commit
+		}
 		next.Apply(e)
 	}
 	return next

@@ -72,9 +72,6 @@ const (
 	fTarget
 	fAwayUntil
 	fAI
-	fOf
-	fStatus
-	fError
 )
 
 // Field numbers of TicketEvent (fSeq, fAt and fKind are shared).
@@ -82,6 +79,8 @@ const (
 	fUntil protowire.Number = iota + 4
 	fAtSeq
 	fAgentID
+	fStatus
+	fError
 )
 
 // appendEvent appends the wire form of e to b.
@@ -111,9 +110,7 @@ func appendEvent(b []byte, e *engine.Event) []byte {
 	if e.AI {
 		b = appendVarint(b, fAI, 1)
 	}
-	b = appendVarint(b, fOf, e.Of)
-	b = appendString(b, fStatus, e.Status)
-	return appendString(b, fError, e.Error)
+	return b
 }
 
 // appendTicketEvent appends the wire form of e to b.
@@ -123,7 +120,9 @@ func appendTicketEvent(b []byte, e *engine.TicketEvent) []byte {
 	b = appendString(b, fKind, string(e.Kind))
 	b = appendTime(b, fUntil, e.Until)
 	b = appendVarint(b, fAtSeq, e.AtSeq)
-	return appendString(b, fAgentID, e.AgentID)
+	b = appendString(b, fAgentID, e.AgentID)
+	b = appendString(b, fStatus, e.Status)
+	return appendString(b, fError, e.Error)
 }
 
 // decodeEvent parses one stored event. Unknown fields are skipped; anything
@@ -186,12 +185,6 @@ func (r *reader) eventField(num protowire.Number, e *engine.Event) {
 		e.AwayUntil = r.time()
 	case fAI:
 		e.AI = r.varint() != 0
-	case fOf:
-		e.Of = r.varint()
-	case fStatus:
-		e.Status = r.str()
-	case fError:
-		e.Error = r.str()
 	default:
 		r.skip(num)
 	}
@@ -219,6 +212,10 @@ func decodeTicketEvent(b []byte) (engine.TicketEvent, error) {
 			e.AtSeq = r.varint()
 		case fAgentID:
 			e.AgentID = r.str()
+		case fStatus:
+			e.Status = r.str()
+		case fError:
+			e.Error = r.str()
 		default:
 			r.skip(num)
 		}

@@ -2,7 +2,9 @@ package transport
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -96,10 +98,31 @@ func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, _ engine.Agen
 		}
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Ticket  rowJSON     `json:"ticket"`
-		Events  []logEntry  `json:"events"`
-		Profile profileJSON `json:"profile"`
-	}{row(view.Row, s.cfg.Now()), entries(view.Events), prof})
+		Ticket     rowJSON        `json:"ticket"`
+		Events     []logEntry     `json:"events"`
+		Profile    profileJSON    `json:"profile"`
+		Deliveries []deliveryJSON `json:"deliveries"`
+	}{row(view.Row, s.cfg.Now()), entries(view.Events), prof, deliveries(view.Deliveries)})
+}
+
+// deliveryJSON is what became of an agent's message sent by SMS, as a
+// ticket's view lists it: agents alone see it, so it is not an event of
+// the conversation's log.
+type deliveryJSON struct {
+	Message uint64 `json:"message"`
+	Status  string `json:"status"`
+	Error   string `json:"error,omitempty"`
+	At      string `json:"at"`
+}
+
+// deliveries lists the reports by message, oldest message first; [] for a
+// ticket with none (every web-chat ticket).
+func deliveries(d map[uint64]engine.Delivery) []deliveryJSON {
+	out := make([]deliveryJSON, 0, len(d))
+	for _, seq := range slices.Sorted(maps.Keys(d)) {
+		out = append(out, deliveryJSON{Message: seq, Status: d[seq].Status, Error: d[seq].Error, At: wireTime(d[seq].At)})
+	}
+	return out
 }
 
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p engine.Agent) {

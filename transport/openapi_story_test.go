@@ -347,7 +347,7 @@ func (s *story) sms() {
 	signed("/api/v1/channels/sms/status?conversation=nope&seq=1", url.Values{"MessageSid": {"SM9"}, "MessageStatus": {"delivered"}}, 404)
 	sp.do(h, specCall{method: "POST", path: "/api/v1/channels/sms/status", body: []byte("MessageStatus=sent"), contentType: "application/x-www-form-urlencoded", offSpec: true,
 		header: http.Header{"X-Twilio-Signature": {twilio.Signature(smsToken, h.ts.URL+"/api/v1/channels/sms/status", url.Values{"MessageStatus": {"sent"}})}}}, 400)
-	sp.json(h, "GET", "/api/v1/tickets/"+id, s.ana, nil, 200) // a delivery event
+	sp.json(h, "GET", "/api/v1/tickets/"+id, s.ana, nil, 200) // its deliveries
 
 	signed(inbound, inboundText("SM3", "STOP"), 200)
 	sp.json(h, "POST", "/api/v1/tickets/"+id+"/messages", s.ana, map[string]any{"client_id": "s2", "text": "Still there?"}, 409)

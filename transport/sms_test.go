@@ -154,13 +154,22 @@ func (h *harness) events(id string) []map[string]any {
 func (h *harness) waitDelivery(id string, seq uint64, status string) map[string]any {
 	h.t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		for _, e := range h.events(id) {
-			if e["kind"] == "delivery" && num(e["message"]) == seq && e["status"] == status {
-				return e
+		code, body, _ := h.do("GET", "/api/v1/tickets/"+id, adminToken, nil)
+		if code != 200 {
+			h.t.Fatalf("GET ticket: %d %v", code, body)
+		}
+		for _, x := range body["deliveries"].([]any) {
+			if d := x.(map[string]any); num(d["message"]) == seq && d["status"] == status {
+				return d
+			}
+		}
+		for _, e := range h.events(id) { // agents alone see reports: never in the conversation's log
+			if e["kind"] == "delivery" {
+				h.t.Fatalf("a delivery report in the conversation log: %v", e)
 			}
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("no %q delivery report of message %d: %v", status, seq, h.events(id))
+			h.t.Fatalf("no %q delivery report of message %d: %v", status, seq, body["deliveries"])
 		}
 	}
 }

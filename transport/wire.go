@@ -57,13 +57,6 @@ type endedJSON struct {
 	By   engine.Party     `json:"by"`
 }
 
-type deliveryJSON struct {
-	Kind    engine.EventKind `json:"kind"`
-	Message uint64           `json:"message"`
-	Status  string           `json:"status"`
-	Error   string           `json:"error,omitempty"`
-}
-
 type kindJSON struct {
 	Kind engine.EventKind `json:"kind"`
 }
@@ -87,8 +80,6 @@ func eventBody(e engine.Event) any {
 		return handoffJSON{e.Kind, e.Target}
 	case engine.KindEnded:
 		return endedJSON{e.Kind, e.By}
-	case engine.KindDelivery:
-		return deliveryJSON{e.Kind, e.Of, e.Status, e.Error}
 	}
 	return kindJSON{e.Kind}
 }

@@ -3,8 +3,8 @@
 // team on the right, the AI and the system set apart); the customer's
 // `seen` receipts mark the agents' messages they cover as seen (H7);
 // images are shown inline only when they are this server's uploads. In an
-// SMS ticket (I2) the provider's `delivery` reports are no rows of their
-// own: each sets the line under the message it reports on.
+// SMS ticket (I2) the provider's delivery reports (the ticket view's
+// `deliveries`, which agents alone see) set the line under each answer.
 
 import { clock, dayLabel, fullTime, h, httpURL, ownUpload } from './dom.js';
 import { icon } from './icons.js';
@@ -101,9 +101,6 @@ export class Thread {
         this.prevKey = '';
         this.list.append(note(entry, ev.by === 'shopper' ? 'The customer ended the chat' : ev.by === 'agent' ? 'Closed by an agent' : 'The chat ended'));
         break;
-      case 'delivery':
-        this.report(entry, ev);
-        break;
       default:
         break;
     }
@@ -136,16 +133,18 @@ export class Thread {
     return li;
   }
 
-  // report takes a delivery report of a message. Reports may come late or
-  // out of order, and never take a message back: delivered beats sent
-  // beats queued, and a failure is final.
-  report(entry, ev) {
-    const rank = deliveryRank[ev.status];
-    if (!rank || !ev.message) return;
-    const best = this.deliveries.get(ev.message);
-    if (best && rank < best.rank) return;
-    this.deliveries.set(ev.message, { rank, status: ev.status, error: ev.error || '', at: entry.at });
-    this.drawDelivery(ev.message);
+  // setDeliveries takes the ticket's delivery reports, one per message
+  // ({message, status, error, at}). They never take a message back:
+  // delivered beats sent beats queued, and a failure is final.
+  setDeliveries(list) {
+    for (const d of list) {
+      const rank = deliveryRank[d.status];
+      if (!rank || !d.message) continue;
+      const best = this.deliveries.get(d.message);
+      if (best && rank < best.rank) continue;
+      this.deliveries.set(d.message, { rank, status: d.status, error: d.error || '', at: d.at });
+      this.drawDelivery(d.message);
+    }
   }
 
   // drawDelivery shows the delivery line of message seq, once both the

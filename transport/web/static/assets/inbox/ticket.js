@@ -76,6 +76,7 @@ export class TicketView {
         aside)));
     this.drawHead();
     this.thread.add(view.events || []);
+    this.thread.setDeliveries(view.deliveries || []);
     this.thread.scrollToEnd();
     this.drawComposer();
     this.onRowChange(row);
@@ -149,6 +150,7 @@ export class TicketView {
           const events = view.events || [];
           if (events.some((e) => e.event?.kind === 'message' && e.event.from === 'shopper' && !this.thread.seqs.has(e.seq))) this.thread.hideTyping();
           this.thread.add(events);
+          this.thread.setDeliveries(view.deliveries || []);
           this.onRow(view.ticket);
         } catch { /* the stream's next change or reconnection fetches again */ }
       } while (this.again && gen === this.gen);
