@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/idna"
 )
 
 // MaxURL is the longest endpoint URL CheckURL accepts, in bytes.
@@ -68,6 +70,13 @@ func CheckURL(ctx context.Context, raw string, allowPrivate bool, resolver *net.
 		}
 		return nil
 	}
+	// An internationalised name is looked up as DNS knows it (punycode),
+	// as the delivery's own dial does.
+	ascii, err := idna.Lookup.ToASCII(host)
+	if err != nil {
+		return fmt.Errorf("has the host %s, which is not a valid host name", host)
+	}
+	host = ascii
 	if localName(host) {
 		return fmt.Errorf("names %s, a local host; %s", host, allowHint)
 	}

@@ -22,6 +22,9 @@ var dns = map[string][]string{
 	"metadata.example.com": {"169.254.169.254"},
 	"ula.example.com":      {"fd12:3456::1"},
 	"empty.example.com":    {},
+	// bücher.example.com and intern.bücher.example.com, as DNS knows them
+	"xn--bcher-kva.example.com":        {"93.184.216.34"},
+	"intern.xn--bcher-kva.example.com": {"10.0.0.9"},
 }
 
 func TestCheckURL(t *testing.T) {
@@ -38,6 +41,8 @@ func TestCheckURL(t *testing.T) {
 		{"https://hooks.example.com/parley", ""},
 		{"HTTPS://Hooks.Example.COM./parley", ""},
 		{"https://v6.example.com:8443/parley", ""},
+		{"https://bücher.example.com/hook", ""}, // an internationalised name is looked up as DNS knows it
+		{"https://intern.bücher.example.com/hook", "10.0.0.9"},
 
 		// not public, as literals
 		{"http://10.0.0.1/", "points at 10.0.0.1, a private address"},
