@@ -6,9 +6,6 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,58 +145,6 @@ type Worker struct {
 	purged time.Time         // when failed entries were last purged (the loop's own)
 }
 
-// queue is one target's entries waiting, earliest first, and how many of
-// its deliveries are under way.
-//
-// The entries of an ordered target wait in groups, one per stream: only a
-// group's first entry is in due, and only while none of the group is under
-// way. due may hold stale entries of a group (a first entry that an
-// earlier one displaced); they are skipped when they come up.
-type queue struct {
-	due     dueHeap
-	limit   int // 0: a target the worker does not know
-	running int
-	ordered bool
-	groups  map[string]*group // by stream, for an ordered target
-}
-
-// group is the entries of one stream for an ordered target, in key order.
-type group struct {
-	keys    []orderedKey
-	ats     map[string]time.Time // when each is due
-	running bool
-}
-
-type orderedKey struct {
-	seq, sub uint64
-	key      string
-}
-
-func (a orderedKey) less(b orderedKey) bool {
-	if a.seq != b.seq {
-		return a.seq < b.seq
-	}
-	return a.sub < b.sub
-}
-
-type dueEntry struct {
-	at  time.Time
-	key string
-}
-
-type dueHeap []dueEntry
-
-func (h dueHeap) Len() int           { return len(h) }
-func (h dueHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *dueHeap) Push(x any)        { *h = append(*h, x.(dueEntry)) }
-func (h *dueHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
-}
-
 // Start starts a worker over store for targets (by persist.OutboxEntry's
 // Target), registering its metrics on reg (nil: none).
 func Start(store Store, targets map[string]Target, cfg Config, reg prometheus.Registerer) *Worker {
@@ -244,94 +189,26 @@ func (w *Worker) enqueue(at time.Time, key string) {
 // requeue files a known key again. The caller holds mu.
 func (w *Worker) requeue(at time.Time, key string) {
 	k := ParseKey(key)
+	w.queueOf(k).file(at, key, k)
+}
+
+// queueOf is the queue of k's target, made on first use: for a destination
+// of a target with many, or for a target the worker does not know (whose
+// entries fail for good). The caller holds mu.
+func (w *Worker) queueOf(k Key) *queue {
 	q := w.queues[k.Target]
 	if q == nil {
-		t, ok := w.targets[k.Kind()]
-		if !ok {
-			q = &queue{} // no such target: its entries fail for good
-		} else {
-			q = w.newQueue(t) // one destination of a target with many
+		q = &queue{}
+		if t, ok := w.targets[k.Kind()]; ok {
+			q = w.newQueue(t)
 		}
 		w.queues[k.Target] = q
 	}
-	if !q.ordered {
-		heap.Push(&q.due, dueEntry{at: at, key: key})
-		return
-	}
-	g := q.groups[k.Stream]
-	if g == nil {
-		g = &group{ats: map[string]time.Time{}}
-		q.groups[k.Stream] = g
-	}
-	if _, ok := g.ats[key]; !ok {
-		ok := orderedKey{seq: k.Seq, sub: k.Sub, key: key}
-		i := len(g.keys)
-		for i > 0 && ok.less(g.keys[i-1]) {
-			i--
-		}
-		g.keys = slices.Insert(g.keys, i, ok)
-	}
-	g.ats[key] = at
-	if !g.running && g.keys[0].key == key {
-		heap.Push(&q.due, dueEntry{at: at, key: key})
-	}
+	return q
 }
 
 func (w *Worker) newQueue(t Target) *queue {
 	return &queue{limit: cmp.Or(t.Concurrency, w.cfg.Concurrency), ordered: t.Ordered, groups: map[string]*group{}}
-}
-
-// Key is an entry's key, "<stream>/<seq>[.<sub>]/<target>[:<destination>]",
-// in its parts.
-type Key struct {
-	Stream   string
-	Seq, Sub uint64
-	Target   string // with its destination: "webhook:wh_1"
-}
-
-// Kind is the target without its destination: "webhook".
-func (k Key) Kind() string {
-	kind, _, _ := strings.Cut(k.Target, ":")
-	return kind
-}
-
-// ParseKey splits an entry's key; the parts it cannot read are zero.
-func ParseKey(key string) Key {
-	var k Key
-	rest, target, ok := cutLast(key)
-	if !ok {
-		k.Target = key
-		return k
-	}
-	k.Target = target
-	stream, seq, _ := cutLast(rest)
-	k.Stream = stream
-	n, sub, _ := strings.Cut(seq, ".")
-	k.Seq, _ = strconv.ParseUint(n, 10, 64)
-	k.Sub, _ = strconv.ParseUint(sub, 10, 64)
-	return k
-}
-
-func cutLast(s string) (before, after string, ok bool) {
-	i := strings.LastIndexByte(s, '/')
-	if i < 0 {
-		return s, "", false
-	}
-	return s[:i], s[i+1:], true
-}
-
-// claim takes d off its queue for a delivery, and reports false for a
-// stale entry of an ordered target. The caller holds mu.
-func (q *queue) claim(d dueEntry) bool {
-	if !q.ordered {
-		return true
-	}
-	g := q.groups[ParseKey(d.key).Stream]
-	if g == nil || g.running || g.keys[0].key != d.key || !g.ats[d.key].Equal(d.at) {
-		return false
-	}
-	g.running = true
-	return true
 }
 
 // release ends the delivery of key: done with it, or due again at next.
@@ -339,30 +216,7 @@ func (q *queue) claim(d dueEntry) bool {
 func (w *Worker) release(target, key string, next time.Time, done bool) {
 	q := w.queues[target]
 	q.running--
-	if !q.ordered {
-		if !done {
-			w.requeue(next, key)
-		}
-		return
-	}
-	stream := ParseKey(key).Stream
-	g := q.groups[stream]
-	g.running = false
-	if !done {
-		w.requeue(next, key)
-		return
-	}
-	i := slices.IndexFunc(g.keys, func(o orderedKey) bool { return o.key == key })
-	if i >= 0 {
-		g.keys = slices.Delete(g.keys, i, i+1)
-	}
-	delete(g.ats, key)
-	if len(g.keys) == 0 {
-		delete(q.groups, stream)
-		return
-	}
-	first := g.keys[0].key
-	heap.Push(&q.due, dueEntry{at: g.ats[first], key: first})
+	q.finish(key, next, done)
 }
 
 // sync reads storage's list of the entries not yet done and files those
