@@ -14,7 +14,6 @@ import (
 
 	"github.com/parley-chat/parley/actors"
 	"github.com/parley-chat/parley/engine"
-	"github.com/parley-chat/parley/transport/media"
 	"github.com/parley-chat/parley/transport/twilio"
 )
 
@@ -191,18 +190,11 @@ func (s *Server) fetchSMSMedia(r *http.Request, settings engine.SMSSettings, raw
 	if int64(len(data)) > s.cfg.MaxUploadBytes {
 		return engine.Attachment{}, fmt.Errorf("media %s is larger than %d bytes", u.Redacted(), s.cfg.MaxUploadBytes)
 	}
-	img, err := media.Sniff(data)
+	up, err := s.keepImage(ctx, data, engine.PartyShopper, "")
 	if err != nil {
 		return engine.Attachment{}, err
 	}
-	up := engine.Upload{
-		Name: engine.NewUploadName(img.Type), ContentType: img.Type, Size: int64(len(data)),
-		Width: img.Width, Height: img.Height, By: engine.PartyShopper, At: s.cfg.Now().UTC(),
-	}
-	if err := s.files.PutUpload(ctx, up, data); err != nil {
-		return engine.Attachment{}, err
-	}
-	return engine.Attachment{URL: s.uploadURL(r, up.Name), ContentType: img.Type}, nil
+	return engine.Attachment{URL: s.uploadURL(r, up.Name), ContentType: up.ContentType}, nil
 }
 
 func (s *Server) smsStatus(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -68,16 +69,13 @@ func (s *Server) postUpload(w http.ResponseWriter, r *http.Request) {
 		s.refuseUpload(w, r, err)
 		return
 	}
-	img, err := media.Sniff(data)
-	if err != nil {
-		s.refuseUpload(w, r, sniffRefusal(err))
+	u, err := s.keepImage(r.Context(), data, by, byID)
+	var sniffed *sniffError
+	switch {
+	case errors.As(err, &sniffed):
+		s.refuseUpload(w, r, sniffRefusal(sniffed.err))
 		return
-	}
-	u := engine.Upload{
-		Name: engine.NewUploadName(img.Type), ContentType: img.Type, Size: int64(len(data)),
-		Width: img.Width, Height: img.Height, By: by, ByID: byID, At: s.cfg.Now().UTC(),
-	}
-	if err := s.files.PutUpload(r.Context(), u, data); err != nil {
+	case err != nil:
 		s.writeError(w, r, err)
 		return
 	}
@@ -170,6 +168,27 @@ func (s *Server) errUploadTooLarge() error {
 	return &refusal{uploadTooLarge, &engine.Error{Code: engine.CodeTooLarge, Field: "file",
 		Message: fmt.Sprintf("file: an upload holds at most %d bytes", s.cfg.MaxUploadBytes)}}
 }
+
+// keepImage stores data as an upload if its bytes are an image (told by
+// media.Sniff, never by a name or a declared type); a file that is not
+// one is a *sniffError.
+func (s *Server) keepImage(ctx context.Context, data []byte, by engine.Party, byID string) (engine.Upload, error) {
+	img, err := media.Sniff(data)
+	if err != nil {
+		return engine.Upload{}, &sniffError{err}
+	}
+	u := engine.Upload{
+		Name: engine.NewUploadName(img.Type), ContentType: img.Type, Size: int64(len(data)),
+		Width: img.Width, Height: img.Height, By: by, ByID: byID, At: s.cfg.Now().UTC(),
+	}
+	return u, s.files.PutUpload(ctx, u, data)
+}
+
+// sniffError is a file media.Sniff refused.
+type sniffError struct{ err error }
+
+func (e *sniffError) Error() string { return e.err.Error() }
+func (e *sniffError) Unwrap() error { return e.err }
 
 // sniffRefusal is the answer to a file media.Sniff refused.
 func sniffRefusal(err error) error {
