@@ -17,6 +17,7 @@ import (
 )
 
 func main() {
+	keepMonitorAwake(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
