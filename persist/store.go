@@ -58,6 +58,13 @@ type Options struct {
 	// MemTableBytes is the size of one Pebble memtable; 0 means Pebble's
 	// default.
 	MemTableBytes uint64
+	// WALSyncInterval is the shortest time between two fsyncs of the
+	// write-ahead log. Commits that arrive meanwhile wait for the interval to
+	// end and share one fsync, which is what a moderate load needs: unshared,
+	// each commit pays for an fsync of its own (docs/performance.md). 0 starts
+	// each fsync as soon as the one before it ends, so only commits that
+	// arrive during an fsync share the next.
+	WALSyncInterval time.Duration
 	// CloseTimeout bounds how long Close waits for the calls in progress
 	// (an append waiting for its fsync, a read) to return; 0 means 10 s.
 	// Calls return within an fsync in a healthy store, so the bound is for a
@@ -153,6 +160,9 @@ func openDB(opts Options) (*Store, error) {
 	// Every append looks up idempotency keys that are almost never there:
 	// bloom filters answer those misses without reading data blocks.
 	popts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	if d := opts.WALSyncInterval; d > 0 {
+		popts.WALMinSyncInterval = func() time.Duration { return d }
+	}
 	db, err := pebble.Open(opts.Dir, popts)
 	if err != nil {
 		if lockHeld(err) {

@@ -49,7 +49,12 @@ type serveConfig struct {
 	MaxUpload      int
 	PublicURL      string
 	WebhookPrivate bool
+	WALSync        time.Duration
 }
+
+// maxWALSync bounds --wal-sync-interval: every acknowledgement may wait
+// that long for its fsync.
+const maxWALSync = 10 * time.Millisecond
 
 // parseServe reads flags, then PARLEY_<NAME> for every flag not given:
 // an explicit flag wins over the environment, which wins over the default.
@@ -86,6 +91,7 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	fs.StringVar(&maxUpload, "max-upload-bytes", "10MiB", "largest image POST /api/v1/uploads takes, at most 64MiB (KiB, MiB or bytes)")
 	fs.StringVar(&c.PublicURL, "public-url", "", "the http(s) address people reach Parley at, such as https://chat.example.com (default: each request's own)")
 	fs.BoolVar(&c.WebhookPrivate, "webhook-allow-private", false, "let webhook URLs point at loopback, link-local and private addresses")
+	fs.DurationVar(&c.WALSync, "wal-sync-interval", time.Millisecond, "shortest time between two fsyncs of the write-ahead log: writes meanwhile wait and share the next (0: each fsync starts when the last ends; at most 10ms)")
 	if err := parseWithEnv(fs, args, env); err != nil {
 		return c, err
 	}
@@ -132,6 +138,9 @@ func parseServe(args []string, env func(string) string, stderr io.Writer) (serve
 	}
 	if c.PassivateAfter <= 0 {
 		return c, errors.New("--passivate-after must be positive")
+	}
+	if c.WALSync < 0 || c.WALSync > maxWALSync {
+		return c, fmt.Errorf("--wal-sync-interval %v: want 0 to %v, such as 1ms", c.WALSync, maxWALSync)
 	}
 	if c.MaxFrameBytes < 256 {
 		return c, errors.New("--max-frame-bytes must be at least 256")

@@ -31,7 +31,7 @@ const usage = `usage:
                [--ws-rate 10] [--ws-burst 20] [--passivate-after 2m] [--max-connections N]
                [--ws-conn-rate 20] [--ws-conn-burst 100] [--api-rate 50] [--api-burst 100]
                [--identity-secret-previous S] [--identity-secret-grace 24h] [--read-header-timeout 5s]
-               [--shutdown-timeout 15s] [--replay-budget 64MiB]
+               [--shutdown-timeout 15s] [--replay-budget 64MiB] [--wal-sync-interval 1ms]
                [--tls-cert F --tls-key F | --acme-domain d1,d2 [--acme-email E]]
   parley token (--secret S | --data DIR) --sub ID [--name N] [--email E] [--ttl 1h]
   parley bench [--shoppers 1000] [--agents 4] [--duration 10s] [--rate 0] [--agent-rate 0]

@@ -65,6 +65,24 @@ func TestParseServePrecedence(t *testing.T) {
 	}
 }
 
+func TestWALSyncIntervalFlag(t *testing.T) {
+	none := func(string) string { return "" }
+	c, err := parseServe(nil, none, io.Discard)
+	if err != nil || c.WALSync != time.Millisecond {
+		t.Fatalf("default --wal-sync-interval = %v, %v; want 1ms", c.WALSync, err)
+	}
+	c, err = parseServe(nil, func(k string) string { return map[string]string{"PARLEY_WAL_SYNC_INTERVAL": "0"}[k] }, io.Discard)
+	if err != nil || c.WALSync != 0 {
+		t.Fatalf("PARLEY_WAL_SYNC_INTERVAL=0 gave %v, %v", c.WALSync, err)
+	}
+	for _, bad := range []string{"-1ms", "11ms", "1s"} {
+		_, err := parseServe([]string{"--wal-sync-interval", bad}, none, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--wal-sync-interval") {
+			t.Errorf("--wal-sync-interval %s: %v, want an error naming the flag", bad, err)
+		}
+	}
+}
+
 func TestTokenCommand(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := run(context.Background(), []string{"token", "--secret", "S", "--sub", "cust_1", "--name", "Ada", "--ttl", "2h"}, &out, &errb)

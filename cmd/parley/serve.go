@@ -48,7 +48,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := makeDataDir(c.Data, log); err != nil {
 		return err
 	}
-	store, err := persist.Open(persist.Options{Dir: c.Data, Logger: log.With(slog.String("component", "persist"))})
+	store, err := persist.Open(persist.Options{Dir: c.Data, WALSyncInterval: c.WALSync, Logger: log.With(slog.String("component", "persist"))})
 	if errors.Is(err, persist.ErrInUse) {
 		return fmt.Errorf("%w: stop the server using it, or start this one with another --data", err)
 	}
