@@ -313,6 +313,9 @@ func (r *benchRun) reportLoad(ctx context.Context, base benchBaseline, run bench
 		r.rep.AI = r.aiReport(run, hist0, hist1)
 	}
 	r.rep.Tool.CPUSeconds = benchRound((benchSelfCPU() - base.tool).Seconds())
+	if total > 0 {
+		r.rep.Tool.CPUSecondsPer1000Msgs = benchRound(r.rep.Tool.CPUSeconds / float64(total) * 1000)
+	}
 	if base.pid > 0 {
 		if cpu1, err := benchProcCPU(base.pid); err == nil && total > 0 {
 			cpu := (cpu1 - base.cpu).Seconds()

@@ -68,6 +68,9 @@ func TestBenchSmallRun(t *testing.T) {
 	if s.RSSPerConnKB <= 0 || s.HeapStackPerConnKB <= 0 || s.CPUSeconds <= 0 || s.CPUSecondsPer1000Msgs <= 0 {
 		t.Errorf("server figures: %+v", s)
 	}
+	if tool := rep.Tool; tool.CPUSeconds <= 0 || tool.CPUSecondsPer1000Msgs <= 0 {
+		t.Errorf("the tool's own CPU: %+v", tool)
+	}
 	// A soak's samples: the server's memory, split, and its goroutines.
 	if len(rep.Samples) == 0 {
 		t.Errorf("no samples with --sample-every")
