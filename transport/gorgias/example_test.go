@@ -10,6 +10,7 @@ import (
 
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/transport/gorgias"
+	"github.com/parley-chat/parley/transport/httpcall"
 )
 
 // A Client is the Gorgias HandoffTarget: built once in main, called by the
@@ -22,7 +23,7 @@ func ExampleClient_Create() {
 	}))
 	defer acme.Close()
 
-	var target engine.HandoffTarget = &gorgias.Client{HTTPClient: acme.Client()}
+	var target engine.HandoffTarget = &gorgias.Client{Client: httpcall.Client{HTTPClient: acme.Client()}}
 	settings := engine.AISettings{
 		Enabled: true,
 		Handoff: engine.HandoffGorgias,

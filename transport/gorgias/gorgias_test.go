@@ -15,6 +15,7 @@ import (
 
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/transport/gorgias"
+	"github.com/parley-chat/parley/transport/httpcall"
 )
 
 const (
@@ -116,7 +117,7 @@ func created(w http.ResponseWriter, r *http.Request) {
 
 func TestCreateOpensATicketWithTheTranscript(t *testing.T) {
 	srv, requests := fakeGorgias(t, created)
-	c := &gorgias.Client{HTTPClient: srv.Client()}
+	c := &gorgias.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 
 	id, err := c.Create(context.Background(), settings(srv.URL), "c/01JEXAMPLECONV/7/gorgias", handoff())
 	if err != nil {
@@ -176,7 +177,7 @@ func TestCreateOpensATicketWithTheTranscript(t *testing.T) {
 
 func TestCreateFindsTheAPIUnderAnyFormOfTheBaseURL(t *testing.T) {
 	srv, requests := fakeGorgias(t, created)
-	c := &gorgias.Client{HTTPClient: srv.Client()}
+	c := &gorgias.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 	for _, base := range []string{srv.URL, srv.URL + "/", srv.URL + "/api", srv.URL + "/api/"} {
 		if _, err := c.Create(context.Background(), settings(base), "k", handoff()); err != nil {
 			t.Errorf("base %q: %v", base, err)
@@ -190,7 +191,7 @@ func TestCreateFindsTheAPIUnderAnyFormOfTheBaseURL(t *testing.T) {
 
 func TestCreateWithoutNameSubjectOrTimes(t *testing.T) {
 	srv, requests := fakeGorgias(t, created)
-	c := &gorgias.Client{HTTPClient: srv.Client()}
+	c := &gorgias.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 	r := engine.HandoffRequest{Conversation: "c1", Email: "x@example.com",
 		Transcript: []engine.TranscriptLine{{From: engine.PartyShopper, Text: "hello?"}}}
 	if _, err := c.Create(context.Background(), settings(srv.URL), "", r); err != nil {
@@ -252,7 +253,7 @@ func TestCreateSortsGorgiasAnswers(t *testing.T) {
 				w.WriteHeader(tc.status)
 				io.WriteString(w, tc.body)
 			})
-			c := &gorgias.Client{HTTPClient: srv.Client(), Now: func() time.Time { return now }}
+			c := &gorgias.Client{Client: httpcall.Client{HTTPClient: srv.Client(), Now: func() time.Time { return now }}}
 			id, err := c.Create(context.Background(), settings(srv.URL), "k", handoff())
 			if got := outcome(err); got != tc.want {
 				t.Errorf("%s (%v); want %s", got, err, tc.want)
@@ -282,7 +283,7 @@ func TestCreateGivesUpOnASlowGorgias(t *testing.T) {
 		}
 	})
 	defer close(release)
-	c := &gorgias.Client{HTTPClient: srv.Client(), Timeout: 200 * time.Millisecond}
+	c := &gorgias.Client{Client: httpcall.Client{HTTPClient: srv.Client(), Timeout: 200 * time.Millisecond}}
 	began := time.Now()
 	_, err := c.Create(context.Background(), settings(srv.URL), "k", handoff())
 	if took := time.Since(began); took > 5*time.Second {
@@ -304,7 +305,7 @@ func TestCreateStopsWhenTheContextEnds(t *testing.T) {
 		}
 	})
 	defer close(release)
-	c := &gorgias.Client{HTTPClient: srv.Client()}
+	c := &gorgias.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-arrived
@@ -328,7 +329,7 @@ func TestCreateStopsWhenTheContextEnds(t *testing.T) {
 func TestCreateRefusesIncompleteSettings(t *testing.T) {
 	var hits atomic.Int32
 	srv, _ := fakeGorgias(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1); created(w, r) })
-	c := &gorgias.Client{HTTPClient: srv.Client()}
+	c := &gorgias.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 	noEmail := handoff()
 	noEmail.Email = ""
 	for _, tc := range []struct {

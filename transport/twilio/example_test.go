@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/parley-chat/parley/engine"
+	"github.com/parley-chat/parley/transport/httpcall"
 	"github.com/parley-chat/parley/transport/twilio"
 )
 
@@ -24,7 +25,7 @@ func ExampleClient_Send() {
 	}))
 	defer api.Close()
 
-	var sender engine.SMSSender = &twilio.Client{HTTPClient: api.Client()}
+	var sender engine.SMSSender = &twilio.Client{Client: httpcall.Client{HTTPClient: api.Client()}}
 	settings := engine.SMSSettings{
 		Enabled:    true,
 		Provider:   engine.ProviderTwilio,

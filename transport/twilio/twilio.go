@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/parley-chat/parley/engine"
@@ -34,41 +33,18 @@ const (
 const apiVersion = "/2010-04-01"
 
 // A Client sends texts through the Twilio account that the settings name
-// (see engine.SMSSettings). The zero value is usable, with the defaults
-// EnsureDefaults fills in. A Client is safe for concurrent use as long as
-// its fields do not change after the first call; it holds no state between
-// calls but its HTTPClient's idle connections.
+// (see engine.SMSSettings). The zero value is usable. A Client is safe for
+// concurrent use as long as its fields do not change after the first call;
+// it holds no state between calls but its HTTPClient's idle connections.
 type Client struct {
-	// HTTPClient sends the requests. Default: a client on
-	// http.DefaultTransport. Redirects are never followed.
-	HTTPClient *http.Client
-
-	// Timeout bounds one attempt, from the dial to the end of Twilio's
-	// answer; the context given to Send may end it sooner. Default:
-	// DefaultTimeout.
-	Timeout time.Duration
-
-	// Now is the clock that turns a Retry-After date into a wait.
-	// Default: time.Now.
-	Now func() time.Time
+	// Client sends the requests: its HTTPClient, Timeout (one attempt,
+	// from the dial to the end of Twilio's answer; the context given to
+	// Send may end it sooner) and Now (for Retry-After dates), each
+	// defaulted as httpcall.Client says. Redirects are never followed.
+	httpcall.Client
 }
 
 var _ engine.SMSSender = (*Client)(nil)
-
-// EnsureDefaults fills in every zero field with its default and returns c.
-func (c *Client) EnsureDefaults() *Client {
-	h := c.http()
-	c.HTTPClient, c.Timeout, c.Now = h.HTTPClient, h.Timeout, h.Now
-	return c
-}
-
-func (c *Client) http() *httpcall.Client {
-	var h httpcall.Client
-	if c != nil {
-		h = httpcall.Client{HTTPClient: c.HTTPClient, Timeout: c.Timeout, Now: c.Now}
-	}
-	return h.EnsureDefaults()
-}
 
 // Send asks Twilio to send m from the account of s, and returns the new
 // message's sid ("SM…", or "MM…" with media) (engine.SMSSender). The text
@@ -95,7 +71,7 @@ func (c *Client) Send(ctx context.Context, s engine.SMSSettings, key string, m e
 	if key != "" {
 		h.Set(IdempotencyHeader, key)
 	}
-	body, err := c.http().Post(ctx, httpcall.Request{
+	body, err := c.Client.Post(ctx, httpcall.Request{
 		Service:  "twilio",
 		URL:      u,
 		Username: s.AccountSID,

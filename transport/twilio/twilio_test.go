@@ -87,7 +87,7 @@ func queued(w http.ResponseWriter, r *http.Request) {
 
 func TestSendCreatesAMessage(t *testing.T) {
 	srv, requests := fakeTwilio(t, queued)
-	c := &twilio.Client{HTTPClient: srv.Client()}
+	c := &twilio.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 
 	sid, err := c.Send(context.Background(), settings(srv.URL), "sms/01JEXAMPLE/7", text())
 	if err != nil {
@@ -134,7 +134,7 @@ func TestSendCreatesAMessage(t *testing.T) {
 
 func TestSendTheSmallestText(t *testing.T) {
 	srv, requests := fakeTwilio(t, queued)
-	c := &twilio.Client{HTTPClient: srv.Client()}
+	c := &twilio.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 	m := engine.SMS{To: "+46701234567", From: "+46700000001", Body: "Tack!"}
 	if _, err := c.Send(context.Background(), settings(srv.URL), "", m); err != nil {
 		t.Fatal(err)
@@ -159,7 +159,7 @@ func TestSendTheSmallestText(t *testing.T) {
 
 func TestSendFindsTheAPIUnderAnyFormOfTheBaseURL(t *testing.T) {
 	srv, requests := fakeTwilio(t, queued)
-	c := &twilio.Client{HTTPClient: srv.Client()}
+	c := &twilio.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 	for _, base := range []string{srv.URL, srv.URL + "/", srv.URL + "/2010-04-01", srv.URL + "/2010-04-01/"} {
 		if _, err := c.Send(context.Background(), settings(base), "k", text()); err != nil {
 			t.Errorf("base %q: %v", base, err)
@@ -174,10 +174,10 @@ func TestSendFindsTheAPIUnderAnyFormOfTheBaseURL(t *testing.T) {
 func TestSendDefaultsToTwilio(t *testing.T) {
 	// No request leaves: the transport answers for api.twilio.com.
 	var asked atomic.Value
-	c := &twilio.Client{HTTPClient: &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+	c := &twilio.Client{Client: httpcall.Client{HTTPClient: &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
 		asked.Store(r.URL.String())
 		return nil, errors.New("offline")
-	})}}
+	})}}}
 	_, err := c.Send(context.Background(), settings(""), "k", text())
 	if err == nil || engine.IsPermanent(err) {
 		t.Errorf("got %v; want a plain error", err)
@@ -257,7 +257,7 @@ func TestSendSortsTwiliosAnswers(t *testing.T) {
 				w.WriteHeader(tc.status)
 				io.WriteString(w, tc.body)
 			})
-			c := &twilio.Client{HTTPClient: srv.Client(), Now: func() time.Time { return now }}
+			c := &twilio.Client{Client: httpcall.Client{HTTPClient: srv.Client(), Now: func() time.Time { return now }}}
 			sid, err := c.Send(context.Background(), settings(srv.URL), "k", text())
 			if got := outcome(err); got != tc.want {
 				t.Errorf("%s (%v); want %s", got, err, tc.want)
@@ -304,7 +304,7 @@ func TestSendNeverShowsTheAuthToken(t *testing.T) {
 			w.WriteHeader(http.StatusUnauthorized)
 			io.WriteString(w, body)
 		})
-		_, err := (&twilio.Client{HTTPClient: srv.Client()}).Send(context.Background(), settings(srv.URL), "k", text())
+		_, err := (&twilio.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}).Send(context.Background(), settings(srv.URL), "k", text())
 		if err == nil || strings.Contains(err.Error(), authToken) {
 			t.Errorf("error %v shows the auth token", err)
 		}
@@ -323,7 +323,7 @@ func TestSendGivesUpOnASlowTwilio(t *testing.T) {
 		}
 	})
 	defer close(release)
-	c := &twilio.Client{HTTPClient: srv.Client(), Timeout: 200 * time.Millisecond}
+	c := &twilio.Client{Client: httpcall.Client{HTTPClient: srv.Client(), Timeout: 200 * time.Millisecond}}
 	began := time.Now()
 	_, err := c.Send(context.Background(), settings(srv.URL), "k", text())
 	if took := time.Since(began); took > 5*time.Second {
@@ -348,7 +348,7 @@ func TestSendStopsWhenTheContextEnds(t *testing.T) {
 		}
 	})
 	defer close(release)
-	c := &twilio.Client{HTTPClient: srv.Client()}
+	c := &twilio.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-arrived
@@ -367,7 +367,7 @@ func TestSendNeverFollowsARedirect(t *testing.T) {
 	srv, _ := fakeTwilio(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	})
-	_, err := (&twilio.Client{HTTPClient: srv.Client()}).Send(context.Background(), settings(srv.URL), "k", text())
+	_, err := (&twilio.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}).Send(context.Background(), settings(srv.URL), "k", text())
 	if !engine.IsPermanent(err) || !strings.Contains(err.Error(), other.URL) {
 		t.Errorf("got %v; want a permanent error naming where it was sent", err)
 	}
@@ -379,7 +379,7 @@ func TestSendNeverFollowsARedirect(t *testing.T) {
 func TestSendRefusesIncompleteSettings(t *testing.T) {
 	var hits atomic.Int32
 	srv, _ := fakeTwilio(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1); queued(w, r) })
-	c := &twilio.Client{HTTPClient: srv.Client()}
+	c := &twilio.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 	with := func(f func(*engine.SMSSettings, *engine.SMS)) (engine.SMSSettings, engine.SMS) {
 		s, m := settings(srv.URL), text()
 		f(&s, &m)

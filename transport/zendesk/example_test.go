@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/engine"
+	"github.com/parley-chat/parley/transport/httpcall"
 	"github.com/parley-chat/parley/transport/zendesk"
 )
 
@@ -23,7 +24,7 @@ func ExampleClient_Create() {
 	}))
 	defer acme.Close()
 
-	var target engine.HandoffTarget = &zendesk.Client{HTTPClient: acme.Client()}
+	var target engine.HandoffTarget = &zendesk.Client{Client: httpcall.Client{HTTPClient: acme.Client()}}
 	settings := engine.AISettings{
 		Enabled: true,
 		Handoff: engine.HandoffZendesk,

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/parley-chat/parley/engine"
 	"github.com/parley-chat/parley/transport/httpcall"
@@ -22,42 +21,18 @@ const DefaultTimeout = httpcall.DefaultTimeout
 var ErrNoEmail = errors.New("zendesk: the shopper has no e-mail address, so a Zendesk agent could not answer them")
 
 // A Client creates tickets in the Zendesk that the settings name (see
-// engine.ZendeskSettings). The zero value is usable, with the defaults
-// EnsureDefaults fills in. A Client is safe for concurrent use as long as
-// its fields do not change after the first call; it holds no state between
-// calls but its HTTPClient's idle connections.
+// engine.ZendeskSettings). The zero value is usable. A Client is safe for
+// concurrent use as long as its fields do not change after the first call;
+// it holds no state between calls but its HTTPClient's idle connections.
 type Client struct {
-	// HTTPClient sends the requests. Default: a client on
-	// http.DefaultTransport. Redirects are never followed.
-	HTTPClient *http.Client
-
-	// Timeout bounds one attempt, from the dial to the end of Zendesk's
-	// answer; the context given to Create may end it sooner. Default:
-	// DefaultTimeout, which fits one attempt inside the 20 s an external
-	// handoff has (PROTOCOL §3).
-	Timeout time.Duration
-
-	// Now is the clock that turns a Retry-After date into a wait.
-	// Default: time.Now.
-	Now func() time.Time
+	// Client sends the requests: its HTTPClient, Timeout (one attempt,
+	// from the dial to the end of Zendesk's answer; the context given to
+	// Create may end it sooner) and Now (for Retry-After dates), each
+	// defaulted as httpcall.Client says. Redirects are never followed.
+	httpcall.Client
 }
 
 var _ engine.HandoffTarget = (*Client)(nil)
-
-// EnsureDefaults fills in every zero field with its default and returns c.
-func (c *Client) EnsureDefaults() *Client {
-	h := c.http()
-	c.HTTPClient, c.Timeout, c.Now = h.HTTPClient, h.Timeout, h.Now
-	return c
-}
-
-func (c *Client) http() *httpcall.Client {
-	var h httpcall.Client
-	if c != nil {
-		h = httpcall.Client{HTTPClient: c.HTTPClient, Timeout: c.Timeout, Now: c.Now}
-	}
-	return h.EnsureDefaults()
-}
 
 // Create opens a Zendesk ticket for the handed-off conversation r, with
 // the credentials of s.Zendesk, and returns the ticket's id
@@ -89,7 +64,7 @@ func (c *Client) Create(ctx context.Context, s engine.AISettings, key string, r 
 	if key != "" {
 		h.Set("Idempotency-Key", key)
 	}
-	body, err := c.http().Post(ctx, httpcall.Request{
+	body, err := c.Client.Post(ctx, httpcall.Request{
 		Service:  "zendesk",
 		URL:      u,
 		Username: z.Email + "/token",

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/engine"
+	"github.com/parley-chat/parley/transport/httpcall"
 	"github.com/parley-chat/parley/transport/zendesk"
 )
 
@@ -110,7 +111,7 @@ func created(w http.ResponseWriter, r *http.Request) {
 
 func TestCreateOpensATicketWithTheTranscript(t *testing.T) {
 	srv, requests := fakeZendesk(t, created)
-	c := &zendesk.Client{HTTPClient: srv.Client()}
+	c := &zendesk.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 
 	id, err := c.Create(context.Background(), settings(srv.URL), "c/01JEXAMPLECONV/7/zendesk", handoff())
 	if err != nil {
@@ -166,7 +167,7 @@ func TestCreateOpensATicketWithTheTranscript(t *testing.T) {
 
 func TestCreateFindsTheAPIUnderAnyFormOfTheBaseURL(t *testing.T) {
 	srv, requests := fakeZendesk(t, created)
-	c := &zendesk.Client{HTTPClient: srv.Client()}
+	c := &zendesk.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 	for _, base := range []string{srv.URL, srv.URL + "/", srv.URL + "/api/v2", srv.URL + "/api/v2/"} {
 		if _, err := c.Create(context.Background(), settings(base), "k", handoff()); err != nil {
 			t.Errorf("base %q: %v", base, err)
@@ -180,7 +181,7 @@ func TestCreateFindsTheAPIUnderAnyFormOfTheBaseURL(t *testing.T) {
 
 func TestCreateWithoutKeyOrSubject(t *testing.T) {
 	srv, requests := fakeZendesk(t, created)
-	c := &zendesk.Client{HTTPClient: srv.Client()}
+	c := &zendesk.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 	r := handoff()
 	r.Subject, r.Name = "", ""
 	if _, err := c.Create(context.Background(), settings(srv.URL), "", r); err != nil {
@@ -250,7 +251,7 @@ func TestCreateSortsZendesksAnswers(t *testing.T) {
 				w.WriteHeader(tc.status)
 				io.WriteString(w, tc.body)
 			})
-			c := &zendesk.Client{HTTPClient: srv.Client(), Now: func() time.Time { return now }}
+			c := &zendesk.Client{Client: httpcall.Client{HTTPClient: srv.Client(), Now: func() time.Time { return now }}}
 			id, err := c.Create(context.Background(), settings(srv.URL), "k", handoff())
 			if got := outcome(err); got != tc.want {
 				t.Errorf("%s (%v); want %s", got, err, tc.want)
@@ -280,7 +281,7 @@ func TestCreateGivesUpOnASlowZendesk(t *testing.T) {
 		}
 	})
 	defer close(release)
-	c := &zendesk.Client{HTTPClient: srv.Client(), Timeout: 200 * time.Millisecond}
+	c := &zendesk.Client{Client: httpcall.Client{HTTPClient: srv.Client(), Timeout: 200 * time.Millisecond}}
 	began := time.Now()
 	_, err := c.Create(context.Background(), settings(srv.URL), "k", handoff())
 	if took := time.Since(began); took > 5*time.Second {
@@ -302,7 +303,7 @@ func TestCreateStopsWhenTheContextEnds(t *testing.T) {
 		}
 	})
 	defer close(release)
-	c := &zendesk.Client{HTTPClient: srv.Client()}
+	c := &zendesk.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-arrived
@@ -326,7 +327,7 @@ func TestCreateStopsWhenTheContextEnds(t *testing.T) {
 func TestCreateRefusesIncompleteSettings(t *testing.T) {
 	var hits atomic.Int32
 	srv, _ := fakeZendesk(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1); created(w, r) })
-	c := &zendesk.Client{HTTPClient: srv.Client()}
+	c := &zendesk.Client{Client: httpcall.Client{HTTPClient: srv.Client()}}
 	noEmail := handoff()
 	noEmail.Email = ""
 	for _, tc := range []struct {
