@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/engine"
-	"github.com/parley-chat/parley/transport/identity"
 	"github.com/parley-chat/parley/transport/wsclient"
 )
 
@@ -54,23 +53,9 @@ func TestZendeskHandoffSurvivesAKill(t *testing.T) {
 		"enabled": true, "handoff": "zendesk", "min_confidence": 0.6,
 		"zendesk": map[string]any{"base_url": zd.URL, "email": "admin@acme.com", "api_token": "zd-token"}}})
 
-	tok, err := identity.Mint([]byte("s3cret"), engine.Visitor{ProfileID: "cust-7", Name: "Ada Lovelace", Email: "ada@example.com"}, time.Hour, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := wsclient.Dial(ctx, "ws://"+child.addr+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Hello(ctx, tok, nil); err != nil {
-		t.Fatal(err)
-	}
-	started, err := conn.StartChat(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, started, tok := child.chatAs(ctx, t, "s3cret", engine.Visitor{ProfileID: "cust-7", Name: "Ada Lovelace", Email: "ada@example.com"})
 	if _, err := conn.SendMessage(ctx, wsclient.Message{ClientID: "m1", Text: "Can I talk to a human, please?"}); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +71,7 @@ func TestZendeskHandoffSurvivesAKill(t *testing.T) {
 	up = true
 	mu.Unlock()
 	child = startChild(t, bin, args...)
-	conn, err = wsclient.Dial(ctx, "ws://"+child.addr+"/ws", nil)
+	conn, err := wsclient.Dial(ctx, "ws://"+child.addr+"/ws", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

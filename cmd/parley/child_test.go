@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net/http"
@@ -10,6 +11,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/engine"
+	"github.com/parley-chat/parley/transport/identity"
+	"github.com/parley-chat/parley/transport/wsclient"
 )
 
 // serveChild is one `parley serve` process that a test runs from the real
@@ -112,4 +117,27 @@ func childEnv() []string {
 		}
 	}
 	return env
+}
+
+// chatAs opens a socket to the child as the shopper v, with a token signed
+// with secret, says hello and starts a chat. It returns the socket, the
+// started event and the token; the test closes the socket.
+func (c *serveChild) chatAs(ctx context.Context, t *testing.T, secret string, v engine.Visitor) (*wsclient.Conn, *wsclient.Frame, string) {
+	t.Helper()
+	tok, err := identity.Mint([]byte(secret), v, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := wsclient.Dial(ctx, "ws://"+c.addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Hello(ctx, tok, nil); err != nil {
+		t.Fatal(err)
+	}
+	started, err := conn.StartChat(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn, started, tok
 }

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/engine"
-	"github.com/parley-chat/parley/transport/identity"
 	"github.com/parley-chat/parley/transport/smtp/smtptest"
 	"github.com/parley-chat/parley/transport/wsclient"
 )
@@ -40,23 +39,9 @@ func TestNewTicketEmailSurvivesAKill(t *testing.T) {
 	closed.Close()
 	notifyPut(t, child.addr, down)
 
-	tok, err := identity.Mint([]byte("s3cret"), engine.Visitor{ProfileID: "cust-9", Name: "Grace Hopper", Email: "grace@example.com"}, time.Hour, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	conn, err := wsclient.Dial(ctx, "ws://"+child.addr+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Hello(ctx, tok, nil); err != nil {
-		t.Fatal(err)
-	}
-	started, err := conn.StartChat(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, started, _ := child.chatAs(ctx, t, "s3cret", engine.Visitor{ProfileID: "cust-9", Name: "Grace Hopper", Email: "grace@example.com"})
 	if _, err := conn.SendMessage(ctx, wsclient.Message{ClientID: "m1", Text: "The printer is on fire."}); err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/engine"
-	"github.com/parley-chat/parley/transport/identity"
 	"github.com/parley-chat/parley/transport/webhook"
 	"github.com/parley-chat/parley/transport/wsclient"
 )
@@ -74,22 +73,9 @@ func TestWebhooksSurviveAKill(t *testing.T) {
 	secret, _ = created["secret"].(string)
 	mu.Unlock()
 
-	tok, err := identity.Mint([]byte("s3cret"), engine.Visitor{ProfileID: "cust-9", Name: "Ada"}, time.Hour, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	conn, err := wsclient.Dial(ctx, "ws://"+child.addr+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Hello(ctx, tok, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.StartChat(ctx); err != nil {
-		t.Fatal(err)
-	}
+	conn, _, _ := child.chatAs(ctx, t, "s3cret", engine.Visitor{ProfileID: "cust-9", Name: "Ada"})
 	want := []string{"ticket.created "}
 	for i := range 4 {
 		text := fmt.Sprintf("message %d", i)
