@@ -43,15 +43,22 @@ const usage = `usage:
 Every serve flag also reads PARLEY_<NAME> from the environment (a flag wins).
 `
 
+// command splits a command line (without the program) into its command
+// and that command's arguments: serve when the line is empty or starts with
+// a flag, version for --version alone.
+func command(args []string) (string, []string) {
+	switch {
+	case len(args) == 1 && args[0] == "--version":
+		return "version", nil
+	case len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-':
+		return args[0], args[1:]
+	}
+	return "serve", args
+}
+
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) == 1 && args[0] == "--version" {
-		args = []string{"version"}
-	}
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
+	cmd, args := command(args)
 	var err error
 	switch cmd {
 	case "serve":

@@ -43,11 +43,7 @@ func keepMonitorAwake(args []string) {
 // Go's default). The runtime reads the first GODEBUG of the environment,
 // so the new one replaces it.
 func awakeEnv(args, environ []string) ([]string, bool) {
-	cmd := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd = args[0]
-	}
-	if cmd != "serve" && cmd != "bench" {
+	if cmd, _ := command(args); cmd != "serve" && cmd != "bench" {
 		return nil, false
 	}
 	godebug := ""
